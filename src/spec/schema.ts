@@ -1,0 +1,596 @@
+// zod schemas for the Linux part of runtime-spec 1.3 config.json, the spec's enumerations as
+// plain arrays, the z.infer types named after specs-go, and the zod-issue -> SpecIssue formatter.
+// Pure: no fs, no process. Importing this file must never load zod (about 60 ms): zod is
+// required on the first specSchemas() call only, and types come from `import type`.
+
+import { createRequire } from 'node:module'
+import type { z as Z } from 'zod'
+import type { SpecIssue } from '../errors.js'
+
+// ---------------------------------------------------------------------------------------------
+// Enumerations fixed by the spec (config.md, config-linux.md). Plain arrays: cheap to import,
+// usable by `features` and by plan code without zod.
+
+export const NAMESPACE_TYPES = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'] as const
+
+export const RLIMIT_TYPES = [
+  'RLIMIT_AS', 'RLIMIT_CORE', 'RLIMIT_CPU', 'RLIMIT_DATA', 'RLIMIT_FSIZE', 'RLIMIT_LOCKS',
+  'RLIMIT_MEMLOCK', 'RLIMIT_MSGQUEUE', 'RLIMIT_NICE', 'RLIMIT_NOFILE', 'RLIMIT_NPROC',
+  'RLIMIT_RSS', 'RLIMIT_RTPRIO', 'RLIMIT_RTTIME', 'RLIMIT_SIGPENDING', 'RLIMIT_STACK',
+] as const
+
+export const SCHED_POLICIES = [
+  'SCHED_OTHER', 'SCHED_FIFO', 'SCHED_RR', 'SCHED_BATCH', 'SCHED_ISO', 'SCHED_IDLE', 'SCHED_DEADLINE',
+] as const
+
+export const SCHED_FLAGS = [
+  'SCHED_FLAG_RESET_ON_FORK', 'SCHED_FLAG_RECLAIM', 'SCHED_FLAG_DL_OVERRUN', 'SCHED_FLAG_KEEP_POLICY',
+  'SCHED_FLAG_KEEP_PARAMS', 'SCHED_FLAG_UTIL_CLAMP_MIN', 'SCHED_FLAG_UTIL_CLAMP_MAX',
+] as const
+
+export const IOPRIO_CLASSES = ['IOPRIO_CLASS_RT', 'IOPRIO_CLASS_BE', 'IOPRIO_CLASS_IDLE'] as const
+
+/** The spec names four values; runc also accepts the recursive spellings, and so do we. */
+export const ROOTFS_PROPAGATIONS = [
+  'private', 'shared', 'slave', 'unbindable', 'rprivate', 'rshared', 'rslave', 'runbindable',
+] as const
+
+export const DEVICE_TYPES = ['c', 'b', 'u', 'p'] as const
+export const DEVICE_CGROUP_TYPES = ['a', 'c', 'b'] as const
+
+export const SECCOMP_ACTIONS = [
+  'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_TRAP', 'SCMP_ACT_ERRNO',
+  'SCMP_ACT_TRACE', 'SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_NOTIFY',
+] as const
+
+/** The spec's list (libseccomp 2.5) plus the names libseccomp 2.6 added, which engines emit. */
+export const SECCOMP_ARCHES = [
+  'SCMP_ARCH_X86', 'SCMP_ARCH_X86_64', 'SCMP_ARCH_X32', 'SCMP_ARCH_ARM', 'SCMP_ARCH_AARCH64',
+  'SCMP_ARCH_MIPS', 'SCMP_ARCH_MIPS64', 'SCMP_ARCH_MIPS64N32', 'SCMP_ARCH_MIPSEL', 'SCMP_ARCH_MIPSEL64',
+  'SCMP_ARCH_MIPSEL64N32', 'SCMP_ARCH_PPC', 'SCMP_ARCH_PPC64', 'SCMP_ARCH_PPC64LE', 'SCMP_ARCH_S390',
+  'SCMP_ARCH_S390X', 'SCMP_ARCH_PARISC', 'SCMP_ARCH_PARISC64', 'SCMP_ARCH_RISCV64',
+  'SCMP_ARCH_LOONGARCH64', 'SCMP_ARCH_M68K', 'SCMP_ARCH_SH', 'SCMP_ARCH_SHEB',
+] as const
+
+export const SECCOMP_FLAGS = [
+  'SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW',
+  'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV',
+] as const
+
+export const SECCOMP_OPERATORS = [
+  'SCMP_CMP_NE', 'SCMP_CMP_LT', 'SCMP_CMP_LE', 'SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT',
+  'SCMP_CMP_MASKED_EQ',
+] as const
+
+export const PERSONALITY_DOMAINS = ['LINUX', 'LINUX32'] as const
+
+export const MPOL_MODES = [
+  'MPOL_DEFAULT', 'MPOL_BIND', 'MPOL_INTERLEAVE', 'MPOL_WEIGHTED_INTERLEAVE', 'MPOL_PREFERRED',
+  'MPOL_PREFERRED_MANY', 'MPOL_LOCAL',
+] as const
+
+export const MPOL_FLAGS = ['MPOL_F_NUMA_BALANCING', 'MPOL_F_RELATIVE_NODES', 'MPOL_F_STATIC_NODES'] as const
+
+/** Clock names accepted as keys of linux.timeOffsets (time_namespaces(7)). */
+export const TIME_OFFSET_CLOCKS = ['monotonic', 'boottime'] as const
+
+// ---------------------------------------------------------------------------------------------
+// Integers. JSON numbers arrive as doubles: every integer up to 2^53 is exact, larger ones are
+// rounded. So 2^64-1 (RLIM_INFINITY, a full seccomp mask) arrives as 2^64 and 2^63-1 as 2^63;
+// both are accepted as the type's maximum. Use uint64ToBigInt/int64ToBigInt to get the C value.
+
+type IntKind = 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'
+
+const INT_RANGES: Record<IntKind, { min: number; max: number; text: string }> = {
+  uint16: { min: 0, max: 65535, text: '0 to 65535' },
+  int32: { min: -2147483648, max: 2147483647, text: '-2147483648 to 2147483647' },
+  uint32: { min: 0, max: 4294967295, text: '0 to 4294967295' },
+  int64: { min: -(2 ** 63), max: 2 ** 63, text: '-9223372036854775808 to 9223372036854775807' },
+  uint64: { min: 0, max: 2 ** 64, text: '0 to 18446744073709551615' },
+}
+
+const U64_MAX = (1n << 64n) - 1n
+const I64_MAX = (1n << 63n) - 1n
+const I64_MIN = -(1n << 63n)
+
+/** The exact uint64 a parsed uint64 field stands for (2^64, the rounded 2^64-1, clamps to max). */
+export function uint64ToBigInt(n: number): bigint {
+  const b = BigInt(n)
+  return b > U64_MAX ? U64_MAX : b < 0n ? 0n : b
+}
+
+/** The exact int64 a parsed int64 field stands for (2^63, the rounded 2^63-1, clamps to max). */
+export function int64ToBigInt(n: number): bigint {
+  const b = BigInt(n)
+  return b > I64_MAX ? I64_MAX : b < I64_MIN ? I64_MIN : b
+}
+
+/** Print a number; an integer beyond 2^53 as the exact value it was rounded to, no exponent. */
+function showNumber(n: number): string {
+  return Number.isInteger(n) && !Number.isSafeInteger(n) ? BigInt(n).toString() : String(n)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema construction (lazy).
+
+type ZodNs = typeof Z
+
+function loadZod(): ZodNs {
+  // The CommonJS single-binary bundle has `require`: esbuild sees the literal require('zod')
+  // and bundles zod behind a lazy initializer. Under tsx/ESM there is none, so make one.
+  const mod = (typeof require === 'function' ? require('zod') : createRequire(import.meta.url)('zod')) as {
+    z: ZodNs
+  }
+  return mod.z
+}
+
+function build(z: ZodNs) {
+  const int = (kind: IntKind) => {
+    const r = INT_RANGES[kind]
+    return z.number({ error: 'expected integer' }).check((ctx) => {
+      const n = ctx.value
+      if (!Number.isInteger(n)) {
+        ctx.issues.push({ code: 'custom', message: `expected integer, got ${showNumber(n)}`, input: n })
+      } else if (n < r.min || n > r.max) {
+        ctx.issues.push({ code: 'custom', message: `expected ${kind} (${r.text}), got ${showNumber(n)}`, input: n })
+      }
+    })
+  }
+  const intIn = (min: number, max: number) =>
+    z.number({ error: 'expected integer' }).check((ctx) => {
+      const n = ctx.value
+      if (!Number.isInteger(n)) {
+        ctx.issues.push({ code: 'custom', message: `expected integer, got ${showNumber(n)}`, input: n })
+      } else if (n < min || n > max) {
+        ctx.issues.push({ code: 'custom', message: `expected integer from ${min} to ${max}, got ${n}`, input: n })
+      }
+    })
+  const str = () => z.string()
+  const bool = () => z.boolean()
+  const strArr = () =>
+    z.array(z.string(), {
+      error: (iss) => (iss.code === 'invalid_type' ? 'expected array of strings' : undefined),
+    })
+  const arr = <T extends Z.ZodType>(item: T) =>
+    z.array(item, { error: (iss) => (iss.code === 'invalid_type' ? 'expected array of objects' : undefined) })
+  const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+    z.enum(values, { error: (iss) => (iss.code === 'invalid_value' ? `expected one of ${values.join(', ')}` : undefined) })
+  const enumArr = <const T extends readonly [string, ...string[]]>(values: T) =>
+    z.array(oneOf(values), {
+      error: (iss) => (iss.code === 'invalid_type' ? 'expected array of strings' : undefined),
+    })
+  const strMap = () => z.record(z.string(), z.string(), { error: 'expected object of strings' })
+
+  // defs.json IDMapping: containerID, hostID, size, all uint32 and required.
+  const idMapping = z.object({ containerID: int('uint32'), hostID: int('uint32'), size: int('uint32') })
+
+  // config.md: process.user.
+  const user = z.object({
+    uid: int('uint32'),
+    gid: int('uint32'),
+    umask: int('uint32').optional(),
+    additionalGids: z.array(int('uint32')).optional(),
+    username: str().optional(),
+  })
+
+  const box = z.object({ height: int('uint32'), width: int('uint32') })
+
+  const capabilities = z.object({
+    bounding: strArr().optional(),
+    effective: strArr().optional(),
+    inheritable: strArr().optional(),
+    permitted: strArr().optional(),
+    ambient: strArr().optional(),
+  })
+
+  const rlimit = z.object({ type: oneOf(RLIMIT_TYPES), hard: int('uint64'), soft: int('uint64') })
+
+  const scheduler = z.object({
+    policy: oneOf(SCHED_POLICIES),
+    nice: int('int32').optional(),
+    priority: int('int32').optional(),
+    flags: enumArr(SCHED_FLAGS).optional(),
+    runtime: int('uint64').optional(),
+    deadline: int('uint64').optional(),
+    period: int('uint64').optional(),
+  })
+
+  // config.md: ioPriority.priority "ranges from 0 (highest) to 7 (lowest)".
+  const ioPriority = z.object({ class: oneOf(IOPRIO_CLASSES), priority: intIn(0, 7) })
+
+  const cpuAffinity = z.object({ initial: str().optional(), final: str().optional() })
+
+  const process = z.object({
+    terminal: bool().optional(),
+    consoleSize: box.optional(),
+    user,
+    args: strArr().optional(),
+    commandLine: str().optional(),
+    env: strArr().optional(),
+    cwd: str(),
+    capabilities: capabilities.optional(),
+    rlimits: arr(rlimit).optional(),
+    noNewPrivileges: bool().optional(),
+    apparmorProfile: str().optional(),
+    oomScoreAdj: intIn(-1000, 1000).optional(),
+    scheduler: scheduler.optional(),
+    selinuxLabel: str().optional(),
+    ioPriority: ioPriority.optional(),
+    execCPUAffinity: cpuAffinity.optional(),
+  })
+
+  const root = z.object({ path: str(), readonly: bool().optional() })
+
+  const mount = z.object({
+    destination: str(),
+    type: str().optional(),
+    source: str().optional(),
+    options: strArr().optional(),
+    uidMappings: arr(idMapping).optional(),
+    gidMappings: arr(idMapping).optional(),
+  })
+
+  // config.md: hook timeout "MUST be greater than zero".
+  const hook = z.object({
+    path: str(),
+    args: strArr().optional(),
+    env: strArr().optional(),
+    timeout: intIn(1, 2147483647).optional(),
+  })
+  const hookList = () => arr(hook).optional()
+  const hooks = z.object({
+    prestart: hookList(),
+    createRuntime: hookList(),
+    createContainer: hookList(),
+    startContainer: hookList(),
+    poststart: hookList(),
+    poststop: hookList(),
+  })
+
+  const namespace = z.object({ type: oneOf(NAMESPACE_TYPES), path: str().optional() })
+
+  const timeOffset = z.object({ secs: int('int64').optional(), nanosecs: int('uint32').optional() })
+  const timeOffsets = z.record(z.string(), timeOffset).check((ctx) => {
+    for (const key of Object.keys(ctx.value)) {
+      if (!(TIME_OFFSET_CLOCKS as readonly string[]).includes(key)) {
+        ctx.issues.push({
+          code: 'custom',
+          message: `unknown clock, expected one of ${TIME_OFFSET_CLOCKS.join(', ')}`,
+          path: [key],
+          input: ctx.value,
+        })
+      }
+    }
+  })
+
+  const device = z.object({
+    type: oneOf(DEVICE_TYPES),
+    path: str(),
+    major: int('int64').optional(),
+    minor: int('int64').optional(),
+    fileMode: int('uint32').optional(),
+    uid: int('uint32').optional(),
+    gid: int('uint32').optional(),
+  })
+
+  const netDevice = z.object({ name: str().optional() })
+
+  const deviceCgroup = z.object({
+    allow: bool(),
+    type: oneOf(DEVICE_CGROUP_TYPES).optional(),
+    major: int('int64').optional(),
+    minor: int('int64').optional(),
+    access: z
+      .string()
+      .regex(/^[rwm]*$/, { error: (iss) => `expected a combination of r, w and m, got ${JSON.stringify(iss.input)}` })
+      .optional(),
+  })
+
+  const memory = z.object({
+    limit: int('int64').optional(),
+    reservation: int('int64').optional(),
+    swap: int('int64').optional(),
+    kernel: int('int64').optional(),
+    kernelTCP: int('int64').optional(),
+    swappiness: int('uint64').optional(),
+    disableOOMKiller: bool().optional(),
+    useHierarchy: bool().optional(),
+    checkBeforeUpdate: bool().optional(),
+  })
+
+  const cpu = z.object({
+    shares: int('uint64').optional(),
+    quota: int('int64').optional(),
+    burst: int('uint64').optional(),
+    period: int('uint64').optional(),
+    realtimeRuntime: int('int64').optional(),
+    realtimePeriod: int('uint64').optional(),
+    cpus: str().optional(),
+    mems: str().optional(),
+    idle: int('int64').optional(),
+  })
+
+  // 1.2 made limit REQUIRED; runc 1.4 reads it as optional (a pointer), so accept its absence.
+  const pids = z.object({ limit: int('int64').optional() })
+
+  const weightDevice = z.object({
+    major: int('int64'),
+    minor: int('int64'),
+    weight: int('uint16').optional(),
+    leafWeight: int('uint16').optional(),
+  })
+  const throttleDevice = z.object({ major: int('int64'), minor: int('int64'), rate: int('uint64') })
+  const blockIO = z.object({
+    weight: int('uint16').optional(),
+    leafWeight: int('uint16').optional(),
+    weightDevice: arr(weightDevice).optional(),
+    throttleReadBpsDevice: arr(throttleDevice).optional(),
+    throttleWriteBpsDevice: arr(throttleDevice).optional(),
+    throttleReadIOPSDevice: arr(throttleDevice).optional(),
+    throttleWriteIOPSDevice: arr(throttleDevice).optional(),
+  })
+
+  const hugepageLimit = z.object({ pageSize: str(), limit: int('uint64') })
+
+  const interfacePriority = z.object({ name: str(), priority: int('uint32') })
+  const network = z.object({ classID: int('uint32').optional(), priorities: arr(interfacePriority).optional() })
+
+  const rdma = z.object({ hcaHandles: int('uint32').optional(), hcaObjects: int('uint32').optional() })
+
+  const resources = z.object({
+    devices: arr(deviceCgroup).optional(),
+    memory: memory.optional(),
+    cpu: cpu.optional(),
+    pids: pids.optional(),
+    blockIO: blockIO.optional(),
+    hugepageLimits: arr(hugepageLimit).optional(),
+    network: network.optional(),
+    rdma: z.record(z.string(), rdma).optional(),
+    unified: strMap().optional(),
+  })
+
+  // runtime-spec 1.2.0 had schemata as one string; 1.3 (and runc) use one array item per
+  // line. Both are accepted and a string is split into lines.
+  const schemata = z
+    .union([z.string(), z.array(z.string())], { error: 'expected array of strings' })
+    .transform((v) => (typeof v === 'string' ? v.split('\n').filter((l) => l !== '') : v))
+
+  const intelRdt = z.object({
+    closID: str().optional(),
+    l3CacheSchema: str().optional(),
+    memBwSchema: str().optional(),
+    schemata: schemata.optional(),
+    enableMonitoring: bool().optional(),
+    // Removed in 1.3 in favour of enableMonitoring; still written by 1.2 generators.
+    enableCMT: bool().optional(),
+    enableMBM: bool().optional(),
+  })
+
+  const seccompArg = z.object({
+    index: int('uint32'),
+    value: int('uint64'),
+    valueTwo: int('uint64').optional(),
+    op: oneOf(SECCOMP_OPERATORS),
+  })
+  const syscall = z.object({
+    names: strArr().min(1, { error: 'must contain at least one syscall name' }),
+    action: oneOf(SECCOMP_ACTIONS),
+    errnoRet: int('uint32').optional(),
+    args: arr(seccompArg).optional(),
+  })
+  const seccomp = z.object({
+    defaultAction: oneOf(SECCOMP_ACTIONS),
+    defaultErrnoRet: int('uint32').optional(),
+    architectures: enumArr(SECCOMP_ARCHES).optional(),
+    flags: enumArr(SECCOMP_FLAGS).optional(),
+    listenerPath: str().optional(),
+    listenerMetadata: str().optional(),
+    syscalls: arr(syscall).optional(),
+  })
+
+  const personality = z.object({ domain: oneOf(PERSONALITY_DOMAINS), flags: strArr().optional() })
+
+  const memoryPolicy = z.object({
+    mode: oneOf(MPOL_MODES),
+    nodes: str().optional(),
+    flags: enumArr(MPOL_FLAGS).optional(),
+  })
+
+  const linux = z.object({
+    uidMappings: arr(idMapping).optional(),
+    gidMappings: arr(idMapping).optional(),
+    sysctl: strMap().optional(),
+    resources: resources.optional(),
+    cgroupsPath: str().optional(),
+    namespaces: arr(namespace).optional(),
+    devices: arr(device).optional(),
+    netDevices: z.record(z.string(), netDevice).optional(),
+    seccomp: seccomp.optional(),
+    rootfsPropagation: oneOf(ROOTFS_PROPAGATIONS).optional(),
+    maskedPaths: strArr().optional(),
+    readonlyPaths: strArr().optional(),
+    mountLabel: str().optional(),
+    intelRdt: intelRdt.optional(),
+    personality: personality.optional(),
+    timeOffsets: timeOffsets.optional(),
+    memoryPolicy: memoryPolicy.optional(),
+  })
+
+  // Objects strip unknown properties (STYLE 7.2 rule 10): never .strict(). `root` and `process`
+  // are optional here; validate.ts says when they are required.
+  const spec = z.object({
+    ociVersion: str(),
+    process: process.optional(),
+    root: root.optional(),
+    hostname: str().optional(),
+    domainname: str().optional(),
+    mounts: arr(mount).optional(),
+    hooks: hooks.optional(),
+    annotations: strMap().optional(),
+    linux: linux.optional(),
+  })
+
+  return {
+    spec, process, user, box, capabilities, rlimit, scheduler, ioPriority, cpuAffinity, root, mount,
+    hook, hooks, linux, namespace, idMapping, timeOffset, device, netDevice, resources, deviceCgroup,
+    memory, cpu, pids, blockIO, weightDevice, throttleDevice, hugepageLimit, network,
+    interfacePriority, rdma, intelRdt, seccomp, syscall, seccompArg, personality, memoryPolicy,
+  }
+}
+
+export type SpecSchemas = ReturnType<typeof build>
+
+let cached: SpecSchemas | undefined
+
+/** All schemas, built (and zod loaded) on the first call, then cached. */
+export function specSchemas(): SpecSchemas {
+  return (cached ??= build(loadZod()))
+}
+
+/** The config.json schema. */
+export function specSchema(): SpecSchemas['spec'] {
+  return specSchemas().spec
+}
+
+// ---------------------------------------------------------------------------------------------
+// Types, named after specs-go.
+
+type Out<K extends keyof SpecSchemas> = Z.output<SpecSchemas[K]>
+
+export type Spec = Out<'spec'>
+export type Process = Out<'process'>
+export type User = Out<'user'>
+export type Box = Out<'box'>
+export type LinuxCapabilities = Out<'capabilities'>
+export type POSIXRlimit = Out<'rlimit'>
+export type Scheduler = Out<'scheduler'>
+export type LinuxIOPriority = Out<'ioPriority'>
+export type CPUAffinity = Out<'cpuAffinity'>
+export type Root = Out<'root'>
+export type Mount = Out<'mount'>
+export type Hook = Out<'hook'>
+export type Hooks = Out<'hooks'>
+export type Linux = Out<'linux'>
+export type LinuxNamespace = Out<'namespace'>
+export type LinuxIDMapping = Out<'idMapping'>
+export type LinuxTimeOffset = Out<'timeOffset'>
+export type LinuxDevice = Out<'device'>
+export type LinuxNetDevice = Out<'netDevice'>
+export type LinuxResources = Out<'resources'>
+export type LinuxDeviceCgroup = Out<'deviceCgroup'>
+export type LinuxMemory = Out<'memory'>
+export type LinuxCPU = Out<'cpu'>
+export type LinuxPids = Out<'pids'>
+export type LinuxBlockIO = Out<'blockIO'>
+export type LinuxWeightDevice = Out<'weightDevice'>
+export type LinuxThrottleDevice = Out<'throttleDevice'>
+export type LinuxHugepageLimit = Out<'hugepageLimit'>
+export type LinuxNetwork = Out<'network'>
+export type LinuxInterfacePriority = Out<'interfacePriority'>
+export type LinuxRdma = Out<'rdma'>
+export type LinuxIntelRdt = Out<'intelRdt'>
+export type LinuxSeccomp = Out<'seccomp'>
+export type LinuxSyscall = Out<'syscall'>
+export type LinuxSeccompArg = Out<'seccompArg'>
+export type LinuxPersonality = Out<'personality'>
+export type LinuxMemoryPolicy = Out<'memoryPolicy'>
+
+export type LinuxNamespaceType = (typeof NAMESPACE_TYPES)[number]
+export type RlimitType = (typeof RLIMIT_TYPES)[number]
+export type LinuxSchedulerPolicy = (typeof SCHED_POLICIES)[number]
+export type LinuxSchedulerFlag = (typeof SCHED_FLAGS)[number]
+export type IOPriorityClass = (typeof IOPRIO_CLASSES)[number]
+export type RootfsPropagation = (typeof ROOTFS_PROPAGATIONS)[number]
+export type LinuxDeviceType = (typeof DEVICE_TYPES)[number]
+export type LinuxSeccompAction = (typeof SECCOMP_ACTIONS)[number]
+export type LinuxSeccompArch = (typeof SECCOMP_ARCHES)[number]
+export type LinuxSeccompFlag = (typeof SECCOMP_FLAGS)[number]
+export type LinuxSeccompOperator = (typeof SECCOMP_OPERATORS)[number]
+export type LinuxPersonalityDomain = (typeof PERSONALITY_DOMAINS)[number]
+export type MemoryPolicyMode = (typeof MPOL_MODES)[number]
+export type MemoryPolicyFlag = (typeof MPOL_FLAGS)[number]
+
+// ---------------------------------------------------------------------------------------------
+// Issue formatting: zod issues -> {path, message} in JS-ish notation. Pure; it takes the
+// fields it reads structurally so tests can feed hand-made issues.
+
+/** The parts of a zod issue the formatter reads. */
+export type ZodIssueLike = {
+  code: string
+  path: readonly PropertyKey[]
+  message: string
+  input?: unknown
+  expected?: string
+  values?: readonly unknown[]
+  minimum?: number | bigint
+  maximum?: number | bigint
+  origin?: string
+  keys?: readonly string[]
+}
+
+const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/
+
+/** ['linux', 'namespaces', 2, 'type'] -> 'linux.namespaces[2].type'; odd keys as ["a.b"]. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = ''
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`
+    else {
+      const key = String(seg)
+      if (IDENT.test(key)) out += out === '' ? key : `.${key}`
+      else out += `[${JSON.stringify(key)}]`
+    }
+  }
+  return out
+}
+
+/** A JSON value's kind as a user would name it: 'array', 'null', 'string', ... */
+export function jsonKind(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'array'
+  return typeof v
+}
+
+const EXPECTED_NAMES: Record<string, string> = { record: 'object', int: 'integer', map: 'object' }
+
+/** zod's own messages start with a capital ("Invalid input: ..."); ours start with "expected". */
+const ours = (message: string) => /^(expected|must|unknown)\b/.test(message)
+
+function issueMessage(iss: ZodIssueLike): string {
+  const missing = !('input' in iss) || iss.input === undefined
+  switch (iss.code) {
+    case 'invalid_type': {
+      if (missing) return 'required'
+      const expected = ours(iss.message) ? iss.message : `expected ${EXPECTED_NAMES[iss.expected ?? ''] ?? iss.expected}`
+      return `${expected}, got ${jsonKind(iss.input)}`
+    }
+    case 'invalid_union':
+      if (missing) return 'required'
+      return ours(iss.message) ? `${iss.message}, got ${jsonKind(iss.input)}` : 'invalid value'
+    case 'invalid_value':
+      if (ours(iss.message)) return iss.message
+      return `expected one of ${(iss.values ?? []).map((v) => String(v)).join(', ')}`
+    case 'too_small':
+      if (ours(iss.message)) return iss.message
+      if (iss.origin === 'array') return `must contain at least ${String(iss.minimum)} item(s)`
+      if (iss.origin === 'string') return `must be at least ${String(iss.minimum)} character(s)`
+      return `must be at least ${String(iss.minimum)}`
+    case 'too_big':
+      if (ours(iss.message)) return iss.message
+      if (iss.origin === 'array') return `must contain at most ${String(iss.maximum)} item(s)`
+      return `must be at most ${String(iss.maximum)}`
+    case 'unrecognized_keys':
+      return `unknown key(s) ${(iss.keys ?? []).map((k) => JSON.stringify(k)).join(', ')}`
+    case 'invalid_format':
+      return ours(iss.message) ? iss.message : 'invalid format'
+    case 'custom':
+      return iss.message
+    default:
+      return ours(iss.message) ? iss.message : 'invalid value'
+  }
+}
+
+/** zod issues -> SpecIssue[]; never zod's raw text or JSON. */
+export function formatZodIssues(issues: readonly ZodIssueLike[]): SpecIssue[] {
+  return issues.map((iss) => ({ path: formatPath(iss.path), message: issueMessage(iss) }))
+}
