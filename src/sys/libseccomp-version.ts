@@ -1,0 +1,11 @@
+// The version of the system's libseccomp, for --version (seccomp_version(3)).
+
+import koffi from './koffi.js'
+
+export function libseccompVersion(): string {
+  const lib = koffi.load('libseccomp.so.2')
+  const Version = koffi.struct('runt_scmp_version', { major: 'uint', minor: 'uint', micro: 'uint' })
+  const fn = lib.func('const runt_scmp_version *seccomp_version()')
+  const v = koffi.decode(fn(), Version) as { major: number; minor: number; micro: number }
+  return `${v.major}.${v.minor}.${v.micro}`
+}

@@ -1,0 +1,305 @@
+// Checked system calls: each wrapper calls libc through ffi.ts, reads errno at once and throws
+// a SysError naming the syscall, the errno and the path. The `Sys` type is this object's
+// shape; executors take a Sys so tests can pass a fake.
+
+import * as C from './constants.js'
+import * as ffi from './ffi.js'
+import { SysError } from '../errors.js'
+import { mountFlagNames } from './mount-flags.js'
+
+type Detail = Record<string, string>
+
+export function sysError(syscall: string, e: number, path?: string, path2?: string, detail?: Detail): SysError {
+  const opts: ConstructorParameters<typeof SysError>[0] = {
+    syscall,
+    errno: e,
+    errnoName: ffi.errnoNames[e] ?? `errno ${e}`,
+    strerror: ffi.strerror(e),
+  }
+  if (path !== undefined) opts.path = path
+  if (path2 !== undefined) opts.path2 = path2
+  if (detail !== undefined) opts.detail = detail
+  return new SysError(opts)
+}
+
+function check(ret: number | bigint, syscall: string, path?: string, path2?: string, detail?: Detail): number {
+  const n = Number(ret)
+  if (n < 0) throw sysError(syscall, ffi.errno(), path, path2, detail)
+  return n
+}
+
+/** Retry on EINTR, which Node's signal handling makes possible for blocking calls. */
+function retry(fn: () => number | bigint): number | bigint {
+  for (;;) {
+    const r = fn()
+    if (Number(r) >= 0 || ffi.errno() !== 4) return r
+  }
+}
+
+export type StatFs = { type: number; flags: number }
+
+function encodeOpenHow(flags: number, mode: number, resolve: number): Buffer {
+  const b = Buffer.alloc(24)
+  b.writeBigUInt64LE(BigInt(flags), 0)
+  b.writeBigUInt64LE(BigInt(mode), 8)
+  b.writeBigUInt64LE(BigInt(resolve), 16)
+  return b
+}
+
+export const linux = {
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null, display?: string): void {
+    const r = ffi.mount(source, target, fstype, flags, data)
+    if (r < 0) {
+      const d: Detail = { flags: mountFlagNames(flags) }
+      if (fstype) d.type = fstype
+      if (data) d.data = data
+      throw sysError('mount', ffi.errno(), source ?? 'none', display ?? target, d)
+    }
+  },
+  umount2(target: string, flags: number): void {
+    check(ffi.umount2(target, flags), 'umount2', target)
+  },
+  pivotRoot(newRoot: string, putOld: string): void {
+    check(ffi.syscall(C.SYS.pivot_root, 'str', newRoot, 'str', putOld), 'pivot_root', newRoot, putOld)
+  },
+  chroot(path: string): void {
+    check(ffi.chroot(path), 'chroot', path)
+  },
+  chdir(path: string): void {
+    check(ffi.chdir(path), 'chdir', path)
+  },
+  fchdir(fd: number, display?: string): void {
+    check(ffi.fchdir(fd), 'fchdir', display)
+  },
+  setns(fd: number, nstype: number, display?: string): void {
+    check(ffi.setns(fd, nstype), 'setns', display)
+  },
+  unshare(flags: number): void {
+    check(ffi.unshare(flags), 'unshare')
+  },
+  sethostname(name: string): void {
+    check(ffi.sethostname(name, Buffer.byteLength(name)), 'sethostname', name)
+  },
+  setdomainname(name: string): void {
+    check(ffi.setdomainname(name, Buffer.byteLength(name)), 'setdomainname', name)
+  },
+
+  openat(dirfd: number, path: string, flags: number, mode = 0, display?: string): number {
+    return check(retry(() => ffi.openat(dirfd, path, flags | C.O_CLOEXEC, mode)), 'open', display ?? path)
+  },
+  /** openat2(2); `display` is the path to name in errors (rootfs-relative paths read better). */
+  openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number, display?: string): number {
+    const how = encodeOpenHow(flags | C.O_CLOEXEC, mode, resolve)
+    return check(
+      retry(() => ffi.syscall(C.SYS.openat2, 'int', dirfd, 'str', path, 'void *', how, 'size_t', 24)),
+      'openat2',
+      display ?? path,
+    )
+  },
+  close(fd: number): void {
+    ffi.close(fd)
+  },
+  dup2(oldfd: number, newfd: number): void {
+    check(ffi.dup2(oldfd, newfd), 'dup2')
+  },
+  dup3(oldfd: number, newfd: number, flags: number): void {
+    check(ffi.dup3(oldfd, newfd, flags), 'dup3')
+  },
+  fcntl(fd: number, cmd: number, arg: number): number {
+    return check(ffi.fcntl(fd, cmd, arg), 'fcntl')
+  },
+  setCloexec(fd: number, on: boolean): void {
+    check(ffi.fcntl(fd, C.F_SETFD, on ? C.FD_CLOEXEC : 0), 'fcntl')
+  },
+  read(fd: number, buf: Buffer, len = buf.length): number {
+    return check(retry(() => ffi.read(fd, buf, len)), 'read')
+  },
+  write(fd: number, buf: Buffer): number {
+    return check(retry(() => ffi.write(fd, buf, buf.length)), 'write')
+  },
+  mkdirat(dirfd: number, path: string, mode: number, display?: string): void {
+    check(ffi.mkdirat(dirfd, path, mode), 'mkdir', display ?? path)
+  },
+  mknodat(dirfd: number, path: string, mode: number, dev: bigint, display?: string): void {
+    check(ffi.mknodat(dirfd, path, mode, dev), 'mknod', display ?? path)
+  },
+  fchownat(dirfd: number, path: string, uid: number, gid: number, flags: number, display?: string): void {
+    check(ffi.fchownat(dirfd, path, uid, gid, flags), 'chown', display ?? path)
+  },
+  fchmodat(dirfd: number, path: string, mode: number, display?: string): void {
+    check(ffi.fchmodat(dirfd, path, mode, 0), 'chmod', display ?? path)
+  },
+  fchmod(fd: number, mode: number, display?: string): void {
+    check(ffi.fchmod(fd, mode), 'fchmod', display)
+  },
+  fchown(fd: number, uid: number, gid: number, display?: string): void {
+    check(ffi.fchown(fd, uid, gid), 'fchown', display)
+  },
+  symlinkat(target: string, dirfd: number, path: string, display?: string): void {
+    check(ffi.symlinkat(target, dirfd, path), 'symlink', display ?? path)
+  },
+  readlinkat(dirfd: number, path: string, display?: string): string {
+    const buf = Buffer.alloc(4096)
+    const n = check(ffi.readlinkat(dirfd, path, buf, buf.length), 'readlink', display ?? path)
+    return buf.subarray(0, n).toString('utf8')
+  },
+  unlinkat(dirfd: number, path: string, flags: number, display?: string): void {
+    check(ffi.unlinkat(dirfd, path, flags), 'unlink', display ?? path)
+  },
+  mkfifo(path: string, mode: number): void {
+    check(ffi.mkfifo(path, mode), 'mkfifo', path)
+  },
+  flock(fd: number, op: number, display?: string): void {
+    check(retry(() => ffi.flock(fd, op)), 'flock', display)
+  },
+  statfs(path: string): StatFs {
+    const out: { f_type?: number; f_flags?: number } = {}
+    check(ffi.statfs(path, out), 'statfs', path)
+    return { type: Number(out.f_type), flags: Number(out.f_flags) }
+  },
+  fstatfs(fd: number, display?: string): StatFs {
+    const out: { f_type?: number; f_flags?: number } = {}
+    check(ffi.fstatfs(fd, out), 'fstatfs', display)
+    return { type: Number(out.f_type), flags: Number(out.f_flags) }
+  },
+  socketpair(type: number): [number, number] {
+    const sv = [0, 0]
+    check(ffi.socketpair(C.AF_UNIX, type | C.SOCK_CLOEXEC, 0, sv), 'socketpair')
+    return [sv[0]!, sv[1]!]
+  },
+  pipe2(flags: number): [number, number] {
+    const fds = [0, 0]
+    check(ffi.pipe2(fds, flags), 'pipe2')
+    return [fds[0]!, fds[1]!]
+  },
+
+  openTree(dirfd: number, path: string, flags: number, display?: string): number {
+    return check(ffi.syscall(C.SYS.open_tree, 'int', dirfd, 'str', path, 'uint', flags), 'open_tree', display ?? path)
+  },
+  moveMount(fromfd: number, fromPath: string, tofd: number, toPath: string, flags: number, display?: string): void {
+    check(
+      ffi.syscall(C.SYS.move_mount, 'int', fromfd, 'str', fromPath, 'int', tofd, 'str', toPath, 'uint', flags),
+      'move_mount',
+      display,
+    )
+  },
+  /** mount_setattr(2): set and clear MOUNT_ATTR_* bits, recursively with AT_RECURSIVE. */
+  mountSetattr(dirfd: number, path: string, flags: number, set: number, clr: number, display?: string, userns = 0): void {
+    const attr = Buffer.alloc(32)
+    attr.writeBigUInt64LE(BigInt(set), 0)
+    attr.writeBigUInt64LE(BigInt(clr), 8)
+    attr.writeBigUInt64LE(0n, 16) // propagation
+    attr.writeBigUInt64LE(BigInt(userns), 24)
+    check(
+      ffi.syscall(C.SYS.mount_setattr, 'int', dirfd, 'str', path, 'uint', flags, 'void *', attr, 'size_t', 32),
+      'mount_setattr',
+      display ?? path,
+      undefined,
+      { set: '0x' + set.toString(16), clear: '0x' + clr.toString(16) },
+    )
+  },
+
+  kill(pid: number, sig: number): void {
+    check(ffi.kill(pid, sig), 'kill', String(pid))
+  },
+  /** waitpid; returns [pid, raw status]. pid is 0 with WNOHANG when the child is still alive. */
+  waitpid(pid: number, options: number): [number, number] {
+    const st = [0]
+    const r = check(retry(() => ffi.waitpid(pid, st, options)), 'waitpid', String(pid))
+    return [r, st[0]!]
+  },
+  pidfdOpen(pid: number): number {
+    return check(ffi.syscall(C.SYS.pidfd_open, 'int', pid, 'uint', 0), 'pidfd_open', String(pid))
+  },
+  pidfdSendSignal(pidfd: number, sig: number): void {
+    check(
+      ffi.syscall(C.SYS.pidfd_send_signal, 'int', pidfd, 'int', sig, 'void *', null, 'uint', 0),
+      'pidfd_send_signal',
+    )
+  },
+  /** poll(2) over fds; returns revents per fd. timeout in ms, -1 for none. */
+  poll(fds: { fd: number; events: number }[], timeout: number): number[] {
+    const arr = fds.map((f) => ({ fd: f.fd, events: f.events, revents: 0 }))
+    check(retry(() => ffi.poll(arr, arr.length, timeout)), 'poll')
+    return arr.map((f) => f.revents)
+  },
+  prctl(option: number, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {
+    return check(ffi.prctl(option, a2, a3, a4, a5), 'prctl', undefined, undefined, { option: String(option) })
+  },
+  /** Mark fds [first, ~0] close-on-exec (close_range(2) with CLOSE_RANGE_CLOEXEC). */
+  closeRangeCloexec(first: number): void {
+    check(
+      ffi.syscall(C.SYS.close_range, 'uint', first, 'uint', 0xffffffff, 'uint', C.CLOSE_RANGE_CLOEXEC),
+      'close_range',
+    )
+  },
+  // Credentials: raw syscalls act on the calling thread only, which is the thread that calls
+  // execve; glibc's wrappers would signal every Node thread instead.
+  setresuid(r: number, e: number, s: number): void {
+    check(ffi.syscall(C.SYS.setresuid, 'int', r, 'int', e, 'int', s), 'setresuid', undefined, undefined, {
+      uid: String(e),
+    })
+  },
+  setresgid(r: number, e: number, s: number): void {
+    check(ffi.syscall(C.SYS.setresgid, 'int', r, 'int', e, 'int', s), 'setresgid', undefined, undefined, {
+      gid: String(e),
+    })
+  },
+  setgroups(gids: number[]): void {
+    const arr = new Uint32Array(gids.length || 1)
+    gids.forEach((g, i) => (arr[i] = g))
+    check(ffi.syscall(C.SYS.setgroups, 'int', gids.length, 'void *', arr), 'setgroups')
+  },
+  /** capset(2) with _LINUX_CAPABILITY_VERSION_3: 64-bit sets split in two 32-bit words. */
+  capset(effective: bigint, permitted: bigint, inheritable: bigint): void {
+    const hdr = Buffer.alloc(8)
+    hdr.writeUInt32LE(0x20080522, 0)
+    hdr.writeInt32LE(0, 4)
+    const data = Buffer.alloc(24)
+    const lo = (v: bigint) => Number(v & 0xffffffffn)
+    const hi = (v: bigint) => Number((v >> 32n) & 0xffffffffn)
+    data.writeUInt32LE(lo(effective), 0)
+    data.writeUInt32LE(lo(permitted), 4)
+    data.writeUInt32LE(lo(inheritable), 8)
+    data.writeUInt32LE(hi(effective), 12)
+    data.writeUInt32LE(hi(permitted), 16)
+    data.writeUInt32LE(hi(inheritable), 20)
+    check(ffi.syscall(C.SYS.capset, 'void *', hdr, 'void *', data), 'capset')
+  },
+  prlimit(resource: number, soft: bigint, hard: bigint, display?: string): void {
+    const lim = new BigUint64Array([soft, hard])
+    check(ffi.prlimit(0, resource, lim, null), 'prlimit', display)
+  },
+  execve(path: string, argv: string[], envp: string[]): never {
+    const a = ffi.cPointerArray(argv.map(ffi.cString))
+    const e = ffi.cPointerArray(envp.map(ffi.cString))
+    ffi.execve(path, a, e)
+    throw sysError('execve', ffi.errno(), path)
+  },
+  /**
+   * Default disposition for every signal and an empty mask, so the next program does not
+   * inherit Node's ignored SIGPIPE/SIGXFSZ or a blocked signal.
+   */
+  resetSignals(): void {
+    for (let sig = 1; sig <= 64; sig++) {
+      // SIGKILL and SIGSTOP cannot change; 32 and 33 are glibc's own.
+      if (sig === 9 || sig === 19 || sig === 32 || sig === 33) continue
+      ffi.signal(sig, null)
+    }
+    const empty = new BigUint64Array(16)
+    check(ffi.sigprocmask(2 /* SIG_SETMASK */, empty, null), 'sigprocmask')
+  },
+  /** Call `cb` once when `fd` turns readable, from the event loop (libuv poll). */
+  onReadable(fd: number, cb: () => void): { close(): void } {
+    const h = ffi.koffi.node.poll(fd, { readable: true }, () => {
+      h.stop()
+      cb()
+    })
+    return { close: () => h.close() }
+  },
+  rawSyscall(nr: number, ...args: unknown[]): number {
+    return Number(ffi.syscall(nr, ...args))
+  },
+}
+
+export type Sys = typeof linux
