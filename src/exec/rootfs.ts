@@ -1,0 +1,460 @@
+// Carry out a RootfsPlan inside the container's mount namespace (init stage). Every mount
+// target is an O_PATH fd resolved inside the rootfs (exec/in-root.ts); every failure names
+// the spec field it came from. Runs on the main thread with synchronous calls only.
+
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import * as C from '../sys/constants.js'
+import type { Sys } from '../sys/linux.js'
+import { SysError, StepError } from '../errors.js'
+import { fdPath, InRoot } from './in-root.js'
+import { DEV_SYMLINKS, deviceModeBits, makedev, type DevicePlan, type MountPlan, type RootfsPlan } from '../plan/rootfs.js'
+import { mountOf, parseMountInfo, parseProcCgroup, type MountInfo } from '../plan/mountinfo.js'
+
+export type RootfsContext = {
+  sys: Sys
+  plan: RootfsPlan
+  /** The container has its own cgroup namespace (cgroup mounts are real mounts, not binds). */
+  cgroupns: boolean
+  warn: (msg: string) => void
+}
+
+function step<T>(field: string, what: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (e) {
+    if (e instanceof StepError) throw e
+    throw new StepError(field, e as Error, what)
+  }
+}
+
+/** ST_* flags of statfs -> the MS_* flags a remount must keep (locked in a user namespace). */
+export function lockedFlags(stFlags: number): number {
+  let f = 0
+  if (stFlags & C.ST_NOSUID) f |= C.MS_NOSUID
+  if (stFlags & C.ST_NODEV) f |= C.MS_NODEV
+  if (stFlags & C.ST_NOEXEC) f |= C.MS_NOEXEC
+  if (stFlags & C.ST_RDONLY) f |= C.MS_RDONLY
+  if (stFlags & C.ST_NOATIME) f |= C.MS_NOATIME
+  if (stFlags & C.ST_NODIRATIME) f |= C.MS_NODIRATIME
+  if (stFlags & C.ST_RELATIME) f |= C.MS_RELATIME
+  return f
+}
+
+/**
+ * MS_REMOUNT|MS_BIND with `flags`; in a user namespace the kernel refuses to clear flags the
+ * original mount has locked, so retry with those kept (runc does the same).
+ */
+export function remountBind(sys: Sys, target: string, flags: number, display: string): void {
+  try {
+    sys.mount(null, target, null, flags | C.MS_REMOUNT | C.MS_BIND, null, display)
+  } catch (e) {
+    if (!(e instanceof SysError) || e.errnoName !== 'EPERM') throw e
+    const st = sys.statfs(target)
+    const keep = lockedFlags(st.flags) & ~C.MS_RDONLY
+    sys.mount(null, target, null, flags | keep | C.MS_REMOUNT | C.MS_BIND, null, display)
+  }
+}
+
+/** Make "/" slave (or as configured), the rootfs' parent mount private, and bind the rootfs. */
+export function prepareRoot(ctx: RootfsContext): void {
+  const { sys, plan } = ctx
+  step('linux.rootfsPropagation', '', () => sys.mount(null, '/', null, ctx.plan.rootPropagation, null))
+  // pivot_root(2) refuses a new root whose parent mount is shared.
+  const mounts = parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'))
+  const parent = mountOf(mounts, path.dirname(plan.rootfs))
+  if (parent && parent.optional.some((o) => o.startsWith('shared:'))) {
+    step('root.path', '', () => sys.mount(null, parent.mountPoint, null, C.MS_PRIVATE, null))
+  }
+  step('root.path', '', () => sys.mount(plan.rootfs, plan.rootfs, 'bind', C.MS_BIND | C.MS_REC, null))
+}
+
+function mountBind(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
+  const { sys } = ctx
+  let st: fs.Stats
+  try {
+    st = fs.statSync(m.source)
+  } catch (e) {
+    throw new SysError({
+      syscall: 'stat',
+      errno: (e as NodeJS.ErrnoException).errno ? -(e as NodeJS.ErrnoException).errno! : 2,
+      errnoName: (e as NodeJS.ErrnoException).code ?? 'ENOENT',
+      strerror: 'no such file or directory',
+      path: m.source,
+    })
+  }
+  const fd = st.isDirectory() ? root.mkdirAll(m.destination) : root.ensureFile(m.destination)
+  try {
+    if (m.options.extensions.includes('idmap') || m.options.extensions.includes('ridmap')) {
+      throw new SysError({ syscall: 'mount_setattr', errno: 95, errnoName: 'EOPNOTSUPP', strerror: 'idmapped mounts are not supported yet', path: m.destination })
+    }
+    sys.mount(m.source, fdPath(fd), 'bind', m.flags, null, m.destination)
+  } finally {
+    sys.close(fd)
+  }
+  if (m.remountFlags) {
+    const again = root.open(m.destination)
+    try {
+      remountBind(sys, fdPath(again), m.remountFlags & ~(C.MS_BIND | C.MS_REMOUNT), m.destination)
+    } finally {
+      sys.close(again)
+    }
+  }
+}
+
+function mountFs(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
+  const { sys } = ctx
+  const fd = root.mkdirAll(m.destination)
+  try {
+    if (m.kind === 'tmpfs' && m.options.extensions.includes('tmpcopyup')) {
+      mountTmpCopyUp(ctx, fd, m)
+      return
+    }
+    try {
+      sys.mount(m.source || m.type, fdPath(fd), m.type, m.flags, m.data || null, m.destination)
+    } catch (e) {
+      // mqueue cannot be mounted in a user namespace that does not own the ipc namespace:
+      // bind the host's /dev/mqueue instead, as runc does.
+      if (m.kind === 'mqueue' && e instanceof SysError && e.errnoName === 'EPERM') {
+        sys.mount('/dev/mqueue', fdPath(fd), 'bind', C.MS_BIND, null, m.destination)
+        return
+      }
+      throw e
+    }
+  } finally {
+    sys.close(fd)
+  }
+}
+
+/** tmpfs that starts with a copy of what it covers: mount aside, copy, move into place. */
+function mountTmpCopyUp(ctx: RootfsContext, destFd: number, m: MountPlan): void {
+  const { sys } = ctx
+  const tmp = fs.mkdtempSync('/tmp/runt-tmpcopyup-')
+  try {
+    sys.mount(m.source || 'tmpfs', tmp, 'tmpfs', m.flags & ~C.MS_RDONLY, m.data || null, m.destination)
+    copyTree(fdPath(destFd), tmp)
+    if (m.flags & C.MS_RDONLY) remountBind(sys, tmp, C.MS_RDONLY, m.destination)
+    sys.mount(tmp, fdPath(destFd), null, C.MS_MOVE, null, m.destination)
+  } finally {
+    try {
+      sys.umount2(tmp, C.MNT_DETACH)
+    } catch {
+      /* moved away already */
+    }
+    fs.rmdirSync(tmp)
+  }
+}
+
+/** Copy a directory tree keeping modes, owners, times, symlinks and device nodes. */
+function copyTree(src: string, dst: string): void {
+  for (const name of fs.readdirSync(src)) {
+    const s = path.join(src, name)
+    const d = path.join(dst, name)
+    const st = fs.lstatSync(s)
+    if (st.isDirectory()) {
+      fs.mkdirSync(d, { mode: st.mode & 0o7777 })
+      copyTree(s, d)
+    } else if (st.isSymbolicLink()) {
+      fs.symlinkSync(fs.readlinkSync(s), d)
+    } else if (st.isFile()) {
+      fs.copyFileSync(s, d)
+    } else {
+      continue // sockets, fifos and devices are not copied up, as in runc
+    }
+    fs.lchownSync(d, st.uid, st.gid)
+    if (!st.isSymbolicLink()) {
+      fs.chmodSync(d, st.mode & 0o7777)
+      fs.utimesSync(d, st.atime, st.mtime)
+    }
+  }
+}
+
+/** cgroup v1 (a tmpfs with one mount per hierarchy) or v2, as runc mounts them. */
+function mountCgroup(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
+  const { sys } = ctx
+  const mounts = parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'))
+  const own = parseProcCgroup(fs.readFileSync('/proc/self/cgroup', 'utf8'))
+  const v1 = mounts.filter((x) => x.fsType === 'cgroup')
+  const flags = m.flags & ~C.MS_RDONLY
+  const ro = (m.flags & C.MS_RDONLY) !== 0
+  if (v1.length === 0 || m.type === 'cgroup2') {
+    const fd = root.mkdirAll(m.destination)
+    try {
+      if (ctx.cgroupns) {
+        sys.mount('cgroup2', fdPath(fd), 'cgroup2', m.flags, m.data || null, m.destination)
+      } else {
+        const hostRoot = mounts.find((x) => x.fsType === 'cgroup2')
+        const mine = own.find((c) => c.id === 0)
+        if (!hostRoot || !mine) throw new Error('no cgroup2 hierarchy on the host')
+        sys.mount(path.join(hostRoot.mountPoint, mine.path), fdPath(fd), 'bind', C.MS_BIND | C.MS_REC, null, m.destination)
+        if (m.flags & ~C.MS_REC) {
+          const mounted = root.open(m.destination)
+          try {
+            remountBind(sys, fdPath(mounted), m.flags, m.destination)
+          } finally {
+            sys.close(mounted)
+          }
+        }
+      }
+    } finally {
+      sys.close(fd)
+    }
+    return
+  }
+  // v1: tmpfs at the destination, then each hierarchy below it.
+  const fd = root.mkdirAll(m.destination)
+  try {
+    sys.mount('tmpfs', fdPath(fd), 'tmpfs', flags & (C.MS_NOSUID | C.MS_NODEV | C.MS_NOEXEC), 'mode=755', m.destination)
+  } finally {
+    sys.close(fd)
+  }
+  for (const h of v1) {
+    const subsystems = h.superOptions.split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'noprefix' && o !== 'xattr')
+    const dirName = path.basename(h.mountPoint)
+    const dest = path.posix.join(m.destination, dirName)
+    const entry = own.find((c) => c.controllers.some((x) => subsystems.includes(x)))
+    const sub = root.mkdirAll(dest)
+    try {
+      if (ctx.cgroupns) {
+        sys.mount('cgroup', fdPath(sub), 'cgroup', flags, subsystems.join(','), dest)
+      } else {
+        const rel = entry ? entry.path : '/'
+        sys.mount(path.join(h.mountPoint, path.relative(h.root, rel) || '.'), fdPath(sub), 'bind', C.MS_BIND | C.MS_REC, null, dest)
+        // The fd still names the directory under the new mount: reopen to reach the mount.
+        const mounted = root.open(dest)
+        try {
+          remountBind(sys, fdPath(mounted), flags | (ro ? C.MS_RDONLY : 0), dest)
+        } finally {
+          sys.close(mounted)
+        }
+      }
+    } finally {
+      sys.close(sub)
+    }
+    // co-mounted hierarchies ("cpu,cpuacct") get a symlink per controller, as on the host.
+    for (const s of subsystems) {
+      const plain = s.startsWith('name=') ? s.slice(5) : s
+      if (plain === dirName) continue
+      const hostLink = path.join(path.dirname(h.mountPoint), plain)
+      try {
+        if (fs.lstatSync(hostLink).isSymbolicLink()) {
+          const dir = root.open(m.destination)
+          try {
+            sys.symlinkat(dirName, dir, plain, path.posix.join(m.destination, plain))
+          } catch (e) {
+            if (!(e instanceof SysError) || e.errnoName !== 'EEXIST') throw e
+          } finally {
+            sys.close(dir)
+          }
+        }
+      } catch {
+        /* no such controller name on the host */
+      }
+    }
+  }
+  if (ro) {
+    const again = root.open(m.destination)
+    try {
+      remountBind(sys, fdPath(again), C.MS_RDONLY | (flags & (C.MS_NOSUID | C.MS_NODEV | C.MS_NOEXEC)), m.destination)
+    } finally {
+      sys.close(again)
+    }
+  }
+}
+
+function applyMountAttributes(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
+  const { sys } = ctx
+  if (m.options.propagation.length === 0 && m.options.attrSet === 0 && m.options.attrClr === 0) return
+  const fd = root.open(m.destination)
+  try {
+    for (const p of m.options.propagation) sys.mount(null, fdPath(fd), null, p, null, m.destination)
+    if (m.options.attrSet || m.options.attrClr) {
+      sys.mountSetattr(fd, '', C.AT_EMPTY_PATH | C.AT_RECURSIVE, m.options.attrSet, m.options.attrClr, m.destination)
+    }
+  } finally {
+    sys.close(fd)
+  }
+}
+
+export function mountAll(ctx: RootfsContext, root: InRoot): void {
+  for (const m of ctx.plan.mounts) {
+    step(m.field, m.destination, () => {
+      switch (m.kind) {
+        case 'bind':
+          mountBind(ctx, root, m)
+          break
+        case 'cgroup':
+        case 'cgroup2':
+          mountCgroup(ctx, root, m)
+          break
+        default:
+          mountFs(ctx, root, m)
+      }
+      applyMountAttributes(ctx, root, m)
+    })
+  }
+}
+
+function createDevice(ctx: RootfsContext, root: InRoot, d: DevicePlan): void {
+  const { sys } = ctx
+  const rel = d.path.slice(1)
+  const parent = root.mkdirAll(path.posix.dirname(d.path))
+  const name = path.posix.basename(d.path)
+  try {
+    if (ctx.plan.bindDevices) {
+      // mknod is not allowed in a user namespace: bind the host's node onto an empty file.
+      const fd = root.ensureFile(d.path, 0o644)
+      try {
+        sys.mount(d.path, fdPath(fd), 'bind', C.MS_BIND, null, d.path)
+      } finally {
+        sys.close(fd)
+      }
+      return
+    }
+    try {
+      sys.unlinkat(parent, name, 0, d.path)
+    } catch (e) {
+      if (!(e instanceof SysError) || (e.errnoName !== 'ENOENT' && e.errnoName !== 'EISDIR')) throw e
+    }
+    sys.mknodat(parent, name, deviceModeBits(d.type) | (d.fileMode & 0o7777), makedev(d.major, d.minor), d.path)
+    // mknod is subject to the umask; set the mode the config asked for.
+    sys.fchmodat(parent, name, d.fileMode & 0o7777, d.path)
+    sys.fchownat(parent, name, d.uid, d.gid, C.AT_SYMLINK_NOFOLLOW, d.path)
+  } finally {
+    sys.close(parent)
+  }
+  void rel
+}
+
+/** Device nodes, /dev symlinks and the /dev/ptmx link, when /dev is not the host's. */
+export function setupDev(ctx: RootfsContext, root: InRoot): void {
+  const { sys, plan } = ctx
+  if (!plan.setupDev) return
+  for (const d of plan.devices) step(d.field, d.path, () => createDevice(ctx, root, d))
+  const links: [string, string][] = [...DEV_SYMLINKS]
+  if (fs.existsSync('/proc/kcore')) links.push(['/dev/core', '/proc/kcore'])
+  const dev = root.mkdirAll('/dev')
+  try {
+    for (const [link, target] of links) {
+      step('/dev', link, () => {
+        try {
+          sys.symlinkat(target, dev, path.posix.basename(link), link)
+        } catch (e) {
+          if (!(e instanceof SysError) || e.errnoName !== 'EEXIST') throw e
+        }
+      })
+    }
+    step('/dev', '/dev/ptmx', () => {
+      try {
+        sys.unlinkat(dev, 'ptmx', 0, '/dev/ptmx')
+      } catch (e) {
+        if (!(e instanceof SysError) || e.errnoName !== 'ENOENT') throw e
+      }
+      sys.symlinkat('pts/ptmx', dev, 'ptmx', '/dev/ptmx')
+    })
+  } finally {
+    sys.close(dev)
+  }
+}
+
+/**
+ * maskedPaths and readonlyPaths, applied inside the rootfs before pivot_root. `devNull` is
+ * an fd of the host's /dev/null, checked to be the 1:3 character device: the container's
+ * own /dev/null could be a symlink to a file the mask must not cover (CVE-2025-31133).
+ */
+export function maskPaths(ctx: RootfsContext, root: InRoot, devNull: number): void {
+  const { sys, plan } = ctx
+  plan.readonlyPaths.forEach((p, i) =>
+    step(`linux.readonlyPaths[${i}]`, p, () => {
+      let fd: number
+      try {
+        fd = root.open(p)
+      } catch (e) {
+        if (e instanceof SysError && e.errnoName === 'ENOENT') return
+        throw e
+      }
+      try {
+        sys.mount(fdPath(fd), fdPath(fd), 'bind', C.MS_BIND | C.MS_REC, null, p)
+      } finally {
+        sys.close(fd)
+      }
+      const again = root.open(p)
+      try {
+        remountBind(sys, fdPath(again), C.MS_RDONLY | C.MS_NOSUID | C.MS_NODEV | C.MS_NOEXEC, p)
+      } finally {
+        sys.close(again)
+      }
+    }),
+  )
+  plan.maskedPaths.forEach((p, i) =>
+    step(`linux.maskedPaths[${i}]`, p, () => {
+      let fd: number
+      try {
+        fd = root.open(p)
+      } catch (e) {
+        if (e instanceof SysError && (e.errnoName === 'ENOENT' || e.errnoName === 'ENOTDIR')) return
+        throw e
+      }
+      try {
+        if (fs.fstatSync(fd).isDirectory()) {
+          const data = plan.mountLabel ? `size=0,context="${plan.mountLabel}"` : 'size=0'
+          sys.mount('tmpfs', fdPath(fd), 'tmpfs', C.MS_RDONLY | C.MS_NOSUID | C.MS_NODEV | C.MS_NOEXEC, data, p)
+        } else {
+          sys.mount(fdPath(devNull), fdPath(fd), 'bind', C.MS_BIND, null, p)
+        }
+      } finally {
+        sys.close(fd)
+      }
+    }),
+  )
+}
+
+/** Open the host's /dev/null and make sure it is the real thing. */
+export function openDevNull(sys: Sys): number {
+  const fd = sys.openat(C.AT_FDCWD, '/dev/null', C.O_PATH | C.O_NOFOLLOW)
+  const st = fs.fstatSync(fd)
+  if (!st.isCharacterDevice() || st.rdev !== Number(makedev(1, 3))) {
+    sys.close(fd)
+    throw new Error('/dev/null on the host is not the null device')
+  }
+  return fd
+}
+
+/** pivot_root into the rootfs and detach the old root; or MS_MOVE + chroot with --no-pivot. */
+export function enterRoot(ctx: RootfsContext): void {
+  const { sys, plan } = ctx
+  if (plan.noPivot) {
+    step('root.path', 'no-pivot', () => {
+      sys.chdir(plan.rootfs)
+      sys.mount(plan.rootfs, '/', null, C.MS_MOVE, null)
+      sys.chroot('.')
+      sys.chdir('/')
+    })
+    return
+  }
+  step('root.path', 'pivot_root', () => {
+    const oldroot = sys.openat(C.AT_FDCWD, '/', C.O_DIRECTORY | C.O_RDONLY)
+    const newroot = sys.openat(C.AT_FDCWD, plan.rootfs, C.O_DIRECTORY | C.O_RDONLY)
+    try {
+      sys.fchdir(newroot, plan.rootfs)
+      // pivot_root(".", ".") stacks the old root on top of the new one; then detach it.
+      sys.pivotRoot('.', '.')
+      sys.fchdir(oldroot, 'old root')
+      sys.mount(null, '.', null, C.MS_SLAVE | C.MS_REC, null, 'old root')
+      sys.umount2('.', C.MNT_DETACH)
+      sys.chdir('/')
+    } finally {
+      sys.close(oldroot)
+      sys.close(newroot)
+    }
+  })
+}
+
+/** After pivot: /dev read-only if asked, then the root itself. */
+export function finalizeRoot(ctx: RootfsContext): void {
+  const { sys, plan } = ctx
+  if (plan.devReadonly) step('/dev', 'remount ro', () => remountBind(sys, '/dev', C.MS_RDONLY, '/dev'))
+  if (plan.readonlyRoot) step('root.readonly', '', () => remountBind(sys, '/', C.MS_RDONLY, '/'))
+}
+
+export type { MountInfo }

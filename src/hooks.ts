@@ -1,0 +1,52 @@
+// OCI hooks: run one hook list with the container state JSON on stdin, only the hook's own
+// args and env, killed at its timeout; stdout and stderr are captured into the error. Which
+// hooks run where (runtime or container namespace) is decided by the callers.
+
+import { spawnSync } from 'node:child_process'
+import { RuntimeError } from './errors.js'
+
+export type Hook = { path: string; args?: string[]; env?: string[]; timeout?: number }
+export type HookName = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop'
+
+export class HookError extends RuntimeError {
+  constructor(message: string) {
+    super(message, 'EHOOK')
+    this.name = 'HookError'
+  }
+}
+
+function envObject(env: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const kv of env ?? []) {
+    const i = kv.indexOf('=')
+    if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1)
+  }
+  return out
+}
+
+/** Run `hooks` in order; the first failure throws a HookError naming the hook and its output. */
+export function runHooks(name: HookName, hooks: Hook[] | undefined, state: object): void {
+  const input = JSON.stringify(state)
+  ;(hooks ?? []).forEach((h, i) => {
+    const args = h.args ?? [h.path]
+    const r = spawnSync(h.path, args.slice(1), {
+      argv0: args[0] ?? h.path,
+      env: envObject(h.env),
+      input,
+      timeout: h.timeout ? h.timeout * 1000 : undefined,
+      killSignal: 'SIGKILL',
+      stdio: ['pipe', 'pipe', 'pipe'],
+      maxBuffer: 4 * 1024 * 1024,
+    })
+    const out = `${r.stdout?.toString() ?? ''}${r.stderr?.toString() ?? ''}`.trim()
+    const tail = out ? `, stdout/stderr: ${out}` : ''
+    const label = `${name} hook #${i} (${h.path})`
+    if (r.error) {
+      const code = (r.error as NodeJS.ErrnoException).code
+      if (code === 'ETIMEDOUT') throw new HookError(`error running ${label}: timeout after ${h.timeout}s${tail}`)
+      throw new HookError(`error running ${label}: ${r.error.message}${tail}`)
+    }
+    if (r.signal) throw new HookError(`error running ${label}: killed by signal ${r.signal}${tail}`)
+    if (r.status !== 0) throw new HookError(`error running ${label}: exit status ${r.status}${tail}`)
+  })
+}

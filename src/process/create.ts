@@ -1,0 +1,437 @@
+// The host side of `create` (and of `run`): validate the bundle, plan, take the container
+// lock, spawn stage 1, finish its namespaces from outside (id maps, time offsets, cgroup),
+// send the init its bootstrap, serve its requests (runtime hooks), and record the state.
+// On any failure everything made so far is undone: process, cgroup, state directory.
+
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import * as C from '../sys/constants.js'
+import { linux as sys } from '../sys/linux.js'
+import { recvWithAncillary, setPassCred } from '../sys/scm.js'
+import { RuntimeError, SpecError, fromWire, withContext } from '../errors.js'
+import { loadSpec } from '../spec/load.js'
+import { validateSpec } from '../spec/validate.js'
+import { OCI_VERSION } from '../spec/defaults.js'
+import type { Spec } from '../spec/schema.js'
+import { NS_INFO, planNamespaces, type NamespacePlan, type NsType } from '../plan/namespaces.js'
+import { planRootfs, type RootfsPlan } from '../plan/rootfs.js'
+import { capSets } from '../confine/capabilities.js'
+import { planConfinement } from '../confine/plan.js'
+import { Store, validateId, writeFileAtomic, type ContainerRecord } from '../state/store.js'
+import { createLocked, type Lock } from '../state/lock.js'
+import { readProcStat } from '../state/status.js'
+import { Channel } from './sync.js'
+import { spawnStage1, type Stage1Spec } from './stage1.js'
+import { initEnv, selfExec } from './self.js'
+import { ENV_SYNC_FD, type InitConfig, type NsExpectation, type ProcessConfig } from './init-config.js'
+import { lockedFlags } from '../exec/rootfs.js'
+import { runHooks } from '../hooks.js'
+import { logger } from '../log.js'
+
+export type CreateOptions = {
+  id: string
+  bundle: string
+  store: Store
+  pidFile?: string
+  consoleSocket?: string
+  pidfdSocket?: string
+  noPivot: boolean
+  noNewKeyring: boolean
+  preserveFds: number
+  systemdCgroup: boolean
+  /** `run` in the foreground: keep the channel to learn whether the exec succeeded. */
+  reportExec: boolean
+  /** Detached from the caller's terminal (create, run -d). */
+  detach: boolean
+  debug: boolean
+}
+
+export type Created = { rec: ContainerRecord; pid: number; channel: Channel | null }
+
+export function lastCap(): number {
+  try {
+    return Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim())
+  } catch {
+    return 40
+  }
+}
+
+/** Everything decided before touching the host: a bad config fails here, leaving nothing. */
+export type Prepared = {
+  spec: Spec
+  bundle: string
+  ns: NamespacePlan
+  rootfs: RootfsPlan
+  proc: ProcessConfig
+  extraEnv: string[]
+  extraFds: number
+}
+
+export function prepare(opts: CreateOptions): Prepared {
+  const log = logger()
+  validateId(opts.id)
+  const bundle = path.resolve(opts.bundle)
+  const spec = loadSpec(bundle, { onUnknownKeys: (keys) => log.debug(`config.json: ignoring unknown properties ${keys.join(', ')}`) })
+  const { errors, warnings } = validateSpec(spec)
+  for (const w of warnings) log.warn(w)
+  if (errors.length) throw new SpecError(errors)
+  if (!spec.process) throw new SpecError([{ path: 'process', message: 'required' }])
+
+  const ns = planNamespaces(spec.linux?.namespaces)
+  if (!ns.types.includes('mount'))
+    throw new SpecError([{ path: 'linux.namespaces', message: 'a mount namespace is required to set up the root filesystem' }])
+  const rootfs = planRootfs(spec as Parameters<typeof planRootfs>[0], { bundle, userns: ns.types.includes('user') }, { noPivot: opts.noPivot })
+  let st: fs.Stats
+  try {
+    st = fs.statSync(rootfs.rootfs)
+  } catch (e) {
+    throw new RuntimeError(`invalid rootfs: stat ${rootfs.rootfs}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`, 'EROOTFS')
+  }
+  if (!st.isDirectory()) throw new RuntimeError(`invalid rootfs: ${rootfs.rootfs} is not a directory`, 'EROOTFS')
+
+  const p = spec.process
+  if (p.terminal && !opts.consoleSocket && opts.detach)
+    throw new RuntimeError('cannot allocate tty if runt will detach without setting console socket', 'ETTY')
+  if (opts.consoleSocket && !p.terminal)
+    throw new RuntimeError('cannot use console socket if runt will not detach or allocate tty', 'ETTY')
+
+  const { sets, warnings: capWarnings } = capSets(p.capabilities, lastCap())
+  for (const w of capWarnings) log.warn(w)
+
+  // systemd socket activation: LISTEN_FDS fds come first, then --preserve-fds (runc's order).
+  const extraEnv: string[] = []
+  let listenFds = 0
+  if (process.env.LISTEN_FDS && Number(process.env.LISTEN_PID) === process.pid) {
+    listenFds = Number(process.env.LISTEN_FDS) || 0
+    if (listenFds > 0) extraEnv.push(`LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1')
+  }
+  const extraFds = listenFds + opts.preserveFds
+  checkInheritedFds(extraFds)
+
+  const proc: ProcessConfig = {
+    args: p.args ?? [],
+    env: [...(p.env ?? []), ...extraEnv],
+    cwd: p.cwd,
+    uid: p.user.uid,
+    gid: p.user.gid,
+    additionalGids: p.user.additionalGids ?? [],
+    terminal: p.terminal === true,
+    caps: sets,
+    noNewPrivileges: p.noNewPrivileges === true,
+    confine: planConfinement(spec),
+  }
+  if (p.user.umask !== undefined) proc.umask = p.user.umask
+  if (p.consoleSize) proc.consoleSize = p.consoleSize
+  return { spec, bundle, ns, rootfs, proc, extraEnv, extraFds }
+}
+
+/**
+ * fds 3..3+n-1 must have come from our caller. An fd we inherited cannot be close-on-exec
+ * (it survived our own execve), while every fd Node opens for itself is: so a CLOEXEC fd in
+ * that range is one of ours, and must not leak into the container.
+ */
+function checkInheritedFds(n: number): void {
+  for (let fd = 3; fd < 3 + n; fd++) {
+    let flags: number
+    try {
+      flags = sys.fcntl(fd, C.F_GETFD, 0)
+    } catch {
+      throw new RuntimeError(`--preserve-fds: fd ${fd} is not open`, 'EBADF')
+    }
+    if (flags & C.FD_CLOEXEC) throw new RuntimeError(`--preserve-fds: fd ${fd} was not passed to runt`, 'EBADF')
+  }
+}
+
+function nsOfFd(fd: number): string {
+  // An nsfs file reads as "net:[4026531993]".
+  try {
+    return sys.readlinkat(C.AT_FDCWD, `/proc/self/fd/${fd}`).split(':')[0] ?? ''
+  } catch {
+    return ''
+  }
+}
+
+type OpenedJoin = { type: NsType; fd: number; field: string; path: string }
+
+function openJoins(ns: NamespacePlan): OpenedJoin[] {
+  const out: OpenedJoin[] = []
+  try {
+    for (const j of ns.joins) {
+      let fd: number
+      try {
+        fd = sys.openat(C.AT_FDCWD, j.path, C.O_RDONLY)
+      } catch (e) {
+        throw new SpecError([{ path: j.field + '.path', message: (e as Error).message }])
+      }
+      out.push({ type: j.type, fd, field: j.field, path: j.path })
+      const kind = nsOfFd(fd)
+      if (kind !== NS_INFO[j.type].proc)
+        throw new SpecError([{ path: j.field + '.path', message: `${j.path} is not a ${j.type} namespace${kind ? ` (it is ${kind})` : ''}` }])
+    }
+  } catch (e) {
+    for (const o of out) sys.close(o.fd)
+    throw e
+  }
+  return out
+}
+
+function expectation(type: NsType, fd: number | string): NsExpectation {
+  const st = typeof fd === 'number' ? fs.fstatSync(fd) : fs.statSync(fd)
+  return { type, proc: NS_INFO[type].proc, ino: st.ino, dev: st.dev }
+}
+
+/** Join namespaces on this (main) thread for the clone, and return how to come back. */
+function enterParentJoins(joins: OpenedJoin[]): () => void {
+  const restore: { fd: number; flag: number; type: NsType }[] = []
+  const back = () => {
+    for (const r of restore.reverse()) {
+      try {
+        sys.setns(r.fd, r.flag)
+      } finally {
+        sys.close(r.fd)
+      }
+    }
+  }
+  try {
+    for (const j of joins) {
+      const own = sys.openat(C.AT_FDCWD, `/proc/self/ns/${NS_INFO[j.type].proc}`, C.O_RDONLY)
+      restore.push({ fd: own, flag: NS_INFO[j.type].flag, type: j.type })
+      try {
+        sys.setns(j.fd, NS_INFO[j.type].flag, j.path)
+      } catch (e) {
+        throw withContext(e as Error, j.field)
+      }
+    }
+  } catch (e) {
+    back()
+    throw e
+  }
+  return back
+}
+
+function writeIdMaps(pid: number, spec: Spec): void {
+  const fmt = (m: { containerID: number; hostID: number; size: number }[]) => m.map((x) => `${x.containerID} ${x.hostID} ${x.size}\n`).join('')
+  const uid = spec.linux?.uidMappings ?? []
+  const gid = spec.linux?.gidMappings ?? []
+  try {
+    if (uid.length) fs.writeFileSync(`/proc/${pid}/uid_map`, fmt(uid))
+  } catch (e) {
+    throw new RuntimeError(`linux.uidMappings: write /proc/${pid}/uid_map: ${(e as Error).message}`, 'EUSERNS')
+  }
+  try {
+    if (gid.length) fs.writeFileSync(`/proc/${pid}/gid_map`, fmt(gid))
+  } catch (e) {
+    throw new RuntimeError(`linux.gidMappings: write /proc/${pid}/gid_map: ${(e as Error).message}`, 'EUSERNS')
+  }
+}
+
+function writeTimeOffsets(pid: number, spec: Spec): void {
+  const offs = spec.linux?.timeOffsets
+  if (!offs) return
+  const lines = Object.entries(offs).map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}\n`)
+  try {
+    for (const l of lines) fs.writeFileSync(`/proc/${pid}/timens_offsets`, l)
+  } catch (e) {
+    throw new RuntimeError(`linux.timeOffsets: write /proc/${pid}/timens_offsets: ${(e as Error).message}`, 'ETIMENS')
+  }
+}
+
+function killAndReap(pid: number): void {
+  try {
+    sys.kill(pid, 9)
+  } catch {
+    /* gone */
+  }
+  try {
+    sys.waitpid(pid, 0)
+  } catch {
+    /* not our child, or reaped */
+  }
+}
+
+export function createContainer(opts: CreateOptions): Created {
+  const log = logger()
+  const prep = prepare(opts)
+  const { spec, ns } = prep
+  const joins = openJoins(ns)
+  let lock: Lock | null = null
+  let pid = 0
+  let channel: Channel | null = null
+  const cleanup: (() => void)[] = []
+  try {
+    lock = createLocked(opts.store, opts.id)
+    cleanup.push(() => opts.store.remove(opts.id))
+    const fifo = opts.store.fifoPath(opts.id)
+    sys.mkfifo(fifo, 0o622)
+    const fifoFd = sys.openat(C.AT_FDCWD, fifo, C.O_RDONLY | C.O_NONBLOCK)
+    cleanup.push(() => sys.close(fifoFd))
+    const [parentEnd, childEnd] = sys.socketpair(C.SOCK_STREAM)
+    channel = new Channel(parentEnd)
+    const ch = channel
+    cleanup.push(() => ch.close())
+    setPassCred(parentEnd)
+
+    // What the init checks: it is in the joined namespaces and out of ours for the rest.
+    const joined = joins.filter((j) => j.type !== 'mount').map((j) => expectation(j.type, j.fd))
+    const created = ns.created.map((t) => expectation(t, `/proc/self/ns/${NS_INFO[t].proc}`))
+
+    const self = selfExec()
+    const exeFlags = lockedFlags(sys.statfs(self.path).flags) & ~C.MS_RDONLY
+    const timeJoin = joins.find((j) => j.type === 'time')
+    const userJoin = joins.find((j) => j.type === 'user')
+    // Joining a time namespace needs a single-threaded process: stage 1 does it, before it
+    // creates a user namespace (so the late path), as the user namespace would not own it.
+    const late = userJoin !== undefined || (timeJoin !== undefined && ns.created.includes('user'))
+    let cloneFlags = ns.cloneFlags
+    let lateUnshare: number | undefined
+    if (late) {
+      cloneFlags = C.CLONE_NEWNS
+      lateUnshare = C.CLONE_NEWNS
+      for (const t of ns.created) if (t !== 'cgroup' && t !== 'time') lateUnshare |= NS_INFO[t].flag
+    }
+    const parentJoins = joins.filter((j) => j.type !== 'user' && j.type !== 'mount' && j.type !== 'time')
+    const inherit = [0, 1, 2]
+    for (let fd = 3; fd < 3 + prep.extraFds; fd++) inherit.push(fd)
+    inherit.push(childEnd, fifoFd)
+    const s1: Stage1Spec = {
+      cloneFlags,
+      seal: { path: self.path, flags: exeFlags },
+      chainJoins: [],
+      timeEarly: ns.timeEarly,
+      cgroupLate: ns.cgroupLate,
+      becomeRoot: ns.created.includes('user'),
+      syncFd: childEnd,
+      inheritFds: inherit,
+      exec: { path: self.path, argv: self.argv, env: initEnv({ [ENV_SYNC_FD]: String(childEnd) }) },
+    }
+    if (timeJoin) s1.timeJoinFd = timeJoin.fd
+    if (userJoin) s1.userJoinFd = userJoin.fd
+    if (lateUnshare !== undefined) s1.lateUnshare = lateUnshare
+
+    const restore = enterParentJoins(parentJoins)
+    let stage1Pid: number
+    try {
+      stage1Pid = spawnStage1(s1)
+    } finally {
+      restore()
+    }
+    sys.close(childEnd)
+    cleanup.push(() => killAndReap(stage1Pid))
+
+    // 'S': stage 1 (or its pid-1 child) is in its namespaces. Its pid rides on the byte.
+    const hello = recvWithAncillary(parentEnd, 1, 0)
+    if (hello.data.length !== 1 || hello.data[0] !== 0x53 || !hello.pid) {
+      const [, status] = sys.waitpid(stage1Pid, 0)
+      throw new RuntimeError(`container init failed to start (stage 1 exited with status ${status >> 8}, signal ${status & 0x7f})`, 'ESTAGE1')
+    }
+    pid = hello.pid
+    if (late) sys.waitpid(stage1Pid, 0) // the intermediate exits once its child is cloned
+    cleanup.push(() => killAndReap(pid))
+    if (ns.created.includes('user')) writeIdMaps(pid, spec)
+    if (ns.timeEarly) writeTimeOffsets(pid, spec)
+    // TODO(cgroups): place pid in its cgroup here, before the init runs anything.
+    ch.sendByte(0x47)
+
+    const mountJoin = joins.find((j) => j.type === 'mount')
+    const cfg: InitConfig = {
+      mode: 'create',
+      id: opts.id,
+      bundle: prep.bundle,
+      rootfs: prep.rootfs.rootfs,
+      process: prep.proc,
+      rootfsPlan: prep.rootfs,
+      joined,
+      created,
+      cgroupns: ns.types.includes('cgroup') && ns.created.includes('cgroup'),
+      sysctl: spec.linux?.sysctl ?? {},
+      hooks: {
+        createContainer: spec.hooks?.createContainer ?? [],
+        startContainer: spec.hooks?.startContainer ?? [],
+        runtime: (spec.hooks?.prestart?.length ?? 0) + (spec.hooks?.createRuntime?.length ?? 0) > 0,
+      },
+      state: stateBase(opts.id, prep.bundle, spec),
+      fifoFd,
+      extraFds: prep.extraFds,
+      noNewKeyring: opts.noNewKeyring,
+      lastCap: lastCap(),
+      reportExec: opts.reportExec,
+      debug: opts.debug,
+    }
+    if (mountJoin) cfg.mountNsPath = `/proc/self/fd/${mountJoin.fd}`
+    if (spec.hostname !== undefined) cfg.hostname = spec.hostname
+    if (spec.domainname !== undefined) cfg.domainname = spec.domainname
+    ch.send({ type: 'bootstrap', config: cfg, hostPid: pid })
+
+    for (;;) {
+      const msg = ch.recv()
+      if (!msg) throw initDied(pid)
+      if (msg.type === 'log') log.log(msg.level, msg.msg)
+      else if (msg.type === 'error') throw fromWire(msg.error)
+      else if (msg.type === 'hooks') {
+        const state = { ...cfg.state, pid, status: 'creating' }
+        try {
+          runHooks('prestart', spec.hooks?.prestart, state)
+          runHooks('createRuntime', spec.hooks?.createRuntime, state)
+        } catch (e) {
+          ch.send({ type: 'error', error: { name: 'RuntimeError', message: (e as Error).message, code: 'EHOOK' } })
+          throw e
+        }
+        ch.send({ type: 'hooks-done' })
+      } else if (msg.type === 'ready') break
+    }
+
+    const stat = readProcStat(pid)
+    if (!stat) throw initDied(pid)
+    const rec: ContainerRecord = {
+      ociVersion: OCI_VERSION,
+      id: opts.id,
+      pid,
+      pidStartTime: stat.startTime,
+      bundle: prep.bundle,
+      rootfs: prep.rootfs.rootfs,
+      created: new Date().toISOString(),
+      config: spec,
+      namespacePaths: Object.fromEntries(ns.types.map((t) => [t, `/proc/${pid}/ns/${NS_INFO[t].proc}`])),
+      cgroupPaths: {},
+    }
+    if (spec.annotations) rec.annotations = spec.annotations
+    opts.store.write(rec)
+    if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(pid))
+    sys.close(fifoFd)
+    if (!opts.reportExec) {
+      ch.close()
+      channel = null
+    }
+    for (const j of joins) sys.close(j.fd)
+    lock.release()
+    return { rec, pid, channel }
+  } catch (e) {
+    for (const c of cleanup.reverse()) {
+      try {
+        c()
+      } catch (ce) {
+        log.warn(`cleanup after failed create: ${(ce as Error).message}`)
+      }
+    }
+    for (const j of joins) sys.close(j.fd)
+    lock?.release()
+    throw e
+  }
+}
+
+function initDied(pid: number): RuntimeError {
+  let how = ''
+  try {
+    const [r, status] = sys.waitpid(pid, C.WNOHANG)
+    if (r === pid) how = status & 0x7f ? ` (killed by signal ${status & 0x7f})` : ` (exit status ${status >> 8})`
+  } catch {
+    /* not our child */
+  }
+  return new RuntimeError(`container init exited unexpectedly${how}`, 'EINIT')
+}
+
+export function stateBase(id: string, bundle: string, spec: Spec): InitConfig['state'] {
+  const s: InitConfig['state'] = { ociVersion: OCI_VERSION, id, bundle }
+  if (spec.annotations) s.annotations = spec.annotations
+  return s
+}

@@ -1,0 +1,264 @@
+// The init stage: a fresh Node process, born in the container's namespaces by stage 1
+// (process/clone-chain.ts), that builds the container and ends in execve of the user program.
+// After the first namespace or root change it makes only synchronous main-thread calls.
+// Errors go to the parent over the sync channel as data; nothing is printed to the
+// container's stdio unless nobody is left to tell.
+
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import * as C from '../sys/constants.js'
+import { linux as sys } from '../sys/linux.js'
+import { Channel } from './sync.js'
+import { RuntimeError, StepError, toWire } from '../errors.js'
+import { ENV_SYNC_FD, type InitConfig, type NsExpectation } from './init-config.js'
+import { enterRoot, finalizeRoot, maskPaths, mountAll, openDevNull, prepareRoot, setupDev, type RootfsContext } from '../exec/rootfs.js'
+import { InRoot } from '../exec/in-root.js'
+import { runHooks } from '../hooks.js'
+import { applyCaps, dropBoundingSet, setgroupsAllowed, setUser, type CredentialPlan } from '../confine/credentials.js'
+import { applyLate, applyEarly, preload } from '../confine/index.js'
+
+function nsIno(proc: string): { ino: number; dev: number } {
+  const st = fs.statSync(`/proc/self/ns/${proc}`)
+  return { ino: st.ino, dev: st.dev }
+}
+
+/** The clone chain cannot report errors: check that each namespace step took effect. */
+function verifyNamespaces(cfg: InitConfig): void {
+  const check = (e: NsExpectation, want: boolean) => {
+    const got = nsIno(e.proc)
+    const same = got.ino === e.ino && got.dev === e.dev
+    if (same !== want)
+      throw new RuntimeError(
+        want ? `failed to join ${e.type} namespace (linux.namespaces ${e.type})` : `failed to create a new ${e.type} namespace`,
+        'ENAMESPACE',
+      )
+  }
+  // pid and time apply to children of the parent, which this process is.
+  for (const e of cfg.joined) check(e, true)
+  for (const e of cfg.created) check(e, false)
+}
+
+/**
+ * The runtime binary must not be writable from the container (CVE-2019-5736): stage 1
+ * bind-mounted it read-only over itself before exec'ing it. Verify rather than trust.
+ */
+function verifySealedExe(): void {
+  const st = sys.statfs('/proc/self/exe')
+  if (!(st.flags & C.ST_RDONLY)) throw new RuntimeError('runtime binary is not sealed read-only (stage 1 bind mount failed)', 'ESEAL')
+}
+
+/** Find the program like execvp does: a name with a slash is taken as is. */
+export function lookPath(file: string, env: string[], exists: (p: string) => boolean): string {
+  if (file.includes('/')) {
+    if (exists(file)) return file
+    throw new RuntimeError(`exec: "${file}": stat ${file}: no such file or directory`, 'ENOENT')
+  }
+  const pathVar = env.filter((e) => e.startsWith('PATH=')).pop()?.slice(5) ?? ''
+  for (const dir of pathVar.split(':')) {
+    const p = path.join(dir || '.', file)
+    if (exists(p)) return p
+  }
+  throw new RuntimeError(`exec: "${file}": executable file not found in $PATH`, 'ENOENT')
+}
+
+function isExecutableFile(p: string): boolean {
+  try {
+    const st = fs.statSync(p)
+    if (!st.isFile()) return false
+    fs.accessSync(p, fs.constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function buildContainer(cfg: InitConfig, ch: Channel): void {
+  const plan = cfg.rootfsPlan!
+  const ctx: RootfsContext = {
+    sys,
+    plan,
+    cgroupns: cfg.cgroupns,
+    warn: (msg) => ch.send({ type: 'log', level: 'warning', msg }),
+  }
+  prepareRoot(ctx)
+  const root = InRoot.open(sys, plan.rootfs)
+  try {
+    mountAll(ctx, root)
+    setupDev(ctx, root)
+    if (cfg.hooks.runtime) {
+      // prestart and createRuntime run in the runtime namespace: the parent runs them.
+      ch.send({ type: 'hooks', state: { ...cfg.state, pid: process.pid, status: 'creating' } })
+      const reply = ch.recv()
+      if (!reply) throw new RuntimeError('parent went away while running hooks', 'EPARENT')
+      if (reply.type === 'error') throw new RuntimeError(reply.error.message, reply.error.code)
+    }
+    // createContainer: in the container's namespaces, before pivot_root (host paths).
+    runHooks('createContainer', cfg.hooks.createContainer, { ...cfg.state, pid: hostPid(), status: 'creating' })
+    const devNull = openDevNull(sys)
+    try {
+      maskPaths(ctx, root, devNull)
+    } finally {
+      sys.close(devNull)
+    }
+  } finally {
+    root.close()
+  }
+  enterRoot(ctx)
+  finalizeRoot(ctx)
+}
+
+/** Our pid as the host sees it (hooks get the host pid, which the parent told us). */
+let hostPidValue = 0
+function hostPid(): number {
+  return hostPidValue || process.pid
+}
+
+function setNames(cfg: InitConfig): void {
+  if (cfg.hostname !== undefined) step('hostname', () => sys.sethostname(cfg.hostname!))
+  if (cfg.domainname !== undefined) step('domainname', () => sys.setdomainname(cfg.domainname!))
+}
+
+function writeSysctls(sysctl: Record<string, string>): void {
+  for (const [key, value] of Object.entries(sysctl)) {
+    step(`linux.sysctl["${key}"]`, () => {
+      const p = '/proc/sys/' + key.replace(/\./g, '/')
+      fs.writeFileSync(p, value)
+    })
+  }
+}
+
+function step<T>(field: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (e) {
+    if (e instanceof StepError) throw e
+    throw new StepError(field, e as Error)
+  }
+}
+
+/** Wait until `start` writes to exec.fifo. */
+function waitForStart(fifoFd: number): void {
+  for (;;) {
+    const [rev] = sys.poll([{ fd: fifoFd, events: C.POLLIN }], -1)
+    if (rev! & C.POLLIN) {
+      const b = Buffer.alloc(1)
+      if (sys.read(fifoFd, b) === 1) return
+    }
+    if (rev! & (C.POLLHUP | C.POLLERR)) throw new RuntimeError('exec.fifo closed without a start', 'EFIFO')
+  }
+}
+
+function finalFds(cfg: InitConfig): void {
+  // Everything above the stdio and the preserved fds is closed by execve.
+  sys.closeRangeCloexec(3 + cfg.extraFds)
+  for (let fd = 0; fd < 3 + cfg.extraFds; fd++) {
+    try {
+      sys.setCloexec(fd, false)
+    } catch {
+      /* not open */
+    }
+  }
+}
+
+export function runInit(): void {
+  const fd = Number(process.env[ENV_SYNC_FD])
+  const ch = new Channel(fd)
+  let cfg: InitConfig | undefined
+  let reported = false
+  try {
+    process.title = 'runt:[2:INIT]'
+    // Nobody in the container may ptrace us or open /proc/<pid>/{exe,fd} while we hold host
+    // resources; execve resets this.
+    sys.prctl(C.PR_SET_DUMPABLE, 0)
+    const msg = ch.recv()
+    if (!msg || msg.type !== 'bootstrap') throw new RuntimeError('init: no bootstrap from the parent', 'EPARENT')
+    cfg = msg.config as InitConfig
+    hostPidValue = msg.hostPid
+    verifyNamespaces(cfg)
+    verifySealedExe()
+    preload(cfg)
+
+    if (cfg.mode === 'create') {
+      if (cfg.mountNsPath) {
+        // setns into a mount namespace needs a private fs_struct (see DESIGN.md fact 4).
+        sys.unshare(C.CLONE_FS)
+        const nsfd = sys.openat(C.AT_FDCWD, cfg.mountNsPath, C.O_RDONLY)
+        sys.setns(nsfd, C.CLONE_NEWNS, cfg.mountNsPath)
+        sys.close(nsfd)
+      }
+      buildContainer(cfg, ch)
+      setNames(cfg)
+      writeSysctls(cfg.sysctl)
+    } else {
+      enterExecRoot(cfg)
+    }
+
+    const p = cfg.process
+    const cred: CredentialPlan = { uid: p.uid, gid: p.gid, additionalGids: p.additionalGids, caps: p.caps, lastCap: cfg.lastCap }
+    const allowSetgroups = setgroupsAllowed()
+    applyEarly(cfg, sys)
+    step('process.capabilities.bounding', () => dropBoundingSet(sys, cred))
+    step('process.user', () => setUser(sys, cred, allowSetgroups))
+    step('process.cwd', () => {
+      try {
+        sys.chdir(p.cwd)
+      } catch (e) {
+        throw new RuntimeError(`chdir to cwd ("${p.cwd}") set in config.json failed: ${(e as Error).message.replace(/^chdir [^:]*: /, '')}`, 'ECWD')
+      }
+    })
+    step('process.capabilities', () => applyCaps(sys, cred))
+    const exe = step('process.args', () => lookPath(p.args[0]!, p.env, isExecutableFile))
+
+    if (cfg.mode === 'create') {
+      ch.send({ type: 'ready', pid: hostPid() })
+      if (!cfg.reportExec) {
+        ch.close()
+        reported = true
+      }
+      waitForStart(cfg.fifoFd!)
+      sys.close(cfg.fifoFd!)
+      runHooks('startContainer', cfg.hooks.startContainer, { ...cfg.state, pid: hostPid(), status: 'created' })
+    } else {
+      ch.send({ type: 'ready', pid: hostPid() })
+    }
+
+    if (p.umask !== undefined) process.umask(p.umask)
+    applyLate(cfg, sys)
+    finalFds(cfg)
+    sys.resetSignals()
+    sys.execve(exe, p.args, p.env)
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e))
+    if (!reported) {
+      try {
+        ch.send({ type: 'error', error: toWire(err) })
+        reported = true
+      } catch {
+        /* parent gone */
+      }
+    }
+    if (!reported) {
+      try {
+        fs.writeSync(2, `runt init: ${err.message}\n`)
+      } catch {
+        /* nothing left to tell */
+      }
+    }
+    process.exit(255)
+  }
+}
+
+/** exec mode: the parent passed fds of the container's mount namespace and root. */
+function enterExecRoot(cfg: InitConfig): void {
+  const env = process.env
+  const mntFd = Number(env._RUNT_MNT_FD)
+  const rootFd = Number(env._RUNT_ROOT_FD)
+  sys.unshare(C.CLONE_FS)
+  sys.setns(mntFd, C.CLONE_NEWNS, 'container mount namespace')
+  // /proc/<init>/root is the container's root whether it pivoted or chrooted (--no-pivot).
+  sys.fchdir(rootFd, 'container root')
+  sys.chroot('.')
+  sys.close(mntFd)
+  sys.close(rootFd)
+  void cfg
+}

@@ -1,0 +1,92 @@
+// Stage 1 for create and exec: the libc-only child (process/clone-chain.ts) that enters the
+// container's namespaces, seals the runtime binary read-only, hands the parent a moment to
+// write id maps, time offsets and cgroup membership, and execs the init stage.
+//
+// Direct path (no user namespace to join): namespaces are created at clone(2) time.
+//   clone(flags) -> seal exe -> [setns time] -> [unshare NEWTIME] -> keep fds -> 'S' -> wait 'G'
+//   -> [become root of a new user namespace] -> [unshare NEWCGROUP] -> execve(init)
+// Late path (a user namespace is joined, or created after joining a time namespace):
+//   A: clone(NEWNS) -> seal exe -> [setns time] -> setns user, become root in it
+//      -> unshare(everything else) -> clone(CLONE_PARENT) B -> _exit(0)
+//   B (pid 1 of the new pid namespace, a child of the parent): the tail of the direct path.
+// Either way the parent learns the init's pid from the credentials on the 'S' byte.
+
+import * as C from '../sys/constants.js'
+import { CloneChain } from './clone-chain.js'
+
+export type Stage1Spec = {
+  /** Namespaces created at birth. CLONE_NEWNS must be among them (the seal needs it). */
+  cloneFlags: number
+  /** The runtime binary to bind read-only over itself, with the flags its mount has. */
+  seal: { path: string; flags: number }
+  /** Time namespace to join (stage 1 must be single-threaded for that). */
+  timeJoinFd?: number
+  /** User namespace to join; stage 1 then becomes root in it. */
+  userJoinFd?: number
+  /** Late path: namespaces to unshare after the joins, then re-clone as pid 1. */
+  lateUnshare?: number
+  /** Other namespaces to join in the chain, after the user namespace (exec). */
+  chainJoins: { fd: number; nstype: number }[]
+  timeEarly: boolean
+  cgroupLate: boolean
+  /**
+   * A user namespace was created: once the parent has written the id maps, become its root
+   * (our host uid is not mapped in it), or the execve would drop every capability.
+   */
+  becomeRoot: boolean
+  syncFd: number
+  /** fds the init must inherit: their CLOEXEC flag is cleared. */
+  inheritFds: number[]
+  exec: { path: string; argv: string[]; env: string[] }
+}
+
+function tail(chain: CloneChain, s: Stage1Spec): void {
+  if (s.timeEarly) chain.call('unshare', C.CLONE_NEWTIME)
+  for (const fd of s.inheritFds) chain.call('fcntl', fd, C.F_SETFD, 0)
+  const byte = chain.buffer(8)
+  chain.call('write', s.syncFd, chain.str('S'), 1)
+  chain.call('read', s.syncFd, byte, 1)
+  if (s.becomeRoot) {
+    chain.call('syscall', C.SYS.setgroups, 0, 0)
+    chain.call('syscall', C.SYS.setresgid, 0, 0, 0)
+    chain.call('syscall', C.SYS.setresuid, 0, 0, 0)
+  }
+  if (s.cgroupLate) chain.call('unshare', C.CLONE_NEWCGROUP)
+  chain.call('execve', s.exec.path, chain.strArray(s.exec.argv), chain.strArray(s.exec.env))
+}
+
+/** Build the chain for `s` without running it (tests inspect describe()). */
+export function buildStage1(s: Stage1Spec): { chain: CloneChain; nested?: CloneChain } {
+  const chain = new CloneChain(s.lateUnshare !== undefined ? 0 : 127)
+  // Our own copy of the mounts must not propagate back to the host before we bind.
+  chain.call('mount', null, '/', null, C.MS_REC | C.MS_SLAVE, null)
+  chain.call('mount', s.seal.path, s.seal.path, null, C.MS_BIND, null)
+  chain.call('mount', null, s.seal.path, null, C.MS_REMOUNT | C.MS_BIND | C.MS_RDONLY | s.seal.flags, null)
+  if (s.timeJoinFd !== undefined) chain.call('setns', s.timeJoinFd, C.CLONE_NEWTIME)
+  if (s.userJoinFd !== undefined) {
+    chain.call('setns', s.userJoinFd, C.CLONE_NEWUSER)
+    // Raw syscalls: glibc's wrappers would try to signal threads this child does not have.
+    chain.call('syscall', C.SYS.setresgid, 0, 0, 0)
+    chain.call('syscall', C.SYS.setresuid, 0, 0, 0)
+  }
+  for (const j of s.chainJoins) chain.call('setns', j.fd, j.nstype)
+  if (s.lateUnshare === undefined) {
+    tail(chain, s)
+    return { chain }
+  }
+  chain.call('unshare', s.lateUnshare)
+  const n = chain.nested(127)
+  tail(n.chain, s)
+  chain.call('clone', () => CloneChain.symbol('setcontext'), n.stackTop, C.CLONE_PARENT | C.SIGCHLD, n.entry)
+  return { chain, nested: n.chain }
+}
+
+/** Spawn stage 1; returns the pid clone(2) gave (the init's in the direct path). */
+export function spawnStage1(s: Stage1Spec): number {
+  const { chain } = buildStage1(s)
+  try {
+    return chain.spawn(s.cloneFlags)
+  } finally {
+    chain.release()
+  }
+}

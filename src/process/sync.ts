@@ -1,0 +1,99 @@
+// The parent <-> init protocol over a socketpair: synchronous, length-prefixed JSON frames.
+// Both ends are plain blocking fds read with fs.readSync, so the init can use them after it
+// has left the host's namespaces (no libuv threads involved).
+//
+//   stage 1 (libc chain)  -> parent   1 raw byte 'S'   "in my namespaces; write my maps"
+//   parent -> stage 1                  1 raw byte 'G'   "maps, offsets, cgroup done; exec"
+//   parent -> init        bootstrap   what to build (InitConfig), after init starts
+//   init   -> parent      hooks       run prestart + createRuntime now (mounts done, before
+//                                     pivot_root); parent answers hooks-done or error
+//   init   -> parent      log         a warning/debug line for the parent's --log
+//   init   -> parent      ready       container built; init now waits on exec.fifo
+//   init   -> parent      error       build failed (ErrorWire); init exits
+//
+// EOF on either side means the peer died; the reader reports that as an error. BigInts (the
+// capability masks) travel as {"$bigint": "..."}.
+
+import * as fs from 'node:fs'
+import type { ErrorWire } from '../errors.js'
+
+export type Message =
+  | { type: 'bootstrap'; config: unknown; hostPid: number }
+  | { type: 'hooks'; state: unknown }
+  | { type: 'hooks-done' }
+  | { type: 'log'; level: 'debug' | 'info' | 'warning' | 'error'; msg: string }
+  | { type: 'ready'; pid: number }
+  | { type: 'error'; error: ErrorWire }
+
+function readFull(fd: number, buf: Buffer): boolean {
+  let off = 0
+  while (off < buf.length) {
+    let n: number
+    try {
+      n = fs.readSync(fd, buf, off, buf.length - off, null)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EINTR' || (e as NodeJS.ErrnoException).code === 'EAGAIN') continue
+      throw e
+    }
+    if (n === 0) {
+      if (off === 0) return false
+      throw new Error('sync socket closed mid-message')
+    }
+    off += n
+  }
+  return true
+}
+
+function writeFull(fd: number, buf: Buffer): void {
+  let off = 0
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(fd, buf, off, buf.length - off)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EINTR' || (e as NodeJS.ErrnoException).code === 'EAGAIN') continue
+      throw e
+    }
+  }
+}
+
+export class Channel {
+  constructor(readonly fd: number) {}
+
+  send(msg: Message): void {
+    const body = Buffer.from(JSON.stringify(msg, (_k, v: unknown) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v)), 'utf8')
+    const head = Buffer.alloc(4)
+    head.writeUInt32BE(body.length, 0)
+    writeFull(this.fd, Buffer.concat([head, body]))
+  }
+
+  /** The next message, or null at EOF. */
+  recv(): Message | null {
+    const head = Buffer.alloc(4)
+    if (!readFull(this.fd, head)) return null
+    const len = head.readUInt32BE(0)
+    if (len > 64 * 1024 * 1024) throw new Error(`sync message too large (${len} bytes)`)
+    const body = Buffer.alloc(len)
+    readFull(this.fd, body)
+    return JSON.parse(body.toString('utf8'), (_k, v: unknown) =>
+      v !== null && typeof v === 'object' && typeof (v as { $bigint?: unknown }).$bigint === 'string' ? BigInt((v as { $bigint: string }).$bigint) : v,
+    ) as Message
+  }
+
+  /** A single raw byte (the stage-1 handshake); null at EOF. */
+  recvByte(): number | null {
+    const b = Buffer.alloc(1)
+    return readFull(this.fd, b) ? b[0]! : null
+  }
+
+  sendByte(v: number): void {
+    writeFull(this.fd, Buffer.from([v]))
+  }
+
+  close(): void {
+    try {
+      fs.closeSync(this.fd)
+    } catch {
+      /* already closed */
+    }
+  }
+}
