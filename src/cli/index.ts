@@ -1,0 +1,131 @@
+// The command line, runc-compatible: global flags, explicit command registration (the
+// single-binary bundle must see every module), and one exit path through cli/report.ts.
+// Command modules only parse and call; what they call is imported lazily, so `state` does not
+// pay for what `create` needs.
+
+import yargs, { type Argv } from 'yargs'
+import { Logger, setLogger, type LogFormat } from '../log.js'
+import { reportError } from './report.js'
+import { UsageError } from '../errors.js'
+import { COMMANDS, type CommandDef, type GlobalOptions } from './commands.js'
+import { VERSION_TEXT } from './version.js'
+
+/** Long options urfave/cli accepts with one dash (go-runc sends `-no-subreaper`). */
+export function normalizeArgv(argv: string[]): string[] {
+  return argv.map((a) => (/^-[a-z][a-z-]{2,}(=.*)?$/.test(a) ? '-' + a : a))
+}
+
+function globalOptions(y: Argv): Argv<GlobalOptions> {
+  return y
+    .option('root', { type: 'string', default: '/run/runt', describe: 'root directory for storage of container state (this should be located in tmpfs)' })
+    .option('log', { type: 'string', default: '', describe: 'set the log file to write runt logs to (default is stderr)' })
+    .option('log-format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'set the log format' })
+    .option('debug', { type: 'boolean', default: false, describe: 'enable debug logging' })
+    .option('systemd-cgroup', { type: 'boolean', default: false, describe: 'enable systemd cgroup support' })
+    .option('rootless', { type: 'string', default: 'auto', describe: 'ignore cgroup permission errors (true, false, or auto)' })
+    .option('criu', { type: 'string', hidden: true }) as unknown as Argv<GlobalOptions>
+}
+
+export async function main(rawArgv: string[]): Promise<number> {
+  const argv = normalizeArgv(rawArgv)
+  let exitCode = 0
+  let failed: unknown = null
+  let context: string | undefined
+  const y = globalOptions(yargs(argv))
+    .scriptName('runt')
+    .usage('runt [global options] command [command options] [arguments...]')
+    .version(false)
+    .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
+    .help('help')
+    .alias('help', 'h')
+    .strictCommands()
+    .strictOptions()
+    .wrap(100)
+    .exitProcess(false)
+    .fail((msg, err) => {
+      failed = err ?? new UsageError(msg)
+    })
+    .middleware((args) => {
+      const g = args as unknown as GlobalOptions
+      const log = new Logger(g.log || undefined, g['log-format'] as LogFormat, g.debug ? 'debug' : 'info')
+      setLogger(log)
+    })
+
+  for (const def of COMMANDS) {
+    y.command({
+      command: def.command,
+      describe: def.hidden ? false : def.describe,
+      aliases: def.aliases ?? [],
+      builder: (b: Argv) => def.builder(b).strict(),
+      handler: async (args: unknown) => {
+        context = def.context
+        try {
+          exitCode = await def.run(args as Parameters<CommandDef['run']>[0])
+        } catch (e) {
+          failed = e
+        }
+      },
+    } as never)
+  }
+
+  if (argv.includes('--version') || argv.includes('-v')) {
+    const first = argv.find((a) => !a.startsWith('-'))
+    if (first === undefined) {
+      process.stdout.write(await VERSION_TEXT())
+      return 0
+    }
+  }
+  if (argv.length === 0 || argv.every((a) => a.startsWith('-') && a !== '--help' && a !== '-h' && !a.startsWith('--root') && !a.startsWith('--log'))) {
+    // runc with no command prints its help and exits 0.
+    if (argv.length === 0) {
+      process.stdout.write((await y.getHelp()) + '\n')
+      return 0
+    }
+  }
+  const known = new Set(COMMANDS.flatMap((c) => [c.command.split(' ')[0]!, ...(c.aliases ?? [])]))
+  const cmd = firstCommand(argv)
+  if (cmd !== undefined && !known.has(cmd) && cmd !== 'help') {
+    setupLoggerFromArgv(argv)
+    return reportError(new UsageError(`No help topic for '${cmd}'`, 3))
+  }
+
+  try {
+    await y.parseAsync()
+  } catch (e) {
+    failed = failed ?? e
+  }
+  if (failed) {
+    if (failed instanceof UsageError) setupLoggerFromArgv(argv)
+    return reportError(failed, failed instanceof UsageError ? undefined : context)
+  }
+  return exitCode
+}
+
+const VALUE_FLAGS = new Set(['--root', '--log', '--log-format', '--rootless', '--criu'])
+
+/** The first positional argument before any command options: the command name. */
+function firstCommand(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (a === '--') return argv[i + 1]
+    if (a.startsWith('-')) {
+      if (VALUE_FLAGS.has(a)) i++
+      continue
+    }
+    return a
+  }
+  return undefined
+}
+
+function setupLoggerFromArgv(argv: string[]): void {
+  const get = (name: string) => {
+    const i = argv.findIndex((a) => a === name || a.startsWith(name + '='))
+    if (i < 0) return undefined
+    const a = argv[i]!
+    return a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i + 1]
+  }
+  const fmt = get('--log-format') === 'json' ? 'json' : 'text'
+  setLogger(new Logger(get('--log') || undefined, fmt, 'info'))
+}
+
+export type { CommandDef }

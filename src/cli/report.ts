@@ -1,0 +1,61 @@
+// The one place that turns an error into stderr text, a --log record and an exit code.
+// runc's behaviour: without --log the logrus line goes to stderr; with --log the record goes
+// to the file and the bare message to stderr. Expected errors never show a stack trace.
+
+import * as fs from 'node:fs'
+import { RuntimeError } from '../errors.js'
+import { logger } from '../log.js'
+
+export type Exit = { code: number }
+
+/** Text of an error as it should reach a user: message only, plus cause chain if distinct. */
+export function describe(err: unknown): string {
+  if (err instanceof RuntimeError) return err.message
+  if (err instanceof Error) {
+    // An unexpected failure (a bug): keep it one line, but say it is internal.
+    const code = (err as NodeJS.ErrnoException).code
+    return code ? `${err.message}` : `internal error: ${err.message}`
+  }
+  return String(err)
+}
+
+export function exitCodeOf(err: unknown): number {
+  return err instanceof RuntimeError ? err.exitCode : 1
+}
+
+/** Report a fatal error and return the exit code to use. */
+export function reportError(err: unknown, context?: string): number {
+  const log = logger()
+  let msg = describe(err)
+  if (context) msg = `${context}: ${msg}`
+  log.error(msg)
+  if (log.toFile) {
+    try {
+      fs.writeSync(2, msg + '\n')
+    } catch {
+      /* stderr closed */
+    }
+  }
+  if (process.env.RUNT_DEBUG_STACK && err instanceof Error && err.stack) {
+    try {
+      fs.writeSync(2, err.stack + '\n')
+    } catch {
+      /* ignore */
+    }
+  }
+  return exitCodeOf(err)
+}
+
+/** Write to stdout synchronously (commands print before exiting). */
+export function print(text: string): void {
+  let buf = Buffer.from(text)
+  while (buf.length) {
+    try {
+      const n = fs.writeSync(1, buf)
+      buf = buf.subarray(n)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue
+      throw e
+    }
+  }
+}

@@ -1,0 +1,20 @@
+// `runt --version`, in runc's line format (go-runc parses "runt version", "commit:", "spec:").
+
+import { OCI_VERSION } from '../spec/defaults.js'
+
+declare const __RUNT_VERSION__: string | undefined
+declare const __RUNT_COMMIT__: string | undefined
+
+export const VERSION = typeof __RUNT_VERSION__ === 'string' ? __RUNT_VERSION__ : '0.0.0-dev'
+export const COMMIT = typeof __RUNT_COMMIT__ === 'string' ? __RUNT_COMMIT__ : 'unknown'
+
+export async function VERSION_TEXT(): Promise<string> {
+  let seccomp = 'unavailable'
+  try {
+    const { libseccompVersion } = await import('../sys/libseccomp-version.js')
+    seccomp = libseccompVersion()
+  } catch {
+    /* no libseccomp on this host */
+  }
+  return `runt version ${VERSION}\ncommit: ${COMMIT}\nspec: ${OCI_VERSION}\nnode: ${process.version}\nlibseccomp: ${seccomp}\n`
+}

@@ -1,0 +1,203 @@
+// start, kill and delete on an existing container, under its lock, with runc's error texts
+// (engines match on them: "container does not exist", "container not running", ...).
+
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as C from '../sys/constants.js'
+import { linux as sys } from '../sys/linux.js'
+import { SysError, StateError, RuntimeError } from '../errors.js'
+import { Store, notExist, type ContainerRecord } from '../state/store.js'
+import { lockContainer } from '../state/lock.js'
+import { isAlive, readProcStat, type Status } from '../state/status.js'
+import { load, statusOfRecord } from './container.js'
+import { runHooks, type Hook } from '../hooks.js'
+import { logger } from '../log.js'
+import type { Spec } from '../spec/schema.js'
+import { destroyCgroups, signalAll } from '../cgroups/lifecycle.js'
+
+function hooksOf(rec: ContainerRecord): NonNullable<Spec['hooks']> {
+  return (rec.config as Spec).hooks ?? {}
+}
+
+function hookState(rec: ContainerRecord, status: Status) {
+  const s: Record<string, unknown> = { ociVersion: rec.ociVersion, id: rec.id, status, pid: rec.pid, bundle: rec.bundle }
+  if (rec.annotations) s.annotations = rec.annotations
+  return s
+}
+
+/** Release a created container: write to exec.fifo, which the init polls. */
+export function start(store: Store, id: string): void {
+  const lock = lockContainer(store, id)
+  try {
+    const { rec, status } = load(store, id)
+    switch (status) {
+      case 'created':
+        break
+      case 'running':
+        throw new StateError('cannot start an already running container', 'ERUNNING')
+      case 'stopped':
+        throw new StateError('cannot start a container that has stopped', 'ESTOPPED')
+      case 'paused':
+        throw new StateError('cannot start a paused container', 'EPAUSED')
+      default:
+        throw new StateError(`cannot start a container in the ${status} state`, 'EBADSTATE')
+    }
+    if (!(rec.config as Spec).process) throw new RuntimeError('cannot start a container that has no process', 'ENOPROCESS')
+    const fifo = store.fifoPath(id)
+    let fd: number
+    try {
+      fd = sys.openat(C.AT_FDCWD, fifo, C.O_WRONLY | C.O_NONBLOCK)
+    } catch (e) {
+      // ENXIO: nobody holds the read end, so the init is gone.
+      if (e instanceof SysError && e.errnoName === 'ENXIO') throw new StateError('cannot start a container that has stopped', 'ESTOPPED')
+      throw e
+    }
+    try {
+      sys.write(fd, Buffer.from('0'))
+    } finally {
+      sys.close(fd)
+    }
+    fs.rmSync(fifo, { force: true })
+    try {
+      runHooks('poststart', hooksOf(rec).poststart as Hook[] | undefined, hookState(rec, 'running'))
+    } catch (e) {
+      // runtime-spec 1.3: a failing poststart hook fails start, and the container is stopped.
+      try {
+        signalAll(rec, 9)
+      } catch {
+        /* already gone */
+      }
+      throw e
+    }
+  } finally {
+    lock.release()
+  }
+}
+
+const SIGNALS: Readonly<Record<string, number>> = os.constants.signals
+
+/** "KILL", "SIGKILL", "kill", "9" -> 9; runc's error text otherwise. */
+export function parseSignal(s: string): number {
+  if (/^\d+$/.test(s)) {
+    const n = Number(s)
+    if (n < 1 || n > 64) throw new RuntimeError(`invalid signal number ${s}`, 'ESIGNAL')
+    return n
+  }
+  const up = s.toUpperCase()
+  const name = up.startsWith('SIG') ? up : 'SIG' + up
+  const rt = /^SIGRTMIN(\+(\d+))?$/.exec(name) ?? /^SIGRTMAX(-(\d+))?$/.exec(name)
+  if (rt) {
+    const off = Number(rt[2] ?? 0)
+    const n = name.startsWith('SIGRTMIN') ? 34 + off : 64 - off
+    if (n >= 34 && n <= 64) return n
+  }
+  const n = SIGNALS[name]
+  if (n === undefined) throw new RuntimeError(`unknown signal "${s}"`, 'ESIGNAL')
+  return n
+}
+
+export function kill(store: Store, id: string, signal: number, all: boolean): void {
+  const lock = lockContainer(store, id)
+  try {
+    const { rec, status } = load(store, id)
+    if (status === 'stopped') throw new StateError('container not running', 'ENOTRUNNING')
+    if (all) {
+      signalAll(rec, signal)
+      return
+    }
+    signalInit(rec, signal)
+  } finally {
+    lock.release()
+  }
+}
+
+/** Signal the init through a pidfd opened after checking its start time: no pid-reuse race. */
+function signalInit(rec: ContainerRecord, signal: number): void {
+  let pidfd: number
+  try {
+    pidfd = sys.pidfdOpen(rec.pid)
+  } catch (e) {
+    if (e instanceof SysError && e.errnoName === 'ESRCH') throw new StateError('container not running', 'ENOTRUNNING')
+    throw e
+  }
+  try {
+    if (!isAlive(rec.pid, rec.pidStartTime)) throw new StateError('container not running', 'ENOTRUNNING')
+    sys.pidfdSendSignal(pidfd, signal)
+  } catch (e) {
+    if (e instanceof SysError && e.errnoName === 'ESRCH') throw new StateError('container not running', 'ENOTRUNNING')
+    throw e
+  } finally {
+    sys.close(pidfd)
+  }
+}
+
+/** Wait until `pid` (started at `startTime`) has exited, up to `ms`. */
+export function waitGone(pid: number, startTime: string, ms: number): boolean {
+  let pidfd: number
+  try {
+    pidfd = sys.pidfdOpen(pid)
+  } catch {
+    return true
+  }
+  try {
+    if (!isAlive(pid, startTime)) return true
+    const [rev] = sys.poll([{ fd: pidfd, events: C.POLLIN }], ms)
+    return (rev! & C.POLLIN) !== 0 || !isAlive(pid, startTime)
+  } finally {
+    sys.close(pidfd)
+  }
+}
+
+export function del(store: Store, id: string, force: boolean): void {
+  if (!store.exists(id)) {
+    if (force) return
+    throw notExist()
+  }
+  let lock
+  try {
+    lock = lockContainer(store, id)
+  } catch (e) {
+    if (force && e instanceof StateError && e.code === 'ENOTEXIST') return
+    throw e
+  }
+  try {
+    const rec = store.read(id)
+    const status = statusOfRecord(store, rec)
+    switch (status) {
+      case 'stopped':
+        break
+      case 'created':
+        // runc kills and deletes a created container even without --force.
+        killAndWait(rec)
+        break
+      default:
+        if (!force) throw new StateError(`cannot delete container ${id} that is not stopped: ${status}`, 'ENOTSTOPPED')
+        killAndWait(rec)
+    }
+    destroy(store, rec)
+  } finally {
+    lock.release()
+  }
+}
+
+function killAndWait(rec: ContainerRecord): void {
+  try {
+    signalAll(rec, 9)
+  } catch {
+    /* already gone */
+  }
+  if (!waitGone(rec.pid, rec.pidStartTime, 10_000)) throw new RuntimeError(`container init ${rec.pid} did not exit after SIGKILL`, 'EKILL')
+}
+
+/** Undo what create made, then run poststop hooks (a failing one only warns). */
+export function destroy(store: Store, rec: ContainerRecord): void {
+  destroyCgroups(rec)
+  store.remove(rec.id)
+  try {
+    runHooks('poststop', hooksOf(rec).poststop as Hook[] | undefined, hookState(rec, 'stopped'))
+  } catch (e) {
+    logger().warn((e as Error).message)
+  }
+}
+
+export { readProcStat }

@@ -1,0 +1,59 @@
+// `list`: every container under --root, as runc's table (text/tabwriter with minwidth 12 and
+// padding 3), as a JSON array of states (`null` when there are none), or ids only (-q).
+
+import * as fs from 'node:fs'
+import { ociState, type OciState } from '../state/status.js'
+import type { Store } from '../state/store.js'
+import { statusOfRecord } from './container.js'
+import { UsageError } from '../errors.js'
+
+/** Go's text/tabwriter as runc configures it: cells padded to max(width+3, 12). */
+export function tabulate(rows: string[][]): string {
+  const widths: number[] = []
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)))
+  return rows
+    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(Math.max((widths[i] ?? 0) + 3, 12)))).join('') + '\n')
+    .join('')
+}
+
+function userName(uid: number): string {
+  try {
+    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const f = line.split(':')
+      if (f[2] === String(uid) && f[0]) return f[0]
+    }
+  } catch {
+    /* no passwd */
+  }
+  return `#${uid}`
+}
+
+export function listStates(store: Store): OciState[] {
+  const out: OciState[] = []
+  for (const id of store.list()) {
+    let rec
+    try {
+      rec = store.read(id)
+    } catch {
+      continue // deleted meanwhile
+    }
+    let owner = ''
+    try {
+      owner = userName(fs.statSync(store.dir(id)).uid)
+    } catch {
+      continue
+    }
+    out.push(ociState(rec, statusOfRecord(store, rec), owner))
+  }
+  return out
+}
+
+export function listContainers(store: Store, format: string, quiet: boolean): string {
+  if (format !== 'table' && format !== 'json') throw new UsageError('invalid format option')
+  const states = listStates(store)
+  if (quiet) return states.map((s) => s.id + '\n').join('')
+  if (format === 'json') return (states.length ? JSON.stringify(states) : 'null') + '\n'
+  const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER']]
+  for (const s of states) rows.push([s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])
+  return tabulate(rows)
+}

@@ -1,0 +1,74 @@
+// Per-container lock: flock(2) on the container's state directory. Kept apart from store.ts
+// so that read-only commands (state, list) never load the FFI.
+
+import * as fs from 'node:fs'
+import { linux } from '../sys/linux.js'
+import * as C from '../sys/constants.js'
+import * as path from 'node:path'
+import { StateError } from '../errors.js'
+import { notExist, STATE_FILE, validateId, type Store } from './store.js'
+
+/** Create the container's directory; EEXIST means the id is taken. Returns it locked. */
+export function createLocked(store: Store, id: string): Lock {
+  validateId(id)
+  store.ensureRoot()
+  const dir = store.dir(id)
+  try {
+    fs.mkdirSync(dir, { mode: 0o711 })
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new StateError('container with given ID already exists', 'EEXIST')
+    throw e
+  }
+  return Lock.acquire(dir)
+}
+
+/** Lock an existing container; throws "container does not exist" if it is gone. */
+export function lockContainer(store: Store, id: string): Lock {
+  validateId(id)
+  const dir = store.dir(id)
+  let lock: Lock
+  try {
+    lock = Lock.acquire(dir)
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') throw notExist()
+    throw e
+  }
+  // Deleted while we waited for the lock, or a create that never wrote its state.
+  if (lock.removed() || !fs.existsSync(path.join(dir, STATE_FILE))) {
+    lock.release()
+    throw notExist()
+  }
+  return lock
+}
+
+/** flock(2) on a directory fd, held until release() or process exit. */
+export class Lock {
+  private constructor(
+    readonly dir: string,
+    private fd: number,
+  ) {}
+
+  static acquire(dir: string): Lock {
+    const fd = linux.openat(C.AT_FDCWD, dir, C.O_RDONLY | C.O_DIRECTORY)
+    try {
+      linux.flock(fd, C.LOCK_EX, dir)
+    } catch (e) {
+      linux.close(fd)
+      throw e
+    }
+    return new Lock(dir, fd)
+  }
+
+  /** True when the directory was removed (by a delete that held the lock before us). */
+  removed(): boolean {
+    return fs.fstatSync(this.fd).nlink === 0
+  }
+
+  release(): void {
+    if (this.fd >= 0) {
+      linux.close(this.fd)
+      this.fd = -1
+    }
+  }
+}

@@ -1,0 +1,119 @@
+// The --root state directory: one directory per container holding state.json (written
+// atomically) and exec.fifo while the container is created-but-not-started. A container is
+// locked by flock(2) on its directory, so concurrent commands on one id serialize and a lock
+// never outlives its directory. Never decides status (state/status.ts does).
+
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { RuntimeError, StateError } from '../errors.js'
+
+export const STATE_FILE = 'state.json'
+export const EXEC_FIFO = 'exec.fifo'
+
+/** What we persist for a container. The OCI state printed by `state` is derived from it. */
+export type ContainerRecord = {
+  ociVersion: string
+  id: string
+  /** Host pid of the container's init (the user process after start). */
+  pid: number
+  /** /proc/<pid>/stat start time, so a reused pid is not mistaken for our init. */
+  pidStartTime: string
+  bundle: string
+  rootfs: string
+  created: string
+  annotations?: Record<string, string>
+  /** The validated config.json as it was at create time. */
+  config: unknown
+  /** Paths of the container's namespaces as /proc/<pid>/ns/<type>, keyed by spec type. */
+  namespacePaths: Record<string, string>
+  /** Cgroup paths per controller ("" for the v2 unified hierarchy). */
+  cgroupPaths: Record<string, string>
+  /** Whether runt created the cgroups (and so must remove them). */
+  cgroupOwned?: boolean
+  systemdCgroup?: boolean
+  rootless?: boolean
+  /** Set by `run` when it is the container's parent and reaps it. */
+  parentPid?: number
+}
+
+const ID_RE = /^[\w+.-]+$/
+
+export function validateId(id: string): void {
+  if (id === '') throw new StateError('container id cannot be empty', 'EINVALIDID')
+  if (!ID_RE.test(id) || id === '.' || id === '..') throw new StateError('invalid container ID format', 'EINVALIDID')
+}
+
+export class Store {
+  constructor(readonly root: string) {}
+
+  dir(id: string): string {
+    return path.join(this.root, id)
+  }
+
+  ensureRoot(): void {
+    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 })
+  }
+
+  exists(id: string): boolean {
+    return fs.existsSync(path.join(this.dir(id), STATE_FILE))
+  }
+
+  read(id: string): ContainerRecord {
+    validateId(id)
+    let text: string
+    try {
+      text = fs.readFileSync(path.join(this.dir(id), STATE_FILE), 'utf8')
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw notExist()
+      throw e
+    }
+    try {
+      return JSON.parse(text) as ContainerRecord
+    } catch {
+      throw new RuntimeError(`corrupt state file ${path.join(this.dir(id), STATE_FILE)}`, 'ECORRUPT')
+    }
+  }
+
+  /** Write state.json atomically: a temp file in the same directory, fsync'd, renamed. */
+  write(rec: ContainerRecord): void {
+    writeFileAtomic(path.join(this.dir(rec.id), STATE_FILE), JSON.stringify(rec), 0o600)
+  }
+
+  fifoPath(id: string): string {
+    return path.join(this.dir(id), EXEC_FIFO)
+  }
+
+  /** Ids with a state file, sorted as readdir gives them (runc lists in directory order). */
+  list(): string[] {
+    let names: string[]
+    try {
+      names = fs.readdirSync(this.root)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw e
+    }
+    return names.filter((n) => ID_RE.test(n) && n !== '.' && n !== '..' && fs.existsSync(path.join(this.root, n, STATE_FILE)))
+  }
+
+  /** Remove the container's directory and everything in it. */
+  remove(id: string): void {
+    fs.rmSync(this.dir(id), { recursive: true, force: true })
+  }
+}
+
+export function notExist(): StateError {
+  return new StateError('container does not exist', 'ENOTEXIST')
+}
+
+export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): void {
+  const dir = path.dirname(file)
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`)
+  const fd = fs.openSync(tmp, 'w', mode)
+  try {
+    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data)
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+  fs.renameSync(tmp, file)
+}
