@@ -37,9 +37,7 @@ export class SpecError extends RuntimeError {
   issues: SpecIssue[]
   constructor(issues: SpecIssue[], prefix = 'invalid config.json') {
     super(
-      issues.length === 1
-        ? `${prefix}: ${formatIssue(issues[0]!)}`
-        : `${prefix}: ${issues.map(formatIssue).join('; ')}`,
+      issues.length === 1 ? `${prefix}: ${formatIssue(issues[0]!)}` : `${prefix}: ${issues.map(formatIssue).join('; ')}`,
       'ESPEC',
     )
     this.name = 'SpecError'

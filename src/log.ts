@@ -39,7 +39,11 @@ export class Logger {
   private out(): number {
     if (!this.toFile) return 2
     if (this.fd === null) {
-      this.fd = fs.openSync(this.file!, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | 0o2000000 /* O_CLOEXEC */, 0o644)
+      this.fd = fs.openSync(
+        this.file!,
+        fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | 0o2000000 /* O_CLOEXEC */,
+        0o644,
+      )
     }
     return this.fd
   }

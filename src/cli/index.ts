@@ -7,7 +7,8 @@ import yargs, { type Argv } from 'yargs'
 import { Logger, setLogger, type LogFormat } from '../log.js'
 import { reportError } from './report.js'
 import { UsageError } from '../errors.js'
-import { COMMANDS, type CommandDef, type GlobalOptions } from './commands.js'
+import { COMMANDS } from './commands/index.js'
+import type { CommandDef, GlobalOptions } from './command.js'
 import { VERSION_TEXT } from './version.js'
 
 /** Long options urfave/cli accepts with one dash (go-runc sends `-no-subreaper`). */
@@ -17,7 +18,11 @@ export function normalizeArgv(argv: string[]): string[] {
 
 function globalOptions(y: Argv): Argv<GlobalOptions> {
   return y
-    .option('root', { type: 'string', default: '/run/runt', describe: 'root directory for storage of container state (this should be located in tmpfs)' })
+    .option('root', {
+      type: 'string',
+      default: '/run/runt',
+      describe: 'root directory for storage of container state (this should be located in tmpfs)',
+    })
     .option('log', { type: 'string', default: '', describe: 'set the log file to write runt logs to (default is stderr)' })
     .option('log-format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'set the log format' })
     .option('debug', { type: 'boolean', default: false, describe: 'enable debug logging' })
@@ -75,7 +80,10 @@ export async function main(rawArgv: string[]): Promise<number> {
       return 0
     }
   }
-  if (argv.length === 0 || argv.every((a) => a.startsWith('-') && a !== '--help' && a !== '-h' && !a.startsWith('--root') && !a.startsWith('--log'))) {
+  if (
+    argv.length === 0 ||
+    argv.every((a) => a.startsWith('-') && a !== '--help' && a !== '-h' && !a.startsWith('--root') && !a.startsWith('--log'))
+  ) {
     // runc with no command prints its help and exits 0.
     if (argv.length === 0) {
       process.stdout.write((await y.getHelp()) + '\n')

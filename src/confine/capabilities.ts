@@ -72,7 +72,11 @@ export function allCaps(lastCap: number): bigint {
  * The five sets as masks. A name this runtime does not know is an error; a name it knows but
  * the running kernel does not (newer than CAP_LAST_CAP) is skipped with a warning, as runc does.
  */
-export function capSets(caps: SpecCapabilities | undefined, lastCap: number, field = 'process.capabilities'): { sets: CapSets; warnings: string[] } {
+export function capSets(
+  caps: SpecCapabilities | undefined,
+  lastCap: number,
+  field = 'process.capabilities',
+): { sets: CapSets; warnings: string[] } {
   const sets: CapSets = { bounding: 0n, effective: 0n, permitted: 0n, inheritable: 0n, ambient: 0n }
   const warnings: string[] = []
   const issues: SpecIssue[] = []

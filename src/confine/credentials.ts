@@ -41,8 +41,7 @@ export function dropBoundingSet(sys: Sys, plan: CredentialPlan): void {
 export function setUser(sys: Sys, plan: CredentialPlan, allowSetgroups: boolean): void {
   sys.prctl(C.PR_SET_KEEPCAPS, 1)
   if (allowSetgroups) sys.setgroups(plan.additionalGids)
-  else if (plan.additionalGids.length)
-    throw new Error('cannot set additional gids: setgroups is denied in this user namespace')
+  else if (plan.additionalGids.length) throw new Error('cannot set additional gids: setgroups is denied in this user namespace')
   sys.setresgid(plan.gid, plan.gid, plan.gid)
   sys.setresuid(plan.uid, plan.uid, plan.uid)
   sys.prctl(C.PR_SET_KEEPCAPS, 0)

@@ -61,7 +61,13 @@ export class InRoot {
    */
   mkdirAll(p: string, mode = 0o755, depth = 0): number {
     if (depth > 40)
-      throw new SysError({ syscall: 'mkdir', errno: 40, errnoName: 'ELOOP', strerror: 'too many levels of symbolic links', path: p })
+      throw new SysError({
+        syscall: 'mkdir',
+        errno: 40,
+        errnoName: 'ELOOP',
+        strerror: 'too many levels of symbolic links',
+        path: p,
+      })
     const parts = splitPath(p)
     for (let i = 0; i <= parts.length; i++) {
       const prefix = parts.slice(0, i).join('/') || '.'
@@ -106,7 +112,8 @@ export class InRoot {
     }
     const parts = splitPath(p)
     const base = parts.pop()
-    if (base === undefined || base === '..') throw new SysError({ syscall: 'open', errno: 21, errnoName: 'EISDIR', strerror: 'is a directory', path: p })
+    if (base === undefined || base === '..')
+      throw new SysError({ syscall: 'open', errno: 21, errnoName: 'EISDIR', strerror: 'is a directory', path: p })
     const dir = this.mkdirAll('/' + parts.join('/'))
     try {
       const fd = this.sys.openat(dir, base, C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW | C.O_WRONLY, mode, p)

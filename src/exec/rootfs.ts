@@ -86,7 +86,13 @@ function mountBind(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
   const fd = st.isDirectory() ? root.mkdirAll(m.destination) : root.ensureFile(m.destination)
   try {
     if (m.options.extensions.includes('idmap') || m.options.extensions.includes('ridmap')) {
-      throw new SysError({ syscall: 'mount_setattr', errno: 95, errnoName: 'EOPNOTSUPP', strerror: 'idmapped mounts are not supported yet', path: m.destination })
+      throw new SysError({
+        syscall: 'mount_setattr',
+        errno: 95,
+        errnoName: 'EOPNOTSUPP',
+        strerror: 'idmapped mounts are not supported yet',
+        path: m.destination,
+      })
     }
     sys.mount(m.source, fdPath(fd), 'bind', m.flags, null, m.destination)
   } finally {
@@ -209,7 +215,17 @@ function mountCgroup(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
     sys.close(fd)
   }
   for (const h of v1) {
-    const subsystems = h.superOptions.split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'noprefix' && o !== 'xattr')
+    const subsystems = h.superOptions
+      .split(',')
+      .filter(
+        (o) =>
+          o !== 'rw' &&
+          o !== 'ro' &&
+          !o.startsWith('release_agent') &&
+          o !== 'clone_children' &&
+          o !== 'noprefix' &&
+          o !== 'xattr',
+      )
     const dirName = path.basename(h.mountPoint)
     const dest = path.posix.join(m.destination, dirName)
     const entry = own.find((c) => c.controllers.some((x) => subsystems.includes(x)))
@@ -219,7 +235,14 @@ function mountCgroup(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
         sys.mount('cgroup', fdPath(sub), 'cgroup', flags, subsystems.join(','), dest)
       } else {
         const rel = entry ? entry.path : '/'
-        sys.mount(path.join(h.mountPoint, path.relative(h.root, rel) || '.'), fdPath(sub), 'bind', C.MS_BIND | C.MS_REC, null, dest)
+        sys.mount(
+          path.join(h.mountPoint, path.relative(h.root, rel) || '.'),
+          fdPath(sub),
+          'bind',
+          C.MS_BIND | C.MS_REC,
+          null,
+          dest,
+        )
         // The fd still names the directory under the new mount: reopen to reach the mount.
         const mounted = root.open(dest)
         try {

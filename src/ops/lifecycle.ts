@@ -49,7 +49,8 @@ export function start(store: Store, id: string): void {
       fd = sys.openat(C.AT_FDCWD, fifo, C.O_WRONLY | C.O_NONBLOCK)
     } catch (e) {
       // ENXIO: nobody holds the read end, so the init is gone.
-      if (e instanceof SysError && e.errnoName === 'ENXIO') throw new StateError('cannot start a container that has stopped', 'ESTOPPED')
+      if (e instanceof SysError && e.errnoName === 'ENXIO')
+        throw new StateError('cannot start a container that has stopped', 'ESTOPPED')
       throw e
     }
     try {
@@ -186,7 +187,8 @@ function killAndWait(rec: ContainerRecord): void {
   } catch {
     /* already gone */
   }
-  if (!waitGone(rec.pid, rec.pidStartTime, 10_000)) throw new RuntimeError(`container init ${rec.pid} did not exit after SIGKILL`, 'EKILL')
+  if (!waitGone(rec.pid, rec.pidStartTime, 10_000))
+    throw new RuntimeError(`container init ${rec.pid} did not exit after SIGKILL`, 'EKILL')
 }
 
 /** Undo what create made, then run poststop hooks (a failing one only warns). */

@@ -9,7 +9,9 @@ export function writeSpec(bundle: string, rootless: boolean): void {
   try {
     process.chdir(bundle)
   } catch (e) {
-    throw new RuntimeError(`chdir ${bundle}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`)
+    throw new RuntimeError(
+      `chdir ${bundle}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`,
+    )
   }
   const file = path.join(process.cwd(), 'config.json')
   if (fs.existsSync(file)) throw new RuntimeError('File config.json exists. Remove it first', 'EEXIST')

@@ -100,12 +100,7 @@ export type ParsedOptions = {
 
 /** Every option name runt recognises (the `features` document lists these). */
 export function knownOptions(): string[] {
-  return [
-    ...Object.keys(MOUNT_FLAGS),
-    ...Object.keys(PROPAGATION_FLAGS),
-    ...Object.keys(RECURSIVE_ATTRS),
-    ...EXTENSIONS,
-  ].sort()
+  return [...Object.keys(MOUNT_FLAGS), ...Object.keys(PROPAGATION_FLAGS), ...Object.keys(RECURSIVE_ATTRS), ...EXTENSIONS].sort()
 }
 
 export function parseMountOptions(options: readonly string[] | undefined): ParsedOptions {

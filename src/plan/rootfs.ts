@@ -8,7 +8,14 @@ import * as C from '../sys/constants.js'
 import { isBind, parseMountOptions, PROPAGATION_FLAGS, type ParsedOptions } from './mount-options.js'
 import { SpecError, type SpecIssue } from '../errors.js'
 
-type SpecMount = { destination: string; type?: string; source?: string; options?: string[]; uidMappings?: IdMap[]; gidMappings?: IdMap[] }
+type SpecMount = {
+  destination: string
+  type?: string
+  source?: string
+  options?: string[]
+  uidMappings?: IdMap[]
+  gidMappings?: IdMap[]
+}
 type IdMap = { containerID: number; hostID: number; size: number }
 type SpecDevice = { path: string; type: string; major?: number; minor?: number; fileMode?: number; uid?: number; gid?: number }
 
@@ -159,7 +166,8 @@ export function planRootfs(spec: RootfsInput, host: HostFacts, opts: { noPivot: 
   let rootPropagation = C.MS_SLAVE | C.MS_REC
   if (linux.rootfsPropagation) {
     const p = PROPAGATION_FLAGS[linux.rootfsPropagation]
-    if (p === undefined) issues.push({ path: 'linux.rootfsPropagation', message: `unknown propagation "${linux.rootfsPropagation}"` })
+    if (p === undefined)
+      issues.push({ path: 'linux.rootfsPropagation', message: `unknown propagation "${linux.rootfsPropagation}"` })
     else rootPropagation = p
   }
 

@@ -34,7 +34,10 @@ export class CloneChain {
   private allocations: ffi.Ptr[]
   private calls: ChainCall[] = []
 
-  constructor(private exitCode = 127, shared?: ffi.Ptr[]) {
+  constructor(
+    private exitCode = 127,
+    shared?: ffi.Ptr[],
+  ) {
     this.allocations = shared ?? []
   }
 
@@ -122,7 +125,11 @@ export class CloneChain {
     let link = this.context(ffi.symbol('_exit'), 0n, [BigInt(this.exitCode)])
     for (let i = this.calls.length - 1; i >= 0; i--) {
       const c = this.calls[i]!
-      link = this.context(ffi.symbol(c.fn), link, c.args.map((a) => this.word(a)))
+      link = this.context(
+        ffi.symbol(c.fn),
+        link,
+        c.args.map((a) => this.word(a)),
+      )
     }
     return link
   }

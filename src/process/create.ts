@@ -71,7 +71,9 @@ export function prepare(opts: CreateOptions): Prepared {
   const log = logger()
   validateId(opts.id)
   const bundle = path.resolve(opts.bundle)
-  const spec = loadSpec(bundle, { onUnknownKeys: (keys) => log.debug(`config.json: ignoring unknown properties ${keys.join(', ')}`) })
+  const spec = loadSpec(bundle, {
+    onUnknownKeys: (keys) => log.debug(`config.json: ignoring unknown properties ${keys.join(', ')}`),
+  })
   const { errors, warnings } = validateSpec(spec)
   for (const w of warnings) log.warn(w)
   if (errors.length) throw new SpecError(errors)
@@ -80,12 +82,19 @@ export function prepare(opts: CreateOptions): Prepared {
   const ns = planNamespaces(spec.linux?.namespaces)
   if (!ns.types.includes('mount'))
     throw new SpecError([{ path: 'linux.namespaces', message: 'a mount namespace is required to set up the root filesystem' }])
-  const rootfs = planRootfs(spec as Parameters<typeof planRootfs>[0], { bundle, userns: ns.types.includes('user') }, { noPivot: opts.noPivot })
+  const rootfs = planRootfs(
+    spec as Parameters<typeof planRootfs>[0],
+    { bundle, userns: ns.types.includes('user') },
+    { noPivot: opts.noPivot },
+  )
   let st: fs.Stats
   try {
     st = fs.statSync(rootfs.rootfs)
   } catch (e) {
-    throw new RuntimeError(`invalid rootfs: stat ${rootfs.rootfs}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`, 'EROOTFS')
+    throw new RuntimeError(
+      `invalid rootfs: stat ${rootfs.rootfs}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`,
+      'EROOTFS',
+    )
   }
   if (!st.isDirectory()) throw new RuntimeError(`invalid rootfs: ${rootfs.rootfs} is not a directory`, 'EROOTFS')
 
@@ -166,7 +175,9 @@ function openJoins(ns: NamespacePlan): OpenedJoin[] {
       out.push({ type: j.type, fd, field: j.field, path: j.path })
       const kind = nsOfFd(fd)
       if (kind !== NS_INFO[j.type].proc)
-        throw new SpecError([{ path: j.field + '.path', message: `${j.path} is not a ${j.type} namespace${kind ? ` (it is ${kind})` : ''}` }])
+        throw new SpecError([
+          { path: j.field + '.path', message: `${j.path} is not a ${j.type} namespace${kind ? ` (it is ${kind})` : ''}` },
+        ])
     }
   } catch (e) {
     for (const o of out) sys.close(o.fd)
@@ -210,7 +221,8 @@ function enterParentJoins(joins: OpenedJoin[]): () => void {
 }
 
 function writeIdMaps(pid: number, spec: Spec): void {
-  const fmt = (m: { containerID: number; hostID: number; size: number }[]) => m.map((x) => `${x.containerID} ${x.hostID} ${x.size}\n`).join('')
+  const fmt = (m: { containerID: number; hostID: number; size: number }[]) =>
+    m.map((x) => `${x.containerID} ${x.hostID} ${x.size}\n`).join('')
   const uid = spec.linux?.uidMappings ?? []
   const gid = spec.linux?.gidMappings ?? []
   try {
@@ -322,7 +334,10 @@ export function createContainer(opts: CreateOptions): Created {
     const hello = recvWithAncillary(parentEnd, 1, 0)
     if (hello.data.length !== 1 || hello.data[0] !== 0x53 || !hello.pid) {
       const [, status] = sys.waitpid(stage1Pid, 0)
-      throw new RuntimeError(`container init failed to start (stage 1 exited with status ${status >> 8}, signal ${status & 0x7f})`, 'ESTAGE1')
+      throw new RuntimeError(
+        `container init failed to start (stage 1 exited with status ${status >> 8}, signal ${status & 0x7f})`,
+        'ESTAGE1',
+      )
     }
     pid = hello.pid
     if (late) sys.waitpid(stage1Pid, 0) // the intermediate exits once its child is cloned

@@ -11,7 +11,16 @@ import { linux as sys } from '../sys/linux.js'
 import { Channel } from './sync.js'
 import { RuntimeError, StepError, toWire } from '../errors.js'
 import { ENV_SYNC_FD, type InitConfig, type NsExpectation } from './init-config.js'
-import { enterRoot, finalizeRoot, maskPaths, mountAll, openDevNull, prepareRoot, setupDev, type RootfsContext } from '../exec/rootfs.js'
+import {
+  enterRoot,
+  finalizeRoot,
+  maskPaths,
+  mountAll,
+  openDevNull,
+  prepareRoot,
+  setupDev,
+  type RootfsContext,
+} from '../exec/rootfs.js'
 import { InRoot } from '../exec/in-root.js'
 import { runHooks } from '../hooks.js'
 import { applyCaps, dropBoundingSet, setgroupsAllowed, setUser, type CredentialPlan } from '../confine/credentials.js'
@@ -44,7 +53,8 @@ function verifyNamespaces(cfg: InitConfig): void {
  */
 function verifySealedExe(): void {
   const st = sys.statfs('/proc/self/exe')
-  if (!(st.flags & C.ST_RDONLY)) throw new RuntimeError('runtime binary is not sealed read-only (stage 1 bind mount failed)', 'ESEAL')
+  if (!(st.flags & C.ST_RDONLY))
+    throw new RuntimeError('runtime binary is not sealed read-only (stage 1 bind mount failed)', 'ESEAL')
 }
 
 /** Find the program like execvp does: a name with a slash is taken as is. */
@@ -53,7 +63,11 @@ export function lookPath(file: string, env: string[], exists: (p: string) => boo
     if (exists(file)) return file
     throw new RuntimeError(`exec: "${file}": stat ${file}: no such file or directory`, 'ENOENT')
   }
-  const pathVar = env.filter((e) => e.startsWith('PATH=')).pop()?.slice(5) ?? ''
+  const pathVar =
+    env
+      .filter((e) => e.startsWith('PATH='))
+      .pop()
+      ?.slice(5) ?? ''
   for (const dir of pathVar.split(':')) {
     const p = path.join(dir || '.', file)
     if (exists(p)) return p
@@ -203,7 +217,10 @@ export function runInit(): void {
       try {
         sys.chdir(p.cwd)
       } catch (e) {
-        throw new RuntimeError(`chdir to cwd ("${p.cwd}") set in config.json failed: ${(e as Error).message.replace(/^chdir [^:]*: /, '')}`, 'ECWD')
+        throw new RuntimeError(
+          `chdir to cwd ("${p.cwd}") set in config.json failed: ${(e as Error).message.replace(/^chdir [^:]*: /, '')}`,
+          'ECWD',
+        )
       }
     })
     step('process.capabilities', () => applyCaps(sys, cred))

@@ -60,7 +60,10 @@ export class Channel {
   constructor(readonly fd: number) {}
 
   send(msg: Message): void {
-    const body = Buffer.from(JSON.stringify(msg, (_k, v: unknown) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v)), 'utf8')
+    const body = Buffer.from(
+      JSON.stringify(msg, (_k, v: unknown) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v)),
+      'utf8',
+    )
     const head = Buffer.alloc(4)
     head.writeUInt32BE(body.length, 0)
     writeFull(this.fd, Buffer.concat([head, body]))
@@ -75,7 +78,9 @@ export class Channel {
     const body = Buffer.alloc(len)
     readFull(this.fd, body)
     return JSON.parse(body.toString('utf8'), (_k, v: unknown) =>
-      v !== null && typeof v === 'object' && typeof (v as { $bigint?: unknown }).$bigint === 'string' ? BigInt((v as { $bigint: string }).$bigint) : v,
+      v !== null && typeof v === 'object' && typeof (v as { $bigint?: unknown }).$bigint === 'string'
+        ? BigInt((v as { $bigint: string }).$bigint)
+        : v,
     ) as Message
   }
 

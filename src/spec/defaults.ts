@@ -44,7 +44,12 @@ export function defaultSpec(opts: DefaultSpecOptions = {}): Spec {
         source: 'devpts',
         options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
       },
-      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      {
+        destination: '/dev/shm',
+        type: 'tmpfs',
+        source: 'shm',
+        options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+      },
       { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
       { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
       {
@@ -86,10 +91,7 @@ export function defaultSpec(opts: DefaultSpecOptions = {}): Spec {
 export function toRootless(spec: Spec, ids: { euid: number; egid: number }): Spec {
   const out: Spec = structuredClone(spec)
   const linux = (out.linux ??= {})
-  linux.namespaces = [
-    ...(linux.namespaces ?? []).filter((ns) => ns.type !== 'network' && ns.type !== 'user'),
-    { type: 'user' },
-  ]
+  linux.namespaces = [...(linux.namespaces ?? []).filter((ns) => ns.type !== 'network' && ns.type !== 'user'), { type: 'user' }]
   // Rebuild `linux` so uidMappings/gidMappings come first, as specs-go orders them.
   const { uidMappings: _u, gidMappings: _g, resources: _r, ...rest } = linux
   out.linux = {

@@ -5,7 +5,15 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { RuntimeError, SpecError } from '../errors.js'
-import { formatPath, formatZodIssues, specSchemas, type LinuxResources, type Process, type Spec, type SpecSchemas } from './schema.js'
+import {
+  formatPath,
+  formatZodIssues,
+  specSchemas,
+  type LinuxResources,
+  type Process,
+  type Spec,
+  type SpecSchemas,
+} from './schema.js'
 
 export type LoadOptions = {
   /** Called with the paths of properties the schema does not know and dropped (for --debug). */
@@ -72,9 +80,7 @@ export function parseJsonText(text: string): unknown {
     if (where === undefined) {
       throw new SpecError([{ path: '', message: `invalid JSON: ${(err as Error).message}` }])
     }
-    throw new SpecError([
-      { path: '', message: `invalid JSON at line ${where.line}, column ${where.column}: ${where.reason}` },
-    ])
+    throw new SpecError([{ path: '', message: `invalid JSON at line ${where.line}, column ${where.column}: ${where.reason}` }])
   }
 }
 
@@ -92,8 +98,7 @@ function describeFsError(err: unknown): string {
   return (e.code && known[e.code]) ?? e.code ?? String(e.message)
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v)
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** A copy of `v` without object properties whose value is null (array items are kept). */
 export function dropNulls(v: unknown): unknown {

@@ -16,8 +16,7 @@ export function createLocked(store: Store, id: string): Lock {
   try {
     fs.mkdirSync(dir, { mode: 0o711 })
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
-      throw new StateError('container with given ID already exists', 'EEXIST')
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new StateError('container with given ID already exists', 'EEXIST')
     throw e
   }
   return Lock.acquire(dir)

@@ -13,7 +13,10 @@ export type ProcStat = { state: string; ppid: number; startTime: string }
 export function parseProcStat(text: string): ProcStat | null {
   const end = text.lastIndexOf(')')
   if (end < 0) return null
-  const fields = text.slice(end + 2).trim().split(' ')
+  const fields = text
+    .slice(end + 2)
+    .trim()
+    .split(' ')
   // fields[0] is field 3 (state); start time is field 22.
   const state = fields[0]
   const ppid = fields[1]

@@ -47,7 +47,14 @@ function encodeOpenHow(flags: number, mode: number, resolve: number): Buffer {
 }
 
 export const linux = {
-  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null, display?: string): void {
+  mount(
+    source: string | null,
+    target: string,
+    fstype: string | null,
+    flags: number,
+    data: string | null,
+    display?: string,
+  ): void {
     const r = ffi.mount(source, target, fstype, flags, data)
     if (r < 0) {
       const d: Detail = { flags: mountFlagNames(flags) }
@@ -85,7 +92,11 @@ export const linux = {
   },
 
   openat(dirfd: number, path: string, flags: number, mode = 0, display?: string): number {
-    return check(retry(() => ffi.openat(dirfd, path, flags | C.O_CLOEXEC, mode)), 'open', display ?? path)
+    return check(
+      retry(() => ffi.openat(dirfd, path, flags | C.O_CLOEXEC, mode)),
+      'open',
+      display ?? path,
+    )
   },
   /** openat2(2); `display` is the path to name in errors (rootfs-relative paths read better). */
   openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number, display?: string): number {
@@ -112,10 +123,16 @@ export const linux = {
     check(ffi.fcntl(fd, C.F_SETFD, on ? C.FD_CLOEXEC : 0), 'fcntl')
   },
   read(fd: number, buf: Buffer, len = buf.length): number {
-    return check(retry(() => ffi.read(fd, buf, len)), 'read')
+    return check(
+      retry(() => ffi.read(fd, buf, len)),
+      'read',
+    )
   },
   write(fd: number, buf: Buffer): number {
-    return check(retry(() => ffi.write(fd, buf, buf.length)), 'write')
+    return check(
+      retry(() => ffi.write(fd, buf, buf.length)),
+      'write',
+    )
   },
   mkdirat(dirfd: number, path: string, mode: number, display?: string): void {
     check(ffi.mkdirat(dirfd, path, mode), 'mkdir', display ?? path)
@@ -150,7 +167,11 @@ export const linux = {
     check(ffi.mkfifo(path, mode), 'mkfifo', path)
   },
   flock(fd: number, op: number, display?: string): void {
-    check(retry(() => ffi.flock(fd, op)), 'flock', display)
+    check(
+      retry(() => ffi.flock(fd, op)),
+      'flock',
+      display,
+    )
   },
   statfs(path: string): StatFs {
     const out: { f_type?: number; f_flags?: number } = {}
@@ -205,22 +226,26 @@ export const linux = {
   /** waitpid; returns [pid, raw status]. pid is 0 with WNOHANG when the child is still alive. */
   waitpid(pid: number, options: number): [number, number] {
     const st = [0]
-    const r = check(retry(() => ffi.waitpid(pid, st, options)), 'waitpid', String(pid))
+    const r = check(
+      retry(() => ffi.waitpid(pid, st, options)),
+      'waitpid',
+      String(pid),
+    )
     return [r, st[0]!]
   },
   pidfdOpen(pid: number): number {
     return check(ffi.syscall(C.SYS.pidfd_open, 'int', pid, 'uint', 0), 'pidfd_open', String(pid))
   },
   pidfdSendSignal(pidfd: number, sig: number): void {
-    check(
-      ffi.syscall(C.SYS.pidfd_send_signal, 'int', pidfd, 'int', sig, 'void *', null, 'uint', 0),
-      'pidfd_send_signal',
-    )
+    check(ffi.syscall(C.SYS.pidfd_send_signal, 'int', pidfd, 'int', sig, 'void *', null, 'uint', 0), 'pidfd_send_signal')
   },
   /** poll(2) over fds; returns revents per fd. timeout in ms, -1 for none. */
   poll(fds: { fd: number; events: number }[], timeout: number): number[] {
     const arr = fds.map((f) => ({ fd: f.fd, events: f.events, revents: 0 }))
-    check(retry(() => ffi.poll(arr, arr.length, timeout)), 'poll')
+    check(
+      retry(() => ffi.poll(arr, arr.length, timeout)),
+      'poll',
+    )
     return arr.map((f) => f.revents)
   },
   prctl(option: number, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {
@@ -228,10 +253,7 @@ export const linux = {
   },
   /** Mark fds [first, ~0] close-on-exec (close_range(2) with CLOSE_RANGE_CLOEXEC). */
   closeRangeCloexec(first: number): void {
-    check(
-      ffi.syscall(C.SYS.close_range, 'uint', first, 'uint', 0xffffffff, 'uint', C.CLOSE_RANGE_CLOEXEC),
-      'close_range',
-    )
+    check(ffi.syscall(C.SYS.close_range, 'uint', first, 'uint', 0xffffffff, 'uint', C.CLOSE_RANGE_CLOEXEC), 'close_range')
   },
   // Credentials: raw syscalls act on the calling thread only, which is the thread that calls
   // execve; glibc's wrappers would signal every Node thread instead.

@@ -85,7 +85,8 @@ export function recvWithAncillary(sock: number, max: number, maxFds = 4): Receiv
       const type = ffi.koffi.decode(m.control, off + 12, 'int') as number
       if (len < CMSG_HDR) break
       if (level === C.SOL_SOCKET && type === C.SCM_RIGHTS) {
-        for (let i = 0; i < (len - CMSG_HDR) / 4; i++) out.fds.push(ffi.koffi.decode(m.control, off + CMSG_HDR + 4 * i, 'int') as number)
+        for (let i = 0; i < (len - CMSG_HDR) / 4; i++)
+          out.fds.push(ffi.koffi.decode(m.control, off + CMSG_HDR + 4 * i, 'int') as number)
       } else if (level === C.SOL_SOCKET && type === SCM_CREDENTIALS) {
         out.pid = ffi.koffi.decode(m.control, off + CMSG_HDR, 'int') as number
         out.uid = ffi.koffi.decode(m.control, off + CMSG_HDR + 4, 'uint32_t') as number

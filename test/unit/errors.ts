@@ -2,7 +2,15 @@ import t from 'tap'
 import { SysError, StepError, fromWire, toWire, SpecError } from '../../src/errors.js'
 
 t.test('SysError message names syscall, path and errno text', async (t) => {
-  const e = new SysError({ syscall: 'mount', errno: 1, errnoName: 'EPERM', strerror: 'operation not permitted', path: 'proc', path2: '/proc', detail: { flags: 'MS_NOSUID' } })
+  const e = new SysError({
+    syscall: 'mount',
+    errno: 1,
+    errnoName: 'EPERM',
+    strerror: 'operation not permitted',
+    path: 'proc',
+    path2: '/proc',
+    detail: { flags: 'MS_NOSUID' },
+  })
   t.equal(e.message, 'mount proc to /proc (flags=MS_NOSUID): operation not permitted')
   t.equal(e.code, 'EPERM')
 })

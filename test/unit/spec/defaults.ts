@@ -69,13 +69,22 @@ t.test('rootless maps the given euid and egid', async (t) => {
   )
   t.equal(s.linux!.resources, undefined)
   t.notOk('resources' in s.linux!)
-  t.same(s.mounts!.find((m) => m.destination === '/sys'), {
-    destination: '/sys',
-    type: 'none',
-    source: '/sys',
-    options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'],
-  })
-  t.same(s.mounts!.find((m) => m.destination === '/dev/pts')!.options, ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'])
+  t.same(
+    s.mounts!.find((m) => m.destination === '/sys'),
+    {
+      destination: '/sys',
+      type: 'none',
+      source: '/sys',
+      options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'],
+    },
+  )
+  t.same(s.mounts!.find((m) => m.destination === '/dev/pts')!.options, [
+    'nosuid',
+    'noexec',
+    'newinstance',
+    'ptmxmode=0666',
+    'mode=0620',
+  ])
 })
 
 t.test('an options flag computed at run time type-checks', async (t) => {

@@ -89,7 +89,7 @@ t.test('locateJsonError', async (t) => {
     [' [1, 2.5e3, -0, true, false, null, "x\\u00e9\\n"] ', undefined],
     ['', [1, 1, 'unexpected end of input']],
     ['{', [1, 2, 'expected string key, got end of input']],
-    ['{"a" 1}', [1, 6, "expected ':' after key, got \"1\""]],
+    ['{"a" 1}', [1, 6, 'expected \':\' after key, got "1"']],
     ['{"a": 1 "b": 2}', [1, 9, "expected ',' or '}', got \"\\\"\""]],
     ['[1,]', [1, 4, 'trailing comma before "]"']],
     ['[1 2]', [1, 4, "expected ',' or ']', got \"2\""]],
@@ -121,7 +121,10 @@ t.test('locateJsonError', async (t) => {
 const INVALID: Record<string, { stage: 'load' | 'validate'; issues: SpecIssue[] }> = {
   'wrong-type-args.json': { stage: 'load', issues: [{ path: 'process.args', message: 'expected array of strings, got string' }] },
   'missing-root.json': { stage: 'validate', issues: [{ path: 'root', message: 'required' }] },
-  'duplicate-namespace.json': { stage: 'validate', issues: [{ path: 'linux.namespaces[5].type', message: 'duplicated ns "pid"' }] },
+  'duplicate-namespace.json': {
+    stage: 'validate',
+    issues: [{ path: 'linux.namespaces[5].type', message: 'duplicated ns "pid"' }],
+  },
   'hostname-without-uts.json': {
     stage: 'validate',
     issues: [{ path: 'hostname', message: 'unable to set hostname without a private UTS namespace' }],
@@ -130,7 +133,10 @@ const INVALID: Record<string, { stage: 'load' | 'validate'; issues: SpecIssue[] 
     stage: 'load',
     issues: [{ path: 'linux.namespaces[2].type', message: 'expected one of pid, network, mount, ipc, uts, user, cgroup, time' }],
   },
-  'negative-uid.json': { stage: 'load', issues: [{ path: 'process.user.uid', message: 'expected uint32 (0 to 4294967295), got -1' }] },
+  'negative-uid.json': {
+    stage: 'load',
+    issues: [{ path: 'process.user.uid', message: 'expected uint32 (0 to 4294967295), got -1' }],
+  },
   'non-integer.json': { stage: 'load', issues: [{ path: 'process.rlimits[0].soft', message: 'expected integer, got 1024.5' }] },
   'relative-cwd.json': { stage: 'validate', issues: [{ path: 'process.cwd', message: 'must be an absolute path' }] },
   'seccomp-action.json': {
@@ -143,7 +149,10 @@ const INVALID: Record<string, { stage: 'load' | 'validate'; issues: SpecIssue[] 
       },
     ],
   },
-  'duplicate-rlimit.json': { stage: 'validate', issues: [{ path: 'process.rlimits[1].type', message: 'duplicated rlimit "RLIMIT_NOFILE"' }] },
+  'duplicate-rlimit.json': {
+    stage: 'validate',
+    issues: [{ path: 'process.rlimits[1].type', message: 'duplicated rlimit "RLIMIT_NOFILE"' }],
+  },
   'userns-without-mappings.json': {
     stage: 'validate',
     issues: [
@@ -153,16 +162,23 @@ const INVALID: Record<string, { stage: 'load' | 'validate'; issues: SpecIssue[] 
   },
   'mappings-without-userns.json': {
     stage: 'validate',
-    issues: [{ path: 'linux.uidMappings', message: "user namespace mappings specified, but user namespace isn't enabled in the config" }],
+    issues: [
+      { path: 'linux.uidMappings', message: "user namespace mappings specified, but user namespace isn't enabled in the config" },
+    ],
   },
   'time-offsets-without-timens.json': {
     stage: 'validate',
-    issues: [{ path: 'linux.timeOffsets', message: "time namespace offsets specified, but time namespace isn't enabled in the config" }],
+    issues: [
+      { path: 'linux.timeOffsets', message: "time namespace offsets specified, but time namespace isn't enabled in the config" },
+    ],
   },
   'missing-oci-version.json': { stage: 'load', issues: [{ path: 'ociVersion', message: 'required' }] },
   'null-cwd.json': { stage: 'load', issues: [{ path: 'process.cwd', message: 'required' }] },
   'top-level-array.json': { stage: 'load', issues: [{ path: '', message: 'expected object, got array' }] },
-  'not-json.json': { stage: 'load', issues: [{ path: '', message: 'invalid JSON at line 5, column 2: trailing comma before "}"' }] },
+  'not-json.json': {
+    stage: 'load',
+    issues: [{ path: '', message: 'invalid JSON at line 5, column 2: trailing comma before "}"' }],
+  },
   'several-errors.json': {
     stage: 'load',
     issues: [
@@ -244,11 +260,16 @@ t.test('unknown properties are dropped and reported', async (t) => {
 
 t.test('null properties count as absent, as with Go encoding/json', async (t) => {
   t.same(dropNulls({ a: null, b: [null, { c: null, d: 1 }], e: { f: null } }), { b: [null, { d: 1 }], e: {} })
-  const spec = parseSpec({ ociVersion: '1.3.0', process: null, linux: { resources: null, namespaces: [{ type: 'pid', path: null }] } })
+  const spec = parseSpec({
+    ociVersion: '1.3.0',
+    process: null,
+    linux: { resources: null, namespaces: [{ type: 'pid', path: null }] },
+  })
   t.strictSame(spec, { ociVersion: '1.3.0', linux: { namespaces: [{ type: 'pid' }] } })
-  t.same(thrownIssues(() => parseSpec({ ociVersion: '1.3.0', mounts: [null] })), [
-    { path: 'mounts[0]', message: 'expected object, got null' },
-  ])
+  t.same(
+    thrownIssues(() => parseSpec({ ociVersion: '1.3.0', mounts: [null] })),
+    [{ path: 'mounts[0]', message: 'expected object, got null' }],
+  )
 })
 
 t.test('unknownKeys', async (t) => {
@@ -267,9 +288,16 @@ t.test('big integers survive as the nearest double', async (t) => {
 t.test('parseProcess and parseLinuxResources', async (t) => {
   const p = parseProcess({ user: { uid: 1, gid: 2 }, args: ['ls'], cwd: '/', extra: true })
   t.strictSame(p, { user: { uid: 1, gid: 2 }, args: ['ls'], cwd: '/' })
-  t.same(thrownIssues(() => parseProcess({ user: { uid: 1, gid: 2 }, args: ['ls'] })), [{ path: 'cwd', message: 'required' }])
-  t.strictSame(parseLinuxResources({ pids: { limit: 10 }, memory: { limit: -1 } }), { pids: { limit: 10 }, memory: { limit: -1 } })
-  t.same(thrownIssues(() => parseLinuxResources({ cpu: { shares: -2 } })), [
-    { path: 'cpu.shares', message: 'expected uint64 (0 to 18446744073709551615), got -2' },
-  ])
+  t.same(
+    thrownIssues(() => parseProcess({ user: { uid: 1, gid: 2 }, args: ['ls'] })),
+    [{ path: 'cwd', message: 'required' }],
+  )
+  t.strictSame(parseLinuxResources({ pids: { limit: 10 }, memory: { limit: -1 } }), {
+    pids: { limit: 10 },
+    memory: { limit: -1 },
+  })
+  t.same(
+    thrownIssues(() => parseLinuxResources({ cpu: { shares: -2 } })),
+    [{ path: 'cpu.shares', message: 'expected uint64 (0 to 18446744073709551615), got -2' }],
+  )
 })

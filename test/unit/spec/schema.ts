@@ -117,7 +117,11 @@ t.test('full.json uses every field of the schema', async (t) => {
   const have = new Set<string>()
   dataPaths(specSchema(), fixture('valid/full.json'), '', have)
   t.ok(want.size > 150, `schema has many fields (${want.size})`)
-  t.same([...want].filter((p) => !have.has(p)), [], 'fields missing from full.json')
+  t.same(
+    [...want].filter((p) => !have.has(p)),
+    [],
+    'fields missing from full.json',
+  )
 })
 
 t.test('unknown properties are dropped at every level', async (t) => {
@@ -145,15 +149,31 @@ t.test('integers are integers within their C range', async (t) => {
     ['process.oomScoreAdj', 1000, null],
     ['process.oomScoreAdj', -1001, 'expected integer from -1000 to 1000, got -1001'],
     ['process.ioPriority', { class: 'IOPRIO_CLASS_RT', priority: 8 }, 'expected integer from 0 to 7, got 8'],
-    ['process.scheduler', { policy: 'SCHED_OTHER', nice: 2147483648 }, 'expected int32 (-2147483648 to 2147483647), got 2147483648'],
+    [
+      'process.scheduler',
+      { policy: 'SCHED_OTHER', nice: 2147483648 },
+      'expected int32 (-2147483648 to 2147483647), got 2147483648',
+    ],
     ['process.rlimits', [{ type: 'RLIMIT_CORE', hard: 18446744073709551615, soft: 0 }], null],
-    ['process.rlimits', [{ type: 'RLIMIT_CORE', hard: 2 ** 65, soft: 0 }], 'expected uint64 (0 to 18446744073709551615), got 36893488147419103232'],
+    [
+      'process.rlimits',
+      [{ type: 'RLIMIT_CORE', hard: 2 ** 65, soft: 0 }],
+      'expected uint64 (0 to 18446744073709551615), got 36893488147419103232',
+    ],
     ['process.rlimits', [{ type: 'RLIMIT_CORE', hard: -1, soft: 0 }], 'expected uint64 (0 to 18446744073709551615), got -1'],
     ['linux.resources.memory.limit', -1, null],
     ['linux.resources.memory.limit', 9223372036854775807, null],
     ['linux.resources.memory.limit', -9223372036854775808, null],
-    ['linux.resources.memory.limit', 2 ** 64, 'expected int64 (-9223372036854775808 to 9223372036854775807), got 18446744073709551616'],
-    ['linux.resources.memory.limit', 1e300, 'expected int64 (-9223372036854775808 to 9223372036854775807), got ' + BigInt(1e300).toString()],
+    [
+      'linux.resources.memory.limit',
+      2 ** 64,
+      'expected int64 (-9223372036854775808 to 9223372036854775807), got 18446744073709551616',
+    ],
+    [
+      'linux.resources.memory.limit',
+      1e300,
+      'expected int64 (-9223372036854775808 to 9223372036854775807), got ' + BigInt(1e300).toString(),
+    ],
     ['linux.resources.blockIO.weight', 65535, null],
     ['linux.resources.blockIO.weight', 65536, 'expected uint16 (0 to 65535), got 65536'],
     ['linux.devices', [{ type: 'c', path: '/dev/x', major: -1, minor: 2 ** 40 }], null],
@@ -183,21 +203,85 @@ t.test('values beyond 2^53 map to exact C values', async (t) => {
 
 t.test('enumerations are checked', async (t) => {
   const cases: [string, unknown, string, string][] = [
-    ['linux.namespaces', [{ type: 'net' }], 'linux.namespaces[0].type', 'expected one of pid, network, mount, ipc, uts, user, cgroup, time'],
-    ['linux.rootfsPropagation', 'bogus', 'linux.rootfsPropagation', 'expected one of private, shared, slave, unbindable, rprivate, rshared, rslave, runbindable'],
+    [
+      'linux.namespaces',
+      [{ type: 'net' }],
+      'linux.namespaces[0].type',
+      'expected one of pid, network, mount, ipc, uts, user, cgroup, time',
+    ],
+    [
+      'linux.rootfsPropagation',
+      'bogus',
+      'linux.rootfsPropagation',
+      'expected one of private, shared, slave, unbindable, rprivate, rshared, rslave, runbindable',
+    ],
     ['linux.devices', [{ type: 'x', path: '/dev/x' }], 'linux.devices[0].type', 'expected one of c, b, u, p'],
     ['linux.personality', { domain: 'LINUX64' }, 'linux.personality.domain', 'expected one of LINUX, LINUX32'],
-    ['linux.memoryPolicy', { mode: 'MPOL_X' }, 'linux.memoryPolicy.mode', 'expected one of MPOL_DEFAULT, MPOL_BIND, MPOL_INTERLEAVE, MPOL_WEIGHTED_INTERLEAVE, MPOL_PREFERRED, MPOL_PREFERRED_MANY, MPOL_LOCAL'],
-    ['linux.memoryPolicy', { mode: 'MPOL_BIND', flags: ['MPOL_F_X'] }, 'linux.memoryPolicy.flags[0]', 'expected one of MPOL_F_NUMA_BALANCING, MPOL_F_RELATIVE_NODES, MPOL_F_STATIC_NODES'],
-    ['process.ioPriority', { class: 'IOPRIO_CLASS_NONE', priority: 0 }, 'process.ioPriority.class', 'expected one of IOPRIO_CLASS_RT, IOPRIO_CLASS_BE, IOPRIO_CLASS_IDLE'],
-    ['process.scheduler', { policy: 'SCHED_NORMAL' }, 'process.scheduler.policy', 'expected one of SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_ISO, SCHED_IDLE, SCHED_DEADLINE'],
-    ['linux.seccomp', { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_VAX'] }, 'linux.seccomp.architectures[0]', 'expected one of ' + 'SCMP_ARCH_X86, SCMP_ARCH_X86_64, SCMP_ARCH_X32, SCMP_ARCH_ARM, SCMP_ARCH_AARCH64, SCMP_ARCH_MIPS, SCMP_ARCH_MIPS64, SCMP_ARCH_MIPS64N32, SCMP_ARCH_MIPSEL, SCMP_ARCH_MIPSEL64, SCMP_ARCH_MIPSEL64N32, SCMP_ARCH_PPC, SCMP_ARCH_PPC64, SCMP_ARCH_PPC64LE, SCMP_ARCH_S390, SCMP_ARCH_S390X, SCMP_ARCH_PARISC, SCMP_ARCH_PARISC64, SCMP_ARCH_RISCV64, SCMP_ARCH_LOONGARCH64, SCMP_ARCH_M68K, SCMP_ARCH_SH, SCMP_ARCH_SHEB'],
-    ['linux.seccomp', { defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_X'] }, 'linux.seccomp.flags[0]', 'expected one of SECCOMP_FILTER_FLAG_TSYNC, SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_SPEC_ALLOW, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
-    ['linux.seccomp', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['x'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 1, op: 'SCMP_CMP_XX' }] }] }, 'linux.seccomp.syscalls[0].args[0].op', 'expected one of SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_EQ, SCMP_CMP_GE, SCMP_CMP_GT, SCMP_CMP_MASKED_EQ'],
-    ['process.rlimits', [{ type: 'RLIMIT_FOO', hard: 1, soft: 1 }], 'process.rlimits[0].type', 'expected one of RLIMIT_AS, RLIMIT_CORE, RLIMIT_CPU, RLIMIT_DATA, RLIMIT_FSIZE, RLIMIT_LOCKS, RLIMIT_MEMLOCK, RLIMIT_MSGQUEUE, RLIMIT_NICE, RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_RSS, RLIMIT_RTPRIO, RLIMIT_RTTIME, RLIMIT_SIGPENDING, RLIMIT_STACK'],
+    [
+      'linux.memoryPolicy',
+      { mode: 'MPOL_X' },
+      'linux.memoryPolicy.mode',
+      'expected one of MPOL_DEFAULT, MPOL_BIND, MPOL_INTERLEAVE, MPOL_WEIGHTED_INTERLEAVE, MPOL_PREFERRED, MPOL_PREFERRED_MANY, MPOL_LOCAL',
+    ],
+    [
+      'linux.memoryPolicy',
+      { mode: 'MPOL_BIND', flags: ['MPOL_F_X'] },
+      'linux.memoryPolicy.flags[0]',
+      'expected one of MPOL_F_NUMA_BALANCING, MPOL_F_RELATIVE_NODES, MPOL_F_STATIC_NODES',
+    ],
+    [
+      'process.ioPriority',
+      { class: 'IOPRIO_CLASS_NONE', priority: 0 },
+      'process.ioPriority.class',
+      'expected one of IOPRIO_CLASS_RT, IOPRIO_CLASS_BE, IOPRIO_CLASS_IDLE',
+    ],
+    [
+      'process.scheduler',
+      { policy: 'SCHED_NORMAL' },
+      'process.scheduler.policy',
+      'expected one of SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_ISO, SCHED_IDLE, SCHED_DEADLINE',
+    ],
+    [
+      'linux.seccomp',
+      { defaultAction: 'SCMP_ACT_ALLOW', architectures: ['SCMP_ARCH_VAX'] },
+      'linux.seccomp.architectures[0]',
+      'expected one of ' +
+        'SCMP_ARCH_X86, SCMP_ARCH_X86_64, SCMP_ARCH_X32, SCMP_ARCH_ARM, SCMP_ARCH_AARCH64, SCMP_ARCH_MIPS, SCMP_ARCH_MIPS64, SCMP_ARCH_MIPS64N32, SCMP_ARCH_MIPSEL, SCMP_ARCH_MIPSEL64, SCMP_ARCH_MIPSEL64N32, SCMP_ARCH_PPC, SCMP_ARCH_PPC64, SCMP_ARCH_PPC64LE, SCMP_ARCH_S390, SCMP_ARCH_S390X, SCMP_ARCH_PARISC, SCMP_ARCH_PARISC64, SCMP_ARCH_RISCV64, SCMP_ARCH_LOONGARCH64, SCMP_ARCH_M68K, SCMP_ARCH_SH, SCMP_ARCH_SHEB',
+    ],
+    [
+      'linux.seccomp',
+      { defaultAction: 'SCMP_ACT_ALLOW', flags: ['SECCOMP_FILTER_FLAG_X'] },
+      'linux.seccomp.flags[0]',
+      'expected one of SECCOMP_FILTER_FLAG_TSYNC, SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_SPEC_ALLOW, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV',
+    ],
+    [
+      'linux.seccomp',
+      {
+        defaultAction: 'SCMP_ACT_ALLOW',
+        syscalls: [{ names: ['x'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 1, op: 'SCMP_CMP_XX' }] }],
+      },
+      'linux.seccomp.syscalls[0].args[0].op',
+      'expected one of SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_EQ, SCMP_CMP_GE, SCMP_CMP_GT, SCMP_CMP_MASKED_EQ',
+    ],
+    [
+      'process.rlimits',
+      [{ type: 'RLIMIT_FOO', hard: 1, soft: 1 }],
+      'process.rlimits[0].type',
+      'expected one of RLIMIT_AS, RLIMIT_CORE, RLIMIT_CPU, RLIMIT_DATA, RLIMIT_FSIZE, RLIMIT_LOCKS, RLIMIT_MEMLOCK, RLIMIT_MSGQUEUE, RLIMIT_NICE, RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_RSS, RLIMIT_RTPRIO, RLIMIT_RTTIME, RLIMIT_SIGPENDING, RLIMIT_STACK',
+    ],
     ['linux.resources.devices', [{ allow: true, type: 'u' }], 'linux.resources.devices[0].type', 'expected one of a, c, b'],
-    ['linux.resources.devices', [{ allow: true, access: 'rwx' }], 'linux.resources.devices[0].access', 'expected a combination of r, w and m, got "rwx"'],
-    ['linux.timeOffsets', { realtime: { secs: 1 } }, 'linux.timeOffsets.realtime', 'unknown clock, expected one of monotonic, boottime'],
+    [
+      'linux.resources.devices',
+      [{ allow: true, access: 'rwx' }],
+      'linux.resources.devices[0].access',
+      'expected a combination of r, w and m, got "rwx"',
+    ],
+    [
+      'linux.timeOffsets',
+      { realtime: { secs: 1 } },
+      'linux.timeOffsets.realtime',
+      'unknown clock, expected one of monotonic, boottime',
+    ],
   ]
   for (const [field, value, at, message] of cases) {
     t.same(issuesOf(set(base(), field, value)), [{ path: at, message }], field)
@@ -208,20 +292,31 @@ t.test('enumerations are checked', async (t) => {
 
 t.test('types and required fields', async (t) => {
   t.same(issuesOf({ ...base(), ociVersion: undefined }), [{ path: 'ociVersion', message: 'required' }])
-  t.same(issuesOf(set(base(), 'process.args', 'sh')), [{ path: 'process.args', message: 'expected array of strings, got string' }])
+  t.same(issuesOf(set(base(), 'process.args', 'sh')), [
+    { path: 'process.args', message: 'expected array of strings, got string' },
+  ])
   t.same(issuesOf(set(base(), 'process.args', ['sh', 1])), [{ path: 'process.args[1]', message: 'expected string, got number' }])
   t.same(issuesOf(set(base(), 'process.env', null)), [{ path: 'process.env', message: 'expected array of strings, got null' }])
   t.same(issuesOf(set(base(), 'mounts', [{ type: 'proc' }])), [{ path: 'mounts[0].destination', message: 'required' }])
   t.same(issuesOf(set(base(), 'mounts', {})), [{ path: 'mounts', message: 'expected array of objects, got object' }])
-  t.same(issuesOf(set(base(), 'annotations', { 'io.x': true })), [{ path: 'annotations["io.x"]', message: 'expected string, got boolean' }])
-  t.same(issuesOf(set(base(), 'linux.sysctl', ['a'])), [{ path: 'linux.sysctl', message: 'expected object of strings, got array' }])
-  t.same(issuesOf(set(base(), 'linux.seccomp', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [], action: 'SCMP_ACT_ALLOW' }] })), [
-    { path: 'linux.seccomp.syscalls[0].names', message: 'must contain at least one syscall name' },
+  t.same(issuesOf(set(base(), 'annotations', { 'io.x': true })), [
+    { path: 'annotations["io.x"]', message: 'expected string, got boolean' },
   ])
+  t.same(issuesOf(set(base(), 'linux.sysctl', ['a'])), [
+    { path: 'linux.sysctl', message: 'expected object of strings, got array' },
+  ])
+  t.same(
+    issuesOf(
+      set(base(), 'linux.seccomp', { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [], action: 'SCMP_ACT_ALLOW' }] }),
+    ),
+    [{ path: 'linux.seccomp.syscalls[0].names', message: 'must contain at least one syscall name' }],
+  )
   t.same(issuesOf(set(base(), 'process.user', undefined)), [{ path: 'process.user', message: 'required' }])
   t.same(issuesOf(set(base(), 'root', 'rootfs')), [{ path: 'root', message: 'expected object, got string' }])
   t.same(issuesOf([]), [{ path: '', message: 'expected object, got array' }])
-  t.same(issuesOf(set(base(), 'linux.intelRdt', { schemata: 3 })), [{ path: 'linux.intelRdt.schemata', message: 'expected array of strings, got number' }])
+  t.same(issuesOf(set(base(), 'linux.intelRdt', { schemata: 3 })), [
+    { path: 'linux.intelRdt.schemata', message: 'expected array of strings, got number' },
+  ])
 })
 
 t.test('intelRdt.schemata accepts the 1.2 string form and splits it into lines', async (t) => {
@@ -244,13 +339,28 @@ t.test('formatPath', async (t) => {
 t.test('formatZodIssues on hand-made issues', async (t) => {
   const iss = (o: Partial<ZodIssueLike>): ZodIssueLike => ({ code: 'custom', path: [], message: '', ...o })
   const cases: [ZodIssueLike, string][] = [
-    [iss({ code: 'invalid_type', expected: 'string', message: 'Invalid input: expected string, received undefined' }), 'required'],
-    [iss({ code: 'invalid_type', expected: 'string', message: 'Invalid input: expected string, received number', input: 5 }), 'expected string, got number'],
+    [
+      iss({ code: 'invalid_type', expected: 'string', message: 'Invalid input: expected string, received undefined' }),
+      'required',
+    ],
+    [
+      iss({ code: 'invalid_type', expected: 'string', message: 'Invalid input: expected string, received number', input: 5 }),
+      'expected string, got number',
+    ],
     [iss({ code: 'invalid_type', expected: 'record', message: 'Invalid input', input: [] }), 'expected object, got array'],
-    [iss({ code: 'invalid_type', expected: 'array', message: 'expected array of strings', input: 'x' }), 'expected array of strings, got string'],
+    [
+      iss({ code: 'invalid_type', expected: 'array', message: 'expected array of strings', input: 'x' }),
+      'expected array of strings, got string',
+    ],
     [iss({ code: 'invalid_type', expected: 'object', message: 'Invalid input', input: null }), 'expected object, got null'],
-    [iss({ code: 'invalid_value', values: ['a', 'b'], message: 'Invalid option: expected one of "a"|"b"', input: 'c' }), 'expected one of a, b'],
-    [iss({ code: 'too_small', origin: 'array', minimum: 1, message: 'Too small: expected array to have >=1 items', input: [] }), 'must contain at least 1 item(s)'],
+    [
+      iss({ code: 'invalid_value', values: ['a', 'b'], message: 'Invalid option: expected one of "a"|"b"', input: 'c' }),
+      'expected one of a, b',
+    ],
+    [
+      iss({ code: 'too_small', origin: 'array', minimum: 1, message: 'Too small: expected array to have >=1 items', input: [] }),
+      'must contain at least 1 item(s)',
+    ],
     [iss({ code: 'too_big', origin: 'number', maximum: 7, message: 'Too big', input: 9 }), 'must be at most 7'],
     [iss({ code: 'unrecognized_keys', keys: ['x', 'y'], message: 'Unrecognized keys' }), 'unknown key(s) "x", "y"'],
     [iss({ code: 'invalid_union', message: 'Invalid input', input: 5 }), 'invalid value'],

@@ -35,34 +35,74 @@ t.test('the base spec is valid', async (t) => {
 })
 
 t.test('root is required, with a path', async (t) => {
-  t.same(errorsOf((s) => delete s.root), [{ path: 'root', message: 'required' }])
-  t.same(errorsOf((s) => (s.root!.path = '')), [{ path: 'root.path', message: 'must not be empty' }])
+  t.same(
+    errorsOf((s) => delete s.root),
+    [{ path: 'root', message: 'required' }],
+  )
+  t.same(
+    errorsOf((s) => (s.root!.path = '')),
+    [{ path: 'root.path', message: 'must not be empty' }],
+  )
 })
 
 t.test('process cwd and args', async (t) => {
-  t.same(errorsOf((s) => (s.process!.cwd = 'srv')), [{ path: 'process.cwd', message: 'must be an absolute path' }])
-  t.same(errorsOf((s) => (s.process!.cwd = '')), [{ path: 'process.cwd', message: 'must not be empty' }])
-  t.same(errorsOf((s) => (s.process!.args = [])), [{ path: 'process.args', message: 'must not be empty' }])
-  t.same(errorsOf((s) => delete s.process!.args), [{ path: 'process.args', message: 'must not be empty' }])
-  t.same(errorsOf((s) => delete s.process), [], 'no process, nothing to check (create needs none)')
+  t.same(
+    errorsOf((s) => (s.process!.cwd = 'srv')),
+    [{ path: 'process.cwd', message: 'must be an absolute path' }],
+  )
+  t.same(
+    errorsOf((s) => (s.process!.cwd = '')),
+    [{ path: 'process.cwd', message: 'must not be empty' }],
+  )
+  t.same(
+    errorsOf((s) => (s.process!.args = [])),
+    [{ path: 'process.args', message: 'must not be empty' }],
+  )
+  t.same(
+    errorsOf((s) => delete s.process!.args),
+    [{ path: 'process.args', message: 'must not be empty' }],
+  )
+  t.same(
+    errorsOf((s) => delete s.process),
+    [],
+    'no process, nothing to check (create needs none)',
+  )
 })
 
 t.test('rlimits: duplicated type, soft above hard', async (t) => {
   t.same(
-    errorsOf((s) => s.process!.rlimits!.push({ type: 'RLIMIT_CORE', hard: 0, soft: 0 }, { type: 'RLIMIT_NOFILE', hard: 1, soft: 1 })),
+    errorsOf((s) =>
+      s.process!.rlimits!.push({ type: 'RLIMIT_CORE', hard: 0, soft: 0 }, { type: 'RLIMIT_NOFILE', hard: 1, soft: 1 }),
+    ),
     [{ path: 'process.rlimits[2].type', message: 'duplicated rlimit "RLIMIT_NOFILE"' }],
   )
-  t.same(errorsOf((s) => (s.process!.rlimits![0]!.soft = 2048)), [{ path: 'process.rlimits[0].soft', message: 'must not exceed hard' }])
-  t.same(errorsOf((s) => (s.process!.rlimits = [{ type: 'RLIMIT_CORE', hard: 2 ** 64, soft: 2 ** 64 }])), [])
+  t.same(
+    errorsOf((s) => (s.process!.rlimits![0]!.soft = 2048)),
+    [{ path: 'process.rlimits[0].soft', message: 'must not exceed hard' }],
+  )
+  t.same(
+    errorsOf((s) => (s.process!.rlimits = [{ type: 'RLIMIT_CORE', hard: 2 ** 64, soft: 2 ** 64 }])),
+    [],
+  )
 })
 
 t.test('namespaces: duplicates and relative paths', async (t) => {
-  t.same(errorsOf((s) => ns(s).push({ type: 'pid' })), [{ path: 'linux.namespaces[5].type', message: 'duplicated ns "pid"' }])
-  t.same(errorsOf((s) => ns(s).push({ type: 'uts', path: '/proc/1/ns/uts' })), [
-    { path: 'linux.namespaces[5].type', message: 'duplicated ns "uts"' },
-  ])
-  t.same(errorsOf((s) => (ns(s)[1]!.path = 'run/netns/x')), [{ path: 'linux.namespaces[1].path', message: 'must be an absolute path' }])
-  t.same(errorsOf((s) => (ns(s)[1]!.path = '/run/netns/x')), [])
+  t.same(
+    errorsOf((s) => ns(s).push({ type: 'pid' })),
+    [{ path: 'linux.namespaces[5].type', message: 'duplicated ns "pid"' }],
+  )
+  t.same(
+    errorsOf((s) => ns(s).push({ type: 'uts', path: '/proc/1/ns/uts' })),
+    [{ path: 'linux.namespaces[5].type', message: 'duplicated ns "uts"' }],
+  )
+  t.same(
+    errorsOf((s) => (ns(s)[1]!.path = 'run/netns/x')),
+    [{ path: 'linux.namespaces[1].path', message: 'must be an absolute path' }],
+  )
+  t.same(
+    errorsOf((s) => (ns(s)[1]!.path = '/run/netns/x')),
+    [],
+  )
 })
 
 t.test('hostname and domainname need a UTS namespace', async (t) => {
@@ -87,7 +127,11 @@ t.test('hostname and domainname need a UTS namespace', async (t) => {
     [],
     'an empty hostname sets nothing',
   )
-  t.same(errorsOf((s) => (ns(s)[3]!.path = '/proc/1/ns/uts')), [], 'a joined UTS namespace is fine, as in runc')
+  t.same(
+    errorsOf((s) => (ns(s)[3]!.path = '/proc/1/ns/uts')),
+    [],
+    'a joined UTS namespace is fine, as in runc',
+  )
 })
 
 t.test('uid/gid mappings and the user namespace', async (t) => {
@@ -102,10 +146,13 @@ t.test('uid/gid mappings and the user namespace', async (t) => {
       { path: 'linux.gidMappings', message: "user namespace mappings specified, but user namespace isn't enabled in the config" },
     ],
   )
-  t.same(errorsOf((s) => ns(s).push({ type: 'user' })), [
-    { path: 'linux.uidMappings', message: 'user namespace enabled, but no uid mappings specified' },
-    { path: 'linux.gidMappings', message: 'user namespace enabled, but no gid mappings specified' },
-  ])
+  t.same(
+    errorsOf((s) => ns(s).push({ type: 'user' })),
+    [
+      { path: 'linux.uidMappings', message: 'user namespace enabled, but no uid mappings specified' },
+      { path: 'linux.gidMappings', message: 'user namespace enabled, but no gid mappings specified' },
+    ],
+  )
   t.same(
     errorsOf((s) => {
       ns(s).push({ type: 'user' })
@@ -113,7 +160,11 @@ t.test('uid/gid mappings and the user namespace', async (t) => {
     }),
     [{ path: 'linux.gidMappings', message: 'user namespace enabled, but no gid mappings specified' }],
   )
-  t.same(errorsOf((s) => ns(s).push({ type: 'user', path: '/proc/42/ns/user' })), [], 'a joined user namespace brings its maps')
+  t.same(
+    errorsOf((s) => ns(s).push({ type: 'user', path: '/proc/42/ns/user' })),
+    [],
+    'a joined user namespace brings its maps',
+  )
   t.same(
     errorsOf((s) => {
       ns(s).push({ type: 'user' })
@@ -126,9 +177,10 @@ t.test('uid/gid mappings and the user namespace', async (t) => {
 
 t.test('time offsets need a new time namespace', async (t) => {
   const offsets = { monotonic: { secs: 10 } }
-  t.same(errorsOf((s) => (s.linux!.timeOffsets = offsets)), [
-    { path: 'linux.timeOffsets', message: "time namespace offsets specified, but time namespace isn't enabled in the config" },
-  ])
+  t.same(
+    errorsOf((s) => (s.linux!.timeOffsets = offsets)),
+    [{ path: 'linux.timeOffsets', message: "time namespace offsets specified, but time namespace isn't enabled in the config" }],
+  )
   t.same(
     errorsOf((s) => {
       s.linux!.timeOffsets = offsets
@@ -146,14 +198,21 @@ t.test('time offsets need a new time namespace', async (t) => {
 })
 
 t.test('masked and read-only paths: absolute, and only with a mount namespace', async (t) => {
-  t.same(errorsOf((s) => (s.linux!.maskedPaths = ['/proc/kcore', 'proc/keys'])), [
-    { path: 'linux.maskedPaths[1]', message: 'must be an absolute path' },
-  ])
-  t.same(errorsOf((s) => (s.linux!.readonlyPaths = ['sys'])), [{ path: 'linux.readonlyPaths[0]', message: 'must be an absolute path' }])
-  t.same(errorsOf((s) => (s.linux!.namespaces = ns(s).filter((n) => n.type !== 'mount'))), [
-    { path: 'linux.maskedPaths', message: 'unable to restrict sys entries without a private MNT namespace' },
-    { path: 'linux.readonlyPaths', message: 'unable to restrict sys entries without a private MNT namespace' },
-  ])
+  t.same(
+    errorsOf((s) => (s.linux!.maskedPaths = ['/proc/kcore', 'proc/keys'])),
+    [{ path: 'linux.maskedPaths[1]', message: 'must be an absolute path' }],
+  )
+  t.same(
+    errorsOf((s) => (s.linux!.readonlyPaths = ['sys'])),
+    [{ path: 'linux.readonlyPaths[0]', message: 'must be an absolute path' }],
+  )
+  t.same(
+    errorsOf((s) => (s.linux!.namespaces = ns(s).filter((n) => n.type !== 'mount'))),
+    [
+      { path: 'linux.maskedPaths', message: 'unable to restrict sys entries without a private MNT namespace' },
+      { path: 'linux.readonlyPaths', message: 'unable to restrict sys entries without a private MNT namespace' },
+    ],
+  )
 })
 
 t.test('network devices need a network namespace', async (t) => {
@@ -165,7 +224,10 @@ t.test('network devices need a network namespace', async (t) => {
     }),
     [{ path: 'linux.netDevices', message: 'unable to move network devices without a private network namespace' }],
   )
-  t.same(errorsOf((s) => (s.linux!.netDevices = { eth1: { name: 'ctr0' } })), [])
+  t.same(
+    errorsOf((s) => (s.linux!.netDevices = { eth1: { name: 'ctr0' } })),
+    [],
+  )
   t.same(
     errorsOf((s) => {
       noNet(s)
@@ -176,18 +238,29 @@ t.test('network devices need a network namespace', async (t) => {
 })
 
 t.test('scheduler fields the policy does not use', async (t) => {
-  t.same(errorsOf((s) => (s.process!.scheduler = { policy: 'SCHED_OTHER', nice: 20 })), [
-    { path: 'process.scheduler.nice', message: 'expected integer from -20 to 19, got 20' },
-  ])
-  t.same(errorsOf((s) => (s.process!.scheduler = { policy: 'SCHED_BATCH', priority: 10 })), [
-    { path: 'process.scheduler.priority', message: 'can only be set for SCHED_FIFO or SCHED_RR' },
-  ])
-  t.same(errorsOf((s) => (s.process!.scheduler = { policy: 'SCHED_RR', priority: 10, nice: -20 })), [])
-  t.same(errorsOf((s) => (s.process!.scheduler = { policy: 'SCHED_FIFO', runtime: 1, period: 2 })), [
-    { path: 'process.scheduler.runtime', message: 'can only be set for SCHED_DEADLINE' },
-    { path: 'process.scheduler.period', message: 'can only be set for SCHED_DEADLINE' },
-  ])
-  t.same(errorsOf((s) => (s.process!.scheduler = { policy: 'SCHED_DEADLINE', runtime: 1, deadline: 2, period: 2 })), [])
+  t.same(
+    errorsOf((s) => (s.process!.scheduler = { policy: 'SCHED_OTHER', nice: 20 })),
+    [{ path: 'process.scheduler.nice', message: 'expected integer from -20 to 19, got 20' }],
+  )
+  t.same(
+    errorsOf((s) => (s.process!.scheduler = { policy: 'SCHED_BATCH', priority: 10 })),
+    [{ path: 'process.scheduler.priority', message: 'can only be set for SCHED_FIFO or SCHED_RR' }],
+  )
+  t.same(
+    errorsOf((s) => (s.process!.scheduler = { policy: 'SCHED_RR', priority: 10, nice: -20 })),
+    [],
+  )
+  t.same(
+    errorsOf((s) => (s.process!.scheduler = { policy: 'SCHED_FIFO', runtime: 1, period: 2 })),
+    [
+      { path: 'process.scheduler.runtime', message: 'can only be set for SCHED_DEADLINE' },
+      { path: 'process.scheduler.period', message: 'can only be set for SCHED_DEADLINE' },
+    ],
+  )
+  t.same(
+    errorsOf((s) => (s.process!.scheduler = { policy: 'SCHED_DEADLINE', runtime: 1, deadline: 2, period: 2 })),
+    [],
+  )
 })
 
 t.test('hook paths are absolute', async (t) => {
@@ -207,52 +280,85 @@ t.test('a relative mount destination is only a warning', async (t) => {
 })
 
 t.test('devices', async (t) => {
-  t.same(errorsOf((s) => (s.linux!.devices = [{ type: 'c', path: '/dev/fuse', major: 10 }])), [
-    { path: 'linux.devices[0].minor', message: 'required for device type "c"' },
-  ])
-  t.same(errorsOf((s) => (s.linux!.devices = [{ type: 'b', path: 'dev/sda' }])), [
-    { path: 'linux.devices[0].path', message: 'must be an absolute path' },
-    { path: 'linux.devices[0].major', message: 'required for device type "b"' },
-    { path: 'linux.devices[0].minor', message: 'required for device type "b"' },
-  ])
-  t.same(errorsOf((s) => (s.linux!.devices = [{ type: 'p', path: '/run/fifo' }])), [], 'a fifo has no numbers')
+  t.same(
+    errorsOf((s) => (s.linux!.devices = [{ type: 'c', path: '/dev/fuse', major: 10 }])),
+    [{ path: 'linux.devices[0].minor', message: 'required for device type "c"' }],
+  )
+  t.same(
+    errorsOf((s) => (s.linux!.devices = [{ type: 'b', path: 'dev/sda' }])),
+    [
+      { path: 'linux.devices[0].path', message: 'must be an absolute path' },
+      { path: 'linux.devices[0].major', message: 'required for device type "b"' },
+      { path: 'linux.devices[0].minor', message: 'required for device type "b"' },
+    ],
+  )
+  t.same(
+    errorsOf((s) => (s.linux!.devices = [{ type: 'p', path: '/run/fifo' }])),
+    [],
+    'a fifo has no numbers',
+  )
 })
 
 t.test('blockIO weightDevice and rdma entries need a value', async (t) => {
-  t.same(errorsOf((s) => (s.linux!.resources = { blockIO: { weightDevice: [{ major: 8, minor: 0, weight: 10 }, { major: 8, minor: 16 }] } })), [
-    { path: 'linux.resources.blockIO.weightDevice[1]', message: 'must set weight or leafWeight' },
-  ])
-  t.same(errorsOf((s) => (s.linux!.resources = { rdma: { mlx5_1: {}, mlx4_0: { hcaObjects: 1 } } })), [
-    { path: 'linux.resources.rdma["mlx5_1"]', message: 'must set hcaHandles or hcaObjects' },
-  ])
+  t.same(
+    errorsOf(
+      (s) =>
+        (s.linux!.resources = {
+          blockIO: {
+            weightDevice: [
+              { major: 8, minor: 0, weight: 10 },
+              { major: 8, minor: 16 },
+            ],
+          },
+        }),
+    ),
+    [{ path: 'linux.resources.blockIO.weightDevice[1]', message: 'must set weight or leafWeight' }],
+  )
+  t.same(
+    errorsOf((s) => (s.linux!.resources = { rdma: { mlx5_1: {}, mlx4_0: { hcaObjects: 1 } } })),
+    [{ path: 'linux.resources.rdma["mlx5_1"]', message: 'must set hcaHandles or hcaObjects' }],
+  )
 })
 
 t.test('intelRdt', async (t) => {
   for (const closID of ['.', '..', 'a/b']) {
-    t.same(errorsOf((s) => (s.linux!.intelRdt = { closID })), [
-      { path: 'linux.intelRdt.closID', message: 'must be a plain name (no "/", not "." or "..")' },
-    ], closID)
+    t.same(
+      errorsOf((s) => (s.linux!.intelRdt = { closID })),
+      [{ path: 'linux.intelRdt.closID', message: 'must be a plain name (no "/", not "." or "..")' }],
+      closID,
+    )
   }
-  t.same(errorsOf((s) => (s.linux!.intelRdt = { memBwSchema: 'L3:0=1' })), [
-    { path: 'linux.intelRdt.memBwSchema', message: 'must start with "MB:" and be a single line' },
-  ])
-  t.same(errorsOf((s) => (s.linux!.intelRdt = { memBwSchema: 'MB:0=20\nMB:1=20' })), [
-    { path: 'linux.intelRdt.memBwSchema', message: 'must start with "MB:" and be a single line' },
-  ])
-  t.same(errorsOf((s) => (s.linux!.intelRdt = { closID: 'gold', memBwSchema: 'MB:0=20;1=70' })), [])
+  t.same(
+    errorsOf((s) => (s.linux!.intelRdt = { memBwSchema: 'L3:0=1' })),
+    [{ path: 'linux.intelRdt.memBwSchema', message: 'must start with "MB:" and be a single line' }],
+  )
+  t.same(
+    errorsOf((s) => (s.linux!.intelRdt = { memBwSchema: 'MB:0=20\nMB:1=20' })),
+    [{ path: 'linux.intelRdt.memBwSchema', message: 'must start with "MB:" and be a single line' }],
+  )
+  t.same(
+    errorsOf((s) => (s.linux!.intelRdt = { closID: 'gold', memBwSchema: 'MB:0=20;1=70' })),
+    [],
+  )
 })
 
 t.test('seccomp', async (t) => {
-  t.same(errorsOf((s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', defaultErrnoRet: 1 })), [
-    { path: 'linux.seccomp.defaultErrnoRet', message: 'only valid with defaultAction SCMP_ACT_ERRNO or SCMP_ACT_TRACE' },
-  ])
-  t.same(errorsOf((s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 38 })), [])
-  t.same(errorsOf((s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerMetadata: 'x' })), [
-    { path: 'linux.seccomp.listenerMetadata', message: 'must not be set without listenerPath' },
-  ])
-  t.same(errorsOf((s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_NOTIFY' })), [
-    { path: 'linux.seccomp.defaultAction', message: 'SCMP_ACT_NOTIFY requires linux.seccomp.listenerPath' },
-  ])
+  t.same(
+    errorsOf((s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', defaultErrnoRet: 1 })),
+    [{ path: 'linux.seccomp.defaultErrnoRet', message: 'only valid with defaultAction SCMP_ACT_ERRNO or SCMP_ACT_TRACE' }],
+  )
+  t.same(
+    errorsOf((s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 38 })),
+    [],
+  )
+  t.same(
+    errorsOf((s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerMetadata: 'x' })),
+    [{ path: 'linux.seccomp.listenerMetadata', message: 'must not be set without listenerPath' }],
+  )
+  t.same(
+    errorsOf((s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_NOTIFY' })),
+    [{ path: 'linux.seccomp.defaultAction', message: 'SCMP_ACT_NOTIFY requires linux.seccomp.listenerPath' }],
+  )
   t.same(
     errorsOf(
       (s) =>
@@ -286,10 +392,16 @@ t.test('seccomp', async (t) => {
 })
 
 t.test('memory policy flags', async (t) => {
-  t.same(errorsOf((s) => (s.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_STATIC_NODES', 'MPOL_F_RELATIVE_NODES'] })), [
-    { path: 'linux.memoryPolicy.flags', message: 'MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES are mutually exclusive' },
-  ])
-  t.same(errorsOf((s) => (s.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_STATIC_NODES'] })), [])
+  t.same(
+    errorsOf(
+      (s) => (s.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_STATIC_NODES', 'MPOL_F_RELATIVE_NODES'] }),
+    ),
+    [{ path: 'linux.memoryPolicy.flags', message: 'MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES are mutually exclusive' }],
+  )
+  t.same(
+    errorsOf((s) => (s.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_STATIC_NODES'] })),
+    [],
+  )
 })
 
 t.test('errors are reported together, in rule order', async (t) => {

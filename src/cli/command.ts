@@ -1,0 +1,103 @@
+// What a command is, and the argument helpers every command file shares. Command files only
+// parse and call; the modules doing the work are imported when the command runs.
+
+import type { Argv } from 'yargs'
+import { UsageError } from '../errors.js'
+
+export type GlobalOptions = {
+  root: string
+  log: string
+  'log-format': string
+  debug: boolean
+  'systemd-cgroup': boolean
+  rootless: string
+}
+
+export type Args = GlobalOptions & Record<string, unknown> & { _: (string | number)[] }
+
+export type CommandDef = {
+  command: string
+  describe: string
+  aliases?: string[]
+  hidden?: boolean
+  /** Prefix for error messages, as runc's "runc create failed: ...". */
+  context?: string
+  builder: (y: Argv) => Argv
+  run: (args: Args) => Promise<number>
+}
+
+/** The container id, with runc's message when it is missing. */
+export function requireId(args: Args, name: string, max = 1): string {
+  const pos = positionals(args)
+  if (pos.length < 1) throw new UsageError(`runt: "${name}" requires a minimum of 1 argument(s)`)
+  if (pos.length > max) throw new UsageError(`runt: "${name}" requires a maximum of ${max} argument(s)`)
+  return pos[0]!
+}
+
+export function positionals(args: Args): string[] {
+  // Declared positionals first, then any extra ones (args._[0] is the command name).
+  const named = ['container-id', 'signal'].map((k) => args[k]).filter((v) => v !== undefined)
+  return [...named.map(String), ...args._.slice(1).map(String)]
+}
+
+export async function store(args: Args) {
+  const { Store } = await import('../state/store.js')
+  return new Store(args.root)
+}
+
+export const createFlags = (y: Argv) =>
+  y
+    .option('bundle', {
+      alias: 'b',
+      type: 'string',
+      default: '',
+      describe: 'path to the root of the bundle directory, defaults to the current directory',
+    })
+    .option('console-socket', {
+      type: 'string',
+      default: '',
+      describe:
+        "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal",
+    })
+    .option('pidfd-socket', {
+      type: 'string',
+      default: '',
+      describe: 'path to an AF_UNIX socket which will receive a file descriptor referencing the init process',
+    })
+    .option('pid-file', { type: 'string', default: '', describe: 'specify the file to write the process id to' })
+    .option('no-pivot', { type: 'boolean', default: false, describe: 'do not use pivot root to jail process inside rootfs' })
+    .option('no-new-keyring', {
+      type: 'boolean',
+      default: false,
+      describe: 'do not create a new session keyring for the container',
+    })
+    .option('preserve-fds', {
+      type: 'number',
+      default: 0,
+      describe: 'pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)',
+    })
+
+export function createOptions(args: Args, id: string, st: import('../state/store.js').Store, detach: boolean) {
+  const o: import('../process/create.js').CreateOptions = {
+    id,
+    bundle: (args.bundle as string) || process.cwd(),
+    store: st,
+    noPivot: args['no-pivot'] as boolean,
+    noNewKeyring: args['no-new-keyring'] as boolean,
+    preserveFds: validPreserve(args['preserve-fds']),
+    systemdCgroup: args['systemd-cgroup'],
+    reportExec: false,
+    detach,
+    debug: args.debug,
+  }
+  if (args['pid-file']) o.pidFile = args['pid-file'] as string
+  if (args['console-socket']) o.consoleSocket = args['console-socket'] as string
+  if (args['pidfd-socket']) o.pidfdSocket = args['pidfd-socket'] as string
+  return o
+}
+
+export function validPreserve(v: unknown): number {
+  const n = Number(v ?? 0)
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`invalid value for --preserve-fds: ${String(v)}`)
+  return n
+}

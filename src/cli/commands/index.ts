@@ -1,0 +1,22 @@
+// Every command runt has, registered explicitly (the single-binary bundle must see each one).
+
+import type { CommandDef } from '../command.js'
+import { createCommand } from './create.js'
+import { runCommand } from './run.js'
+import { startCommand } from './start.js'
+import { stateCommand } from './state.js'
+import { killCommand } from './kill.js'
+import { deleteCommand } from './delete.js'
+import { listCommand } from './list.js'
+import { specCommand } from './spec.js'
+
+export const COMMANDS: CommandDef[] = [
+  createCommand,
+  runCommand,
+  startCommand,
+  stateCommand,
+  killCommand,
+  deleteCommand,
+  listCommand,
+  specCommand,
+]

@@ -1,0 +1,15 @@
+// `runt state`.
+
+import { type CommandDef, requireId, store } from '../command.js'
+import { print } from '../report.js'
+export const stateCommand: CommandDef = {
+  command: 'state [container-id]',
+  describe: 'output the state of a container',
+  builder: (y) => y,
+  async run(args) {
+    const id = requireId(args, 'state')
+    const { stateOf } = await import('../../ops/container.js')
+    print(JSON.stringify(stateOf(await store(args), id), null, '  '))
+    return 0
+  },
+}

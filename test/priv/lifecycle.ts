@@ -1,0 +1,96 @@
+// The lifecycle as engines drive it, on real containers: create -> created (pid in
+// --pid-file) -> start -> running -> kill -> stopped -> delete -> does not exist.
+
+import t from 'tap'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { makeBundle, priv, Runt, waitFor } from '../fixtures/runt.js'
+
+t.test('create, start, kill, delete', priv(), async (t) => {
+  const runt = new Runt(t)
+  const b = makeBundle(t, ['sleep', '1000'])
+  const id = runt.id()
+  const pidFile = path.join(b.dir, 'init.pid')
+  runt.ok(['create', '--bundle', b.dir, '--pid-file', pidFile, id])
+  const created = runt.state(id)
+  t.equal(created.status, 'created')
+  t.equal(fs.readFileSync(pidFile, 'utf8'), String(created.pid), 'pid file holds the init pid, no newline')
+  t.equal(created.bundle, b.dir)
+  t.equal(created.rootfs, b.rootfs)
+  t.match(created.created as string, /^\d{4}-\d\d-\d\dT/)
+  t.ok(fs.existsSync(`/proc/${created.pid}`), 'init is alive')
+
+  runt.ok(['start', id])
+  t.equal(runt.state(id).status, 'running')
+  const again = runt.run(['start', id])
+  t.equal(again.status, 1)
+  t.match(again.stderr, 'cannot start an already running container')
+  const del = runt.run(['delete', id])
+  t.equal(del.status, 1)
+  t.match(del.stderr, `cannot delete container ${id} that is not stopped: running`)
+
+  runt.ok(['kill', id, 'KILL'])
+  t.ok(await waitFor(() => runt.state(id).status === 'stopped'), 'stopped after SIGKILL')
+  t.equal(runt.state(id).pid, 0, 'a stopped container reports pid 0')
+  const k = runt.run(['kill', id])
+  t.equal(k.status, 1)
+  t.match(k.stderr, 'container not running')
+
+  runt.ok(['delete', id])
+  const st = runt.run(['state', id])
+  t.equal(st.status, 1)
+  t.match(st.stderr, 'container does not exist')
+  t.notOk(fs.existsSync(path.join(runt.root, id)), 'state directory removed')
+
+  // A deleted id can be used again.
+  runt.ok(['create', '--bundle', b.dir, id])
+  runt.ok(['delete', id])
+})
+
+t.test('delete of a created container kills its init', priv(), async (t) => {
+  const runt = new Runt(t)
+  const b = makeBundle(t, ['sleep', '1000'])
+  const id = runt.id()
+  runt.ok(['create', '--bundle', b.dir, id])
+  const pid = runt.state(id).pid
+  runt.ok(['delete', id])
+  t.ok(
+    await waitFor(() => !fs.existsSync(`/proc/${pid}`) || fs.readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')),
+    'init gone',
+  )
+})
+
+t.test('run in the foreground exits with the container status', priv(), async (t) => {
+  const runt = new Runt(t)
+  const b = makeBundle(t, ['sh', '-c', 'echo out; echo err >&2; exit 7'])
+  const id = runt.id()
+  const r = runt.run(['run', '--bundle', b.dir, id])
+  t.equal(r.status, 7)
+  t.equal(r.stdout, 'out\n')
+  t.equal(r.stderr, 'err\n')
+  t.equal(runt.run(['state', id]).status, 1, 'run deletes the container when it exits')
+
+  // Without a pid namespace of its own the process is not an init, so SIGTERM's default
+  // action applies (an init ignores signals it has no handler for).
+  b.config.process!.args = ['sleep', '30']
+  b.config.linux!.namespaces = b.config.linux!.namespaces!.filter((n) => n.type !== 'pid')
+  b.write()
+  const child = runt.spawn(['run', '--bundle', b.dir, runt.id()])
+  await new Promise((r) => setTimeout(r, 1500))
+  child.kill('SIGTERM')
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)))
+  t.equal(code, 128 + 15, 'SIGTERM is forwarded; 128+signal when the process is killed')
+})
+
+t.test('the container sees its own hostname, pid 1 and processes', priv(), async (t) => {
+  const runt = new Runt(t)
+  const b = makeBundle(t, ['sh', '-c', 'hostname; echo $$; ps -o pid | wc -l'], (c) => {
+    c.hostname = 'probe-host'
+  })
+  const r = runt.run(['run', '--bundle', b.dir, runt.id()])
+  t.equal(r.status, 0, r.stderr)
+  const [host, pid, lines] = r.stdout.trim().split('\n')
+  t.equal(host, 'probe-host')
+  t.equal(pid, '1')
+  t.equal(Number(lines), 4, 'ps sees only sh, ps and wc (plus the header)')
+})
