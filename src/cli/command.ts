@@ -22,6 +22,8 @@ export type CommandDef = {
   hidden?: boolean
   /** Prefix for error messages, as runc's "runc create failed: ...". */
   context?: string
+  /** Exit status for a failure (runc's exec uses 255). */
+  exitCode?: number
   builder: (y: Argv) => Argv
   run: (args: Args) => Promise<number>
 }

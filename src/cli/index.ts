@@ -11,9 +11,47 @@ import { COMMANDS } from './commands/index.js'
 import type { CommandDef, GlobalOptions } from './command.js'
 import { VERSION_TEXT } from './version.js'
 
-/** Long options urfave/cli accepts with one dash (go-runc sends `-no-subreaper`). */
+// exec's options that take a value, so we can tell where its container id is.
+const EXEC_VALUE_FLAGS = new Set([
+  '--console-socket',
+  '--pidfd-socket',
+  '--cwd',
+  '--env',
+  '-e',
+  '--user',
+  '-u',
+  '--additional-gids',
+  '-g',
+  '--process',
+  '-p',
+  '--pid-file',
+  '--process-label',
+  '--apparmor',
+  '--cap',
+  '-c',
+  '--preserve-fds',
+  '--cgroup',
+])
+
+/**
+ * Long options urfave/cli accepts with one dash (go-runc sends `-no-subreaper`) get two; and
+ * for `exec`, flag parsing stops at the container id, as in runc: what follows is the command
+ * with its own options, so a `--` is put after the id.
+ */
 export function normalizeArgv(argv: string[]): string[] {
-  return argv.map((a) => (/^-[a-z][a-z-]{2,}(=.*)?$/.test(a) ? '-' + a : a))
+  const out = argv.map((a) => (/^-[a-z][a-z-]{2,}(=.*)?$/.test(a) ? '-' + a : a))
+  const cmd = commandIndex(out)
+  if (cmd < 0 || out[cmd] !== 'exec') return out
+  for (let i = cmd + 1; i < out.length; i++) {
+    const a = out[i]!
+    if (a === '--') return out
+    if (a.startsWith('-')) {
+      if (EXEC_VALUE_FLAGS.has(a)) i++
+      continue
+    }
+    return [...out.slice(0, i + 1), '--', ...out.slice(i + 1)]
+  }
+  return out
 }
 
 function globalOptions(y: Argv): Argv<GlobalOptions> {
@@ -36,6 +74,7 @@ export async function main(rawArgv: string[]): Promise<number> {
   let exitCode = 0
   let failed: unknown = null
   let context: string | undefined
+  let failExit: number | undefined
   const y = globalOptions(yargs(argv))
     .scriptName('runt')
     .usage('runt [global options] command [command options] [arguments...]')
@@ -64,6 +103,7 @@ export async function main(rawArgv: string[]): Promise<number> {
       builder: (b: Argv) => def.builder(b).strict(),
       handler: async (args: unknown) => {
         context = def.context
+        failExit = def.exitCode
         try {
           exitCode = await def.run(args as Parameters<CommandDef['run']>[0])
         } catch (e) {
@@ -104,25 +144,32 @@ export async function main(rawArgv: string[]): Promise<number> {
   }
   if (failed) {
     if (failed instanceof UsageError) setupLoggerFromArgv(argv)
-    return reportError(failed, failed instanceof UsageError ? undefined : context)
+    if (failed instanceof UsageError) return reportError(failed)
+    const code = reportError(failed, context)
+    return failExit ?? code
   }
   return exitCode
 }
 
 const VALUE_FLAGS = new Set(['--root', '--log', '--log-format', '--rootless', '--criu'])
 
-/** The first positional argument before any command options: the command name. */
-function firstCommand(argv: string[]): string | undefined {
+/** Index of the first positional argument, the command name; -1 if none. */
+function commandIndex(argv: string[]): number {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
-    if (a === '--') return argv[i + 1]
+    if (a === '--') return i + 1 < argv.length ? i + 1 : -1
     if (a.startsWith('-')) {
       if (VALUE_FLAGS.has(a)) i++
       continue
     }
-    return a
+    return i
   }
-  return undefined
+  return -1
+}
+
+function firstCommand(argv: string[]): string | undefined {
+  const i = commandIndex(argv)
+  return i < 0 ? undefined : argv[i]
 }
 
 function setupLoggerFromArgv(argv: string[]): void {

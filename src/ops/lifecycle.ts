@@ -5,7 +5,9 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
-import { SysError, StateError, RuntimeError } from '../errors.js'
+import { SysError, StateError, RuntimeError, fromWire, withContext } from '../errors.js'
+import { connectUnix } from '../sys/scm.js'
+import { Channel } from '../process/sync.js'
 import { Store, notExist, type ContainerRecord } from '../state/store.js'
 import { lockContainer } from '../state/lock.js'
 import { isAlive, readProcStat, type Status } from '../state/status.js'
@@ -25,7 +27,40 @@ function hookState(rec: ContainerRecord, status: Status) {
   return s
 }
 
-/** Release a created container: write to exec.fifo, which the init polls. */
+/**
+ * Tell the init to go, over <state>/init.sock, and wait for its answer: `exec` (its
+ * startContainer hooks ran and it is calling execve) or an error. exec.fifo goes away at once,
+ * so the container counts as running from here on, as with runc.
+ */
+function releaseInit(store: Store, id: string): void {
+  let fd: number
+  try {
+    fd = connectUnix(store.startSocketPath(id))
+  } catch (e) {
+    // Nobody accepts: the init is gone.
+    if (e instanceof SysError && (e.errnoName === 'ECONNREFUSED' || e.errnoName === 'ENOENT'))
+      throw new StateError('cannot start a container that has stopped', 'ESTOPPED')
+    throw e
+  }
+  const ch = new Channel(fd)
+  try {
+    ch.send({ type: 'start' })
+    fs.rmSync(store.fifoPath(id), { force: true })
+    fs.rmSync(store.startSocketPath(id), { force: true })
+    let execed = false
+    for (;;) {
+      const msg = ch.recv()
+      if (!msg) break
+      if (msg.type === 'exec') execed = true
+      else if (msg.type === 'error') throw withContext(fromWire(msg.error), 'unable to start container process')
+    }
+    if (!execed) throw new RuntimeError('unable to start container process: container init exited', 'EINIT')
+  } finally {
+    ch.close()
+  }
+}
+
+/** Release a created container and run its poststart hooks. */
 export function start(store: Store, id: string): void {
   const lock = lockContainer(store, id)
   try {
@@ -43,22 +78,7 @@ export function start(store: Store, id: string): void {
         throw new StateError(`cannot start a container in the ${status} state`, 'EBADSTATE')
     }
     if (!(rec.config as Spec).process) throw new RuntimeError('cannot start a container that has no process', 'ENOPROCESS')
-    const fifo = store.fifoPath(id)
-    let fd: number
-    try {
-      fd = sys.openat(C.AT_FDCWD, fifo, C.O_WRONLY | C.O_NONBLOCK)
-    } catch (e) {
-      // ENXIO: nobody holds the read end, so the init is gone.
-      if (e instanceof SysError && e.errnoName === 'ENXIO')
-        throw new StateError('cannot start a container that has stopped', 'ESTOPPED')
-      throw e
-    }
-    try {
-      sys.write(fd, Buffer.from('0'))
-    } finally {
-      sys.close(fd)
-    }
-    fs.rmSync(fifo, { force: true })
+    releaseInit(store, id)
     try {
       runHooks('poststart', hooksOf(rec).poststart as Hook[] | undefined, hookState(rec, 'running'))
     } catch (e) {

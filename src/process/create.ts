@@ -7,13 +7,13 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
-import { recvWithAncillary, setPassCred } from '../sys/scm.js'
+import { listenUnix, recvWithAncillary, setPassCred } from '../sys/scm.js'
 import { RuntimeError, SpecError, fromWire, withContext } from '../errors.js'
 import { loadSpec } from '../spec/load.js'
 import { validateSpec } from '../spec/validate.js'
 import { OCI_VERSION } from '../spec/defaults.js'
 import type { Spec } from '../spec/schema.js'
-import { NS_INFO, planNamespaces, type NamespacePlan, type NsType } from '../plan/namespaces.js'
+import { NS_INFO, planNamespaces, type NamespacePlan } from '../plan/namespaces.js'
 import { planRootfs, type RootfsPlan } from '../plan/rootfs.js'
 import { capSets } from '../confine/capabilities.js'
 import { planConfinement } from '../confine/plan.js'
@@ -23,7 +23,9 @@ import { readProcStat } from '../state/status.js'
 import { Channel } from './sync.js'
 import { spawnStage1, type Stage1Spec } from './stage1.js'
 import { initEnv, selfExec } from './self.js'
-import { ENV_SYNC_FD, type InitConfig, type NsExpectation, type ProcessConfig } from './init-config.js'
+import { enterParentJoins, expectation, initDied, killAndReap, openJoins } from './host-ns.js'
+import { openConsoleSocket } from './console-host.js'
+import { ENV_SYNC_FD, type InitConfig, type ProcessConfig } from './init-config.js'
 import { lockedFlags } from '../exec/rootfs.js'
 import { runHooks } from '../hooks.js'
 import { logger } from '../log.js'
@@ -46,7 +48,8 @@ export type CreateOptions = {
   debug: boolean
 }
 
-export type Created = { rec: ContainerRecord; pid: number; channel: Channel | null }
+/** `master` is the pty master when runt itself receives it (`run -t` in the foreground). */
+export type Created = { rec: ContainerRecord; pid: number; channel: Channel | null; master: number | null }
 
 export function lastCap(): number {
   try {
@@ -101,7 +104,7 @@ export function prepare(opts: CreateOptions): Prepared {
   const p = spec.process
   if (p.terminal && !opts.consoleSocket && opts.detach)
     throw new RuntimeError('cannot allocate tty if runt will detach without setting console socket', 'ETTY')
-  if (opts.consoleSocket && !p.terminal)
+  if (opts.consoleSocket && (!p.terminal || !opts.detach))
     throw new RuntimeError('cannot use console socket if runt will not detach or allocate tty', 'ETTY')
 
   const { sets, warnings: capWarnings } = capSets(p.capabilities, lastCap())
@@ -139,7 +142,7 @@ export function prepare(opts: CreateOptions): Prepared {
  * (it survived our own execve), while every fd Node opens for itself is: so a CLOEXEC fd in
  * that range is one of ours, and must not leak into the container.
  */
-function checkInheritedFds(n: number): void {
+export function checkInheritedFds(n: number): void {
   for (let fd = 3; fd < 3 + n; fd++) {
     let flags: number
     try {
@@ -149,75 +152,6 @@ function checkInheritedFds(n: number): void {
     }
     if (flags & C.FD_CLOEXEC) throw new RuntimeError(`--preserve-fds: fd ${fd} was not passed to runt`, 'EBADF')
   }
-}
-
-function nsOfFd(fd: number): string {
-  // An nsfs file reads as "net:[4026531993]".
-  try {
-    return sys.readlinkat(C.AT_FDCWD, `/proc/self/fd/${fd}`).split(':')[0] ?? ''
-  } catch {
-    return ''
-  }
-}
-
-type OpenedJoin = { type: NsType; fd: number; field: string; path: string }
-
-function openJoins(ns: NamespacePlan): OpenedJoin[] {
-  const out: OpenedJoin[] = []
-  try {
-    for (const j of ns.joins) {
-      let fd: number
-      try {
-        fd = sys.openat(C.AT_FDCWD, j.path, C.O_RDONLY)
-      } catch (e) {
-        throw new SpecError([{ path: j.field + '.path', message: (e as Error).message }])
-      }
-      out.push({ type: j.type, fd, field: j.field, path: j.path })
-      const kind = nsOfFd(fd)
-      if (kind !== NS_INFO[j.type].proc)
-        throw new SpecError([
-          { path: j.field + '.path', message: `${j.path} is not a ${j.type} namespace${kind ? ` (it is ${kind})` : ''}` },
-        ])
-    }
-  } catch (e) {
-    for (const o of out) sys.close(o.fd)
-    throw e
-  }
-  return out
-}
-
-function expectation(type: NsType, fd: number | string): NsExpectation {
-  const st = typeof fd === 'number' ? fs.fstatSync(fd) : fs.statSync(fd)
-  return { type, proc: NS_INFO[type].proc, ino: st.ino, dev: st.dev }
-}
-
-/** Join namespaces on this (main) thread for the clone, and return how to come back. */
-function enterParentJoins(joins: OpenedJoin[]): () => void {
-  const restore: { fd: number; flag: number; type: NsType }[] = []
-  const back = () => {
-    for (const r of restore.reverse()) {
-      try {
-        sys.setns(r.fd, r.flag)
-      } finally {
-        sys.close(r.fd)
-      }
-    }
-  }
-  try {
-    for (const j of joins) {
-      const own = sys.openat(C.AT_FDCWD, `/proc/self/ns/${NS_INFO[j.type].proc}`, C.O_RDONLY)
-      restore.push({ fd: own, flag: NS_INFO[j.type].flag, type: j.type })
-      try {
-        sys.setns(j.fd, NS_INFO[j.type].flag, j.path)
-      } catch (e) {
-        throw withContext(e as Error, j.field)
-      }
-    }
-  } catch (e) {
-    back()
-    throw e
-  }
-  return back
 }
 
 function writeIdMaps(pid: number, spec: Spec): void {
@@ -248,19 +182,6 @@ function writeTimeOffsets(pid: number, spec: Spec): void {
   }
 }
 
-function killAndReap(pid: number): void {
-  try {
-    sys.kill(pid, 9)
-  } catch {
-    /* gone */
-  }
-  try {
-    sys.waitpid(pid, 0)
-  } catch {
-    /* not our child, or reaped */
-  }
-}
-
 export function createContainer(opts: CreateOptions): Created {
   const log = logger()
   const prep = prepare(opts)
@@ -273,15 +194,18 @@ export function createContainer(opts: CreateOptions): Created {
   try {
     lock = createLocked(opts.store, opts.id)
     cleanup.push(() => opts.store.remove(opts.id))
-    const fifo = opts.store.fifoPath(opts.id)
-    sys.mkfifo(fifo, 0o622)
-    const fifoFd = sys.openat(C.AT_FDCWD, fifo, C.O_RDONLY | C.O_NONBLOCK)
-    cleanup.push(() => sys.close(fifoFd))
+    // exec.fifo marks a created container (runc's status rule); init.sock is how `start`
+    // releases the init and hears whether its process was exec'd.
+    sys.mkfifo(opts.store.fifoPath(opts.id), 0o622)
+    const startFd = listenUnix(opts.store.startSocketPath(opts.id), 0o600)
+    cleanup.push(() => sys.close(startFd))
     const [parentEnd, childEnd] = sys.socketpair(C.SOCK_STREAM)
     channel = new Channel(parentEnd)
     const ch = channel
     cleanup.push(() => ch.close())
     setPassCred(parentEnd)
+    const console = prep.proc.terminal ? openConsoleSocket(opts.consoleSocket) : null
+    if (console) cleanup.push(() => console.close())
 
     // What the init checks: it is in the joined namespaces and out of ours for the rest.
     const joined = joins.filter((j) => j.type !== 'mount').map((j) => expectation(j.type, j.fd))
@@ -304,7 +228,8 @@ export function createContainer(opts: CreateOptions): Created {
     const parentJoins = joins.filter((j) => j.type !== 'user' && j.type !== 'mount' && j.type !== 'time')
     const inherit = [0, 1, 2]
     for (let fd = 3; fd < 3 + prep.extraFds; fd++) inherit.push(fd)
-    inherit.push(childEnd, fifoFd)
+    inherit.push(childEnd, startFd)
+    if (console) inherit.push(console.initFd)
     const s1: Stage1Spec = {
       cloneFlags,
       seal: { path: self.path, flags: exeFlags },
@@ -365,23 +290,25 @@ export function createContainer(opts: CreateOptions): Created {
         runtime: (spec.hooks?.prestart?.length ?? 0) + (spec.hooks?.createRuntime?.length ?? 0) > 0,
       },
       state: stateBase(opts.id, prep.bundle, spec),
-      fifoFd,
+      startFd,
       extraFds: prep.extraFds,
       noNewKeyring: opts.noNewKeyring,
       lastCap: lastCap(),
       reportExec: opts.reportExec,
       debug: opts.debug,
     }
+    if (console) cfg.consoleSocketFd = console.initFd
     if (mountJoin) cfg.mountNsPath = `/proc/self/fd/${mountJoin.fd}`
     if (spec.hostname !== undefined) cfg.hostname = spec.hostname
     if (spec.domainname !== undefined) cfg.domainname = spec.domainname
     ch.send({ type: 'bootstrap', config: cfg, hostPid: pid })
+    console?.closeInitEnd()
 
     for (;;) {
       const msg = ch.recv()
       if (!msg) throw initDied(pid)
       if (msg.type === 'log') log.log(msg.level, msg.msg)
-      else if (msg.type === 'error') throw fromWire(msg.error)
+      else if (msg.type === 'error') throw withContext(fromWire(msg.error), 'unable to start container process')
       else if (msg.type === 'hooks') {
         const state = { ...cfg.state, pid, status: 'creating' }
         try {
@@ -395,6 +322,9 @@ export function createContainer(opts: CreateOptions): Created {
       } else if (msg.type === 'ready') break
     }
 
+    // The init sent the pty master before 'ready': take it if runt is its receiver.
+    const master = console ? console.receiveMaster() : null
+    console?.close()
     const stat = readProcStat(pid)
     if (!stat) throw initDied(pid)
     const rec: ContainerRecord = {
@@ -412,14 +342,14 @@ export function createContainer(opts: CreateOptions): Created {
     if (spec.annotations) rec.annotations = spec.annotations
     opts.store.write(rec)
     if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(pid))
-    sys.close(fifoFd)
+    sys.close(startFd)
     if (!opts.reportExec) {
       ch.close()
       channel = null
     }
     for (const j of joins) sys.close(j.fd)
     lock.release()
-    return { rec, pid, channel }
+    return { rec, pid, channel, master }
   } catch (e) {
     for (const c of cleanup.reverse()) {
       try {
@@ -432,17 +362,6 @@ export function createContainer(opts: CreateOptions): Created {
     lock?.release()
     throw e
   }
-}
-
-function initDied(pid: number): RuntimeError {
-  let how = ''
-  try {
-    const [r, status] = sys.waitpid(pid, C.WNOHANG)
-    if (r === pid) how = status & 0x7f ? ` (killed by signal ${status & 0x7f})` : ` (exit status ${status >> 8})`
-  } catch {
-    /* not our child */
-  }
-  return new RuntimeError(`container init exited unexpectedly${how}`, 'EINIT')
 }
 
 export function stateBase(id: string, bundle: string, spec: Spec): InitConfig['state'] {

@@ -47,8 +47,8 @@ export type InitConfig = {
   hooks: { createContainer: Hook[]; startContainer: Hook[]; runtime: boolean }
   /** The OCI state for hook stdin (pid and status are filled in by whoever runs a hook). */
   state: { ociVersion: string; id: string; bundle: string; annotations?: Record<string, string> }
-  /** fd of exec.fifo (read end) the init waits on; create only. */
-  fifoFd?: number
+  /** Listening socket (<state>/init.sock) the init accepts `start` on; create only. */
+  startFd?: number
   /** Number of fds above stdio that the process inherits (LISTEN_FDS + --preserve-fds). */
   extraFds: number
   noNewKeyring: boolean

@@ -9,6 +9,7 @@ import * as path from 'node:path'
 import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
 import { Channel } from './sync.js'
+import { acceptUnix } from '../sys/scm.js'
 import { RuntimeError, StepError, toWire } from '../errors.js'
 import { ENV_SYNC_FD, type InitConfig, type NsExpectation } from './init-config.js'
 import {
@@ -22,6 +23,7 @@ import {
   type RootfsContext,
 } from '../exec/rootfs.js'
 import { InRoot } from '../exec/in-root.js'
+import { setupConsole, useConsole } from '../exec/console.js'
 import { runHooks } from '../hooks.js'
 import { applyCaps, dropBoundingSet, setgroupsAllowed, setUser, type CredentialPlan } from '../confine/credentials.js'
 import { applyLate, applyEarly, preload } from '../confine/index.js'
@@ -99,6 +101,15 @@ function buildContainer(cfg: InitConfig, ch: Channel): void {
   try {
     mountAll(ctx, root)
     setupDev(ctx, root)
+    if (cfg.process.terminal && cfg.consoleSocketFd !== undefined) {
+      const slave = step('process.terminal', () =>
+        setupConsole(sys, root, { socketFd: cfg.consoleSocketFd!, size: cfg.process.consoleSize, bindConsole: true }),
+      )
+      useConsole(sys, slave, true)
+    } else {
+      // The container's init leads a session of its own, as with runc.
+      sys.setsid()
+    }
     if (cfg.hooks.runtime) {
       // prestart and createRuntime run in the runtime namespace: the parent runs them.
       ch.send({ type: 'hooks', state: { ...cfg.state, pid: process.pid, status: 'creating' } })
@@ -119,6 +130,24 @@ function buildContainer(cfg: InitConfig, ch: Channel): void {
   }
   enterRoot(ctx)
   finalizeRoot(ctx)
+}
+
+/** runc sets HOME when the process env has none: the user's home in the container, or "/". */
+function setHome(p: InitConfig['process']): void {
+  if (p.env.some((e) => e.startsWith('HOME='))) return
+  let home = '/'
+  try {
+    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+      const f = line.split(':')
+      if (f[2] === String(p.uid) && f[5]) {
+        home = f[5]
+        break
+      }
+    }
+  } catch {
+    /* no /etc/passwd in the container */
+  }
+  p.env.push(`HOME=${home}`)
 }
 
 /** Our pid as the host sees it (hooks get the host pid, which the parent told us). */
@@ -150,16 +179,13 @@ function step<T>(field: string, fn: () => T): T {
   }
 }
 
-/** Wait until `start` writes to exec.fifo. */
-function waitForStart(fifoFd: number): void {
-  for (;;) {
-    const [rev] = sys.poll([{ fd: fifoFd, events: C.POLLIN }], -1)
-    if (rev! & C.POLLIN) {
-      const b = Buffer.alloc(1)
-      if (sys.read(fifoFd, b) === 1) return
-    }
-    if (rev! & (C.POLLHUP | C.POLLERR)) throw new RuntimeError('exec.fifo closed without a start', 'EFIFO')
-  }
+/** Wait for `start` on the listening socket; returns the connection to report on. */
+function waitForStart(listenFd: number): Channel {
+  const conn = new Channel(acceptUnix(listenFd))
+  sys.close(listenFd)
+  const msg = conn.recv()
+  if (!msg || msg.type !== 'start') throw new RuntimeError('start: unexpected message on init.sock', 'ESTART')
+  return conn
 }
 
 function finalFds(cfg: InitConfig): void {
@@ -179,6 +205,7 @@ export function runInit(): void {
   const ch = new Channel(fd)
   let cfg: InitConfig | undefined
   let reported = false
+  let startConn: Channel | null = null
   try {
     process.title = 'runt:[2:INIT]'
     // Nobody in the container may ptrace us or open /proc/<pid>/{exe,fd} while we hold host
@@ -205,7 +232,19 @@ export function runInit(): void {
       writeSysctls(cfg.sysctl)
     } else {
       enterExecRoot(cfg)
+      if (cfg.process.terminal && cfg.consoleSocketFd !== undefined) {
+        const root = InRoot.open(sys, '/')
+        try {
+          const slave = step('process.terminal', () =>
+            setupConsole(sys, root, { socketFd: cfg!.consoleSocketFd!, size: cfg!.process.consoleSize, bindConsole: false }),
+          )
+          useConsole(sys, slave, true)
+        } finally {
+          root.close()
+        }
+      }
     }
+    setHome(cfg.process)
 
     const p = cfg.process
     const cred: CredentialPlan = { uid: p.uid, gid: p.gid, additionalGids: p.additionalGids, caps: p.caps, lastCap: cfg.lastCap }
@@ -232,8 +271,7 @@ export function runInit(): void {
         ch.close()
         reported = true
       }
-      waitForStart(cfg.fifoFd!)
-      sys.close(cfg.fifoFd!)
+      startConn = waitForStart(cfg.startFd!)
       runHooks('startContainer', cfg.hooks.startContainer, { ...cfg.state, pid: hostPid(), status: 'created' })
     } else {
       ch.send({ type: 'ready', pid: hostPid() })
@@ -243,9 +281,18 @@ export function runInit(): void {
     applyLate(cfg, sys)
     finalFds(cfg)
     sys.resetSignals()
+    startConn?.send({ type: 'exec' })
     sys.execve(exe, p.args, p.env)
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e))
+    if (startConn) {
+      try {
+        startConn.send({ type: 'error', error: toWire(err) })
+        reported = true
+      } catch {
+        /* start went away */
+      }
+    }
     if (!reported) {
       try {
         ch.send({ type: 'error', error: toWire(err) })

@@ -11,6 +11,12 @@
 //   init   -> parent      ready       container built; init now waits on exec.fifo
 //   init   -> parent      error       build failed (ErrorWire); init exits
 //
+// `start` talks to the init over a second connection, on <state>/init.sock (the init holds
+// the listening socket, bound by the parent at create):
+//   start  -> init        start       go
+//   init   -> start       exec        startContainer hooks done; execve next (EOF follows)
+//   init   -> start       error       a hook or the execve failed; init exits
+//
 // EOF on either side means the peer died; the reader reports that as an error. BigInts (the
 // capability masks) travel as {"$bigint": "..."}.
 
@@ -24,6 +30,8 @@ export type Message =
   | { type: 'log'; level: 'debug' | 'info' | 'warning' | 'error'; msg: string }
   | { type: 'ready'; pid: number }
   | { type: 'error'; error: ErrorWire }
+  | { type: 'start' }
+  | { type: 'exec' }
 
 function readFull(fd: number, buf: Buffer): boolean {
   let off = 0

@@ -9,6 +9,7 @@ import { RuntimeError, StateError } from '../errors.js'
 
 export const STATE_FILE = 'state.json'
 export const EXEC_FIFO = 'exec.fifo'
+export const START_SOCKET = 'init.sock'
 
 /** What we persist for a container. The OCI state printed by `state` is derived from it. */
 export type ContainerRecord = {
@@ -81,6 +82,10 @@ export class Store {
 
   fifoPath(id: string): string {
     return path.join(this.dir(id), EXEC_FIFO)
+  }
+
+  startSocketPath(id: string): string {
+    return path.join(this.dir(id), START_SOCKET)
   }
 
   /** Ids with a state file, sorted as readdir gives them (runc lists in directory order). */

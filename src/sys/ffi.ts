@@ -115,6 +115,9 @@ export const mkfifo = libc.func('int mkfifo(const char *path, unsigned int mode)
 export const flock = libc.func('int flock(int fd, int op)')
 export const socketpair = libc.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)')
 export const pipe2 = libc.func('int pipe2(_Out_ int *fds, int flags)')
+export const ioctlInt = libc.func('int ioctl(int fd, unsigned long request, unsigned long arg)')
+export const ioctlPtr = libc.func('ioctl', 'int', ['int', 'unsigned long', 'void *'])
+export const setsid = libc.func('int setsid()')
 
 export const StatFs = koffi.struct('runt_statfs', {
   f_type: 'long',
@@ -157,5 +160,8 @@ export const sendmsg = libc.func('long sendmsg(int fd, const runt_msghdr *msg, i
 export const recvmsg = libc.func('long recvmsg(int fd, void *msg, int flags)')
 export const socket = libc.func('int socket(int domain, int type, int protocol)')
 export const connect = libc.func('int connect(int fd, const uint8_t *addr, uint32_t len)')
+export const bind = libc.func('int bind(int fd, const uint8_t *addr, uint32_t len)')
+export const listen = libc.func('int listen(int fd, int backlog)')
+export const accept4 = libc.func('int accept4(int fd, void *addr, void *len, int flags)')
 
 export { koffi }

@@ -319,6 +319,17 @@ export const linux = {
     })
     return { close: () => h.close() }
   },
+  /** ioctl(2) with an integer argument (or none); returns the result. */
+  ioctl(fd: number, request: number, arg = 0, what = 'ioctl'): number {
+    return check(ffi.ioctlInt(fd, request, arg), what)
+  },
+  /** ioctl(2) with a pointer to `buf` (in/out). */
+  ioctlBuf(fd: number, request: number, buf: Buffer, what = 'ioctl'): number {
+    return check(ffi.ioctlPtr(fd, request, buf), what)
+  },
+  setsid(): number {
+    return check(ffi.setsid(), 'setsid')
+  },
   rawSyscall(nr: number, ...args: unknown[]): number {
     return Number(ffi.syscall(nr, ...args))
   },

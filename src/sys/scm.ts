@@ -99,3 +99,81 @@ export function recvWithAncillary(sock: number, max: number, maxFds = 4): Receiv
     freeMsg(m)
   }
 }
+
+function sockaddrUn(path: string): Buffer {
+  const p = Buffer.from(path)
+  if (p.length >= 108) throw sysError('socket', 36 /* ENAMETOOLONG */, path)
+  return sockaddrOf(p)
+}
+
+/**
+ * sun_path holds 107 bytes; a longer path (a deep --root) is reached through an O_PATH fd of
+ * its directory: /proc/self/fd/N/name. Returns the address and a cleanup.
+ */
+function shortAddress(path: string): { addr: Buffer; done(): void } {
+  if (Buffer.byteLength(path) < 108) return { addr: sockaddrUn(path), done() {} }
+  const slash = path.lastIndexOf('/')
+  const dir = ffi.openat(C.AT_FDCWD, path.slice(0, slash) || '/', C.O_PATH | C.O_DIRECTORY | C.O_CLOEXEC, 0)
+  if (dir < 0) throw sysError('open', ffi.errno(), path.slice(0, slash))
+  return { addr: sockaddrUn(`/proc/self/fd/${dir}/${path.slice(slash + 1)}`), done: () => void ffi.close(dir) }
+}
+
+function sockaddrOf(p: Buffer): Buffer {
+  const addr = Buffer.alloc(2 + p.length + 1)
+  addr.writeUInt16LE(C.AF_UNIX, 0)
+  p.copy(addr, 2)
+  return addr
+}
+
+/** Connect a new AF_UNIX stream socket (CLOEXEC) to a filesystem path. */
+export function connectUnix(path: string): number {
+  const { addr, done } = shortAddress(path)
+  try {
+    const fd = ffi.socket(C.AF_UNIX, C.SOCK_STREAM | C.SOCK_CLOEXEC, 0)
+    if (fd < 0) throw sysError('socket', ffi.errno(), path)
+    for (;;) {
+      if (ffi.connect(fd, addr, addr.length) === 0) return fd
+      const e = ffi.errno()
+      if (e === 4) continue
+      ffi.close(fd)
+      throw sysError('connect', e, path)
+    }
+  } finally {
+    done()
+  }
+}
+
+/** A listening AF_UNIX stream socket (CLOEXEC) bound to `path` with `mode`. */
+export function listenUnix(path: string, mode: number): number {
+  const { addr, done } = shortAddress(path)
+  const fd = ffi.socket(C.AF_UNIX, C.SOCK_STREAM | C.SOCK_CLOEXEC, 0)
+  if (fd < 0) {
+    done()
+    throw sysError('socket', ffi.errno(), path)
+  }
+  const old = ffi.umask(0o777 & ~mode)
+  const r = ffi.bind(fd, addr, addr.length)
+  const e = ffi.errno()
+  ffi.umask(old)
+  done()
+  if (r < 0) {
+    ffi.close(fd)
+    throw sysError('bind', e, path)
+  }
+  if (ffi.listen(fd, 1) < 0) {
+    const le = ffi.errno()
+    ffi.close(fd)
+    throw sysError('listen', le, path)
+  }
+  return fd
+}
+
+/** accept4(2) with SOCK_CLOEXEC, retrying on EINTR. */
+export function acceptUnix(fd: number): number {
+  for (;;) {
+    const c = ffi.accept4(fd, null, null, C.SOCK_CLOEXEC)
+    if (c >= 0) return c
+    const e = ffi.errno()
+    if (e !== 4) throw sysError('accept4', e)
+  }
+}

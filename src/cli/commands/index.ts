@@ -4,6 +4,7 @@ import type { CommandDef } from '../command.js'
 import { createCommand } from './create.js'
 import { runCommand } from './run.js'
 import { startCommand } from './start.js'
+import { execCommand } from './exec.js'
 import { stateCommand } from './state.js'
 import { killCommand } from './kill.js'
 import { deleteCommand } from './delete.js'
@@ -14,6 +15,7 @@ export const COMMANDS: CommandDef[] = [
   createCommand,
   runCommand,
   startCommand,
+  execCommand,
   stateCommand,
   killCommand,
   deleteCommand,

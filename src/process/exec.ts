@@ -1,0 +1,313 @@
+// The host side of `exec`: a new process in every namespace of a running container (the user
+// namespace first), in its cgroup, under the confinement its process spec asks for. Stage 1
+// joins the namespaces; the init stage, in exec mode, joins the mount namespace and root,
+// switches credentials and execs. A failure is "exec failed: ..." with exit status 255.
+
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import * as C from '../sys/constants.js'
+import { linux as sys } from '../sys/linux.js'
+import { recvWithAncillary, setPassCred } from '../sys/scm.js'
+import { RuntimeError, SpecError, StateError, fromWire, withContext } from '../errors.js'
+import { parseProcess } from '../spec/load.js'
+import { validateProcess } from '../spec/validate.js'
+import type { Process, Spec } from '../spec/schema.js'
+import { NS_INFO, type NsType } from '../plan/namespaces.js'
+import { capBit, capSets } from '../confine/capabilities.js'
+import { planConfinement } from '../confine/plan.js'
+import { Store, writeFileAtomic, type ContainerRecord } from '../state/store.js'
+import { lockContainer } from '../state/lock.js'
+import { isAlive } from '../state/status.js'
+import { statusOfRecord } from '../ops/container.js'
+import { Channel } from './sync.js'
+import { spawnStage1, type Stage1Spec } from './stage1.js'
+import { initEnv, selfExec } from './self.js'
+import { enterParentJoins, killAndReap, type OpenedJoin } from './host-ns.js'
+import { ENV_SYNC_FD, type InitConfig, type NsExpectation, type ProcessConfig } from './init-config.js'
+import { lockedFlags } from '../exec/rootfs.js'
+import { checkInheritedFds, lastCap, stateBase } from './create.js'
+import { joinCgroup } from '../cgroups/join.js'
+import { logger } from '../log.js'
+import { waitChild } from './wait.js'
+import { openConsoleSocket, type ConsoleHandle } from './console-host.js'
+
+export type ExecOptions = {
+  id: string
+  store: Store
+  /** The command, when there is no --process file. */
+  args: string[]
+  processFile?: string
+  detach: boolean
+  pidFile?: string
+  tty: boolean
+  consoleSocket?: string
+  pidfdSocket?: string
+  cwd?: string
+  env: string[]
+  user?: string
+  additionalGids: number[]
+  caps: string[]
+  noNewPrivs: boolean
+  apparmor?: string
+  processLabel?: string
+  preserveFds: number
+  ignorePaused: boolean
+  cgroup: string[]
+}
+
+/** The process to run: --process FILE as is, or the container's process with the flags. */
+export function execProcessSpec(base: Process | undefined, o: ExecOptions): Process {
+  if (o.processFile) {
+    let text: string
+    try {
+      text = o.processFile === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(o.processFile, 'utf8')
+    } catch (e) {
+      throw new RuntimeError(
+        `open ${o.processFile}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`,
+      )
+    }
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch (e) {
+      throw new SpecError(
+        [{ path: '', message: `invalid JSON in ${o.processFile}: ${(e as Error).message}` }],
+        'invalid process file',
+      )
+    }
+    const p = parseProcess(json)
+    const { errors } = validateProcess(p)
+    if (errors.length) throw new SpecError(errors, 'invalid process file')
+    return p
+  }
+  if (o.args.length === 0) throw new RuntimeError('args must not be empty', 'EUSAGE')
+  const p: Process = {
+    ...(base ?? { user: { uid: 0, gid: 0 }, cwd: '/' }),
+    args: o.args,
+    terminal: o.tty,
+    env: [...(base?.env ?? []), ...o.env],
+  } as Process
+  if (o.cwd) p.cwd = o.cwd
+  if (o.user) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(o.user)
+    if (!m) throw new RuntimeError(`parsing ${o.user} as uid[:gid]: expected numbers`, 'EUSAGE')
+    p.user = { ...p.user, uid: Number(m[1]), gid: m[2] !== undefined ? Number(m[2]) : 0 }
+  }
+  if (o.additionalGids.length) p.user = { ...p.user, additionalGids: o.additionalGids }
+  if (o.caps.length) {
+    const caps = { ...(p.capabilities ?? {}) }
+    for (const c of o.caps) {
+      const name = c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : 'CAP_' + c.toUpperCase()
+      if (capBit(name) < 0) throw new RuntimeError(`unknown capability "${c}"`, 'ECAP')
+      for (const set of ['bounding', 'effective', 'permitted'] as const) {
+        // ambient/inheritable are left alone: adding a cap there for a non-root user would
+        // hand it to every program it runs (CVE-2022-29162).
+        const list = caps[set] ?? []
+        if (!list.includes(name)) caps[set] = [...list, name]
+      }
+    }
+    p.capabilities = caps
+  }
+  if (o.noNewPrivs) p.noNewPrivileges = true
+  if (o.apparmor) p.apparmorProfile = o.apparmor
+  if (o.processLabel) p.selinuxLabel = o.processLabel
+  return p
+}
+
+/** The container's namespaces other than ours, opened through its init's /proc entries. */
+function openContainerNs(rec: ContainerRecord): OpenedJoin[] {
+  const out: OpenedJoin[] = []
+  try {
+    for (const type of Object.keys(rec.namespacePaths) as NsType[]) {
+      const proc = NS_INFO[type].proc
+      const p = `/proc/${rec.pid}/ns/${proc}`
+      const fd = sys.openat(C.AT_FDCWD, p, C.O_RDONLY)
+      const theirs = fs.fstatSync(fd)
+      const ours = fs.statSync(`/proc/self/ns/${proc}`)
+      if (theirs.ino === ours.ino && theirs.dev === ours.dev && type !== 'mount') {
+        sys.close(fd)
+        continue
+      }
+      out.push({ type, fd, field: `namespace ${type}`, path: p })
+    }
+  } catch (e) {
+    for (const o of out) sys.close(o.fd)
+    throw e
+  }
+  return out
+}
+
+export async function execInContainer(o: ExecOptions): Promise<number> {
+  const log = logger()
+  const lock = lockContainer(o.store, o.id)
+  const fds: number[] = []
+  let pid = 0
+  let channel: Channel | null = null
+  let released = false
+  const release = () => {
+    if (!released) lock.release()
+    released = true
+  }
+  let console: ConsoleHandle | null = null
+  try {
+    const rec = o.store.read(o.id)
+    const status = statusOfRecord(o.store, rec)
+    if (status === 'stopped') throw new StateError('cannot exec in a stopped container', 'ESTOPPED')
+    if (status === 'paused' && !o.ignorePaused)
+      throw new StateError('cannot exec in a paused container (use --ignore-paused to override)', 'EPAUSED')
+    const spec = rec.config as Spec
+    const p = execProcessSpec(spec.process, o)
+    if (p.terminal && o.detach && !o.consoleSocket)
+      throw new RuntimeError('cannot allocate tty if runt will detach without setting console socket', 'ETTY')
+    if (!p.terminal && o.consoleSocket)
+      throw new RuntimeError('cannot use console socket if runt will not detach or allocate tty', 'ETTY')
+    const { sets, warnings } = capSets(p.capabilities, lastCap())
+    for (const w of warnings) log.warn(w)
+    checkInheritedFds(o.preserveFds)
+    const proc: ProcessConfig = {
+      args: p.args ?? [],
+      env: p.env ?? [],
+      cwd: p.cwd,
+      uid: p.user.uid,
+      gid: p.user.gid,
+      additionalGids: p.user.additionalGids ?? [],
+      terminal: p.terminal === true,
+      caps: sets,
+      noNewPrivileges: p.noNewPrivileges === true,
+      confine: planConfinement({ ...spec, process: p }),
+    }
+    if (p.user.umask !== undefined) proc.umask = p.user.umask
+    if (p.consoleSize) proc.consoleSize = p.consoleSize
+
+    const joins = openContainerNs(rec)
+    fds.push(...joins.map((j) => j.fd))
+    const rootFd = sys.openat(C.AT_FDCWD, `/proc/${rec.pid}/root`, C.O_PATH | C.O_DIRECTORY)
+    fds.push(rootFd)
+    // The namespaces and root we opened must belong to the init we recorded, not a reused pid.
+    if (!isAlive(rec.pid, rec.pidStartTime)) throw new StateError('cannot exec in a stopped container', 'ESTOPPED')
+    const mnt = joins.find((j) => j.type === 'mount')
+    if (!mnt) throw new RuntimeError('container has no mount namespace', 'ENONS')
+
+    const [parentEnd, childEnd] = sys.socketpair(C.SOCK_STREAM)
+    channel = new Channel(parentEnd)
+    setPassCred(parentEnd)
+    fds.push(childEnd)
+    if (p.terminal) {
+      console = openConsoleSocket(o.consoleSocket)
+      fds.push(console.initFd)
+    }
+
+    const self = selfExec()
+    const inherit = [0, 1, 2]
+    for (let fd = 3; fd < 3 + o.preserveFds; fd++) inherit.push(fd)
+    inherit.push(childEnd, mnt.fd, rootFd)
+    if (console) inherit.push(console.initFd)
+    const env: Record<string, string> = {
+      [ENV_SYNC_FD]: String(childEnd),
+      _RUNT_MNT_FD: String(mnt.fd),
+      _RUNT_ROOT_FD: String(rootFd),
+    }
+    const s1: Stage1Spec = {
+      cloneFlags: C.CLONE_NEWNS,
+      seal: { path: self.path, flags: lockedFlags(sys.statfs(self.path).flags) & ~C.MS_RDONLY },
+      chainJoins: joins
+        .filter((j) => j.type === 'network' || j.type === 'uts' || j.type === 'ipc' || j.type === 'cgroup')
+        .map((j) => ({ fd: j.fd, nstype: NS_INFO[j.type].flag })),
+      timeEarly: false,
+      cgroupLate: false,
+      becomeRoot: false,
+      syncFd: childEnd,
+      inheritFds: inherit,
+      exec: { path: self.path, argv: self.argv, env: initEnv(env) },
+    }
+    const user = joins.find((j) => j.type === 'user')
+    const time = joins.find((j) => j.type === 'time')
+    if (user) s1.userJoinFd = user.fd
+    if (time) s1.timeJoinFd = time.fd
+    const joinedExp: NsExpectation[] = joins
+      .filter((j) => j.type !== 'mount')
+      .map((j) => {
+        const st = fs.fstatSync(j.fd)
+        return { type: j.type, proc: NS_INFO[j.type].proc, ino: st.ino, dev: st.dev }
+      })
+
+    const pidJoin = joins.filter((j) => j.type === 'pid')
+    const restore = enterParentJoins(pidJoin)
+    let stage1: number
+    try {
+      stage1 = spawnStage1(s1)
+    } finally {
+      restore()
+    }
+    sys.close(childEnd)
+    fds.splice(fds.indexOf(childEnd), 1)
+    pid = stage1
+    const hello = recvWithAncillary(parentEnd, 1, 0)
+    if (hello.data.length !== 1 || hello.data[0] !== 0x53) {
+      const [, st] = sys.waitpid(stage1, 0)
+      pid = 0
+      throw new RuntimeError(`exec stage failed to start (status ${st >> 8}, signal ${st & 0x7f})`, 'ESTAGE1')
+    }
+    joinCgroup(rec, pid, o.cgroup)
+    channel.sendByte(0x47)
+
+    const cfg: InitConfig = {
+      mode: 'exec',
+      id: o.id,
+      bundle: rec.bundle,
+      rootfs: rec.rootfs,
+      process: proc,
+      joined: joinedExp,
+      created: [],
+      cgroupns: false,
+      sysctl: {},
+      hooks: { createContainer: [], startContainer: [], runtime: false },
+      state: stateBase(o.id, rec.bundle, spec),
+      extraFds: o.preserveFds,
+      noNewKeyring: true,
+      lastCap: lastCap(),
+      reportExec: true,
+      debug: false,
+    }
+    if (console) cfg.consoleSocketFd = console.initFd
+    channel.send({ type: 'bootstrap', config: cfg, hostPid: pid })
+    for (const fd of fds.splice(0)) sys.close(fd)
+    console?.closeInitEnd()
+    release()
+
+    let ready = false
+    for (;;) {
+      const msg = channel.recv()
+      if (!msg) break
+      if (msg.type === 'log') log.log(msg.level, msg.msg)
+      else if (msg.type === 'error') throw withContext(fromWire(msg.error), 'unable to start container process')
+      else if (msg.type === 'ready') ready = true
+    }
+    if (!ready) {
+      const [, st] = sys.waitpid(pid, 0)
+      pid = 0
+      throw new RuntimeError(`exec stage exited unexpectedly (status ${st >> 8}, signal ${st & 0x7f})`, 'EINIT')
+    }
+    channel.close()
+    channel = null
+    const master = console ? console.receiveMaster() : null
+
+    if (o.pidFile) writeFileAtomic(path.resolve(o.pidFile), String(pid))
+    if (o.pidfdSocket) {
+      const { sendPidfd } = await import('./console-host.js')
+      sendPidfd(o.pidfdSocket, pid)
+    }
+    if (o.detach) return 0
+    const code = await waitChild(pid, master)
+    pid = 0
+    return code
+  } catch (e) {
+    if (pid) killAndReap(pid)
+    throw e
+  } finally {
+    for (const fd of fds) sys.close(fd)
+    channel?.close()
+    console?.close()
+    release()
+  }
+}

@@ -1,0 +1,103 @@
+// Host-side namespace helpers shared by create and exec: open and check namespaces given by
+// path, record what the init must find, join namespaces on this (main) thread around a
+// clone and come back, and reap a child that failed.
+
+import * as fs from 'node:fs'
+import * as C from '../sys/constants.js'
+import { linux as sys } from '../sys/linux.js'
+import { RuntimeError, SpecError, withContext } from '../errors.js'
+import { NS_INFO, type NamespacePlan, type NsType } from '../plan/namespaces.js'
+import type { NsExpectation } from './init-config.js'
+
+export function nsOfFd(fd: number): string {
+  // An nsfs file reads as "net:[4026531993]".
+  try {
+    return sys.readlinkat(C.AT_FDCWD, `/proc/self/fd/${fd}`).split(':')[0] ?? ''
+  } catch {
+    return ''
+  }
+}
+
+export type OpenedJoin = { type: NsType; fd: number; field: string; path: string }
+
+export function openJoins(ns: Pick<NamespacePlan, 'joins'>): OpenedJoin[] {
+  const out: OpenedJoin[] = []
+  try {
+    for (const j of ns.joins) {
+      let fd: number
+      try {
+        fd = sys.openat(C.AT_FDCWD, j.path, C.O_RDONLY)
+      } catch (e) {
+        throw new SpecError([{ path: j.field + '.path', message: (e as Error).message }])
+      }
+      out.push({ type: j.type, fd, field: j.field, path: j.path })
+      const kind = nsOfFd(fd)
+      if (kind !== NS_INFO[j.type].proc)
+        throw new SpecError([
+          { path: j.field + '.path', message: `${j.path} is not a ${j.type} namespace${kind ? ` (it is ${kind})` : ''}` },
+        ])
+    }
+  } catch (e) {
+    for (const o of out) sys.close(o.fd)
+    throw e
+  }
+  return out
+}
+
+export function expectation(type: NsType, fd: number | string): NsExpectation {
+  const st = typeof fd === 'number' ? fs.fstatSync(fd) : fs.statSync(fd)
+  return { type, proc: NS_INFO[type].proc, ino: st.ino, dev: st.dev }
+}
+
+/** Join namespaces on this (main) thread for the clone, and return how to come back. */
+export function enterParentJoins(joins: OpenedJoin[]): () => void {
+  const restore: { fd: number; flag: number; type: NsType }[] = []
+  const back = () => {
+    for (const r of restore.reverse()) {
+      try {
+        sys.setns(r.fd, r.flag)
+      } finally {
+        sys.close(r.fd)
+      }
+    }
+  }
+  try {
+    for (const j of joins) {
+      const own = sys.openat(C.AT_FDCWD, `/proc/self/ns/${NS_INFO[j.type].proc}`, C.O_RDONLY)
+      restore.push({ fd: own, flag: NS_INFO[j.type].flag, type: j.type })
+      try {
+        sys.setns(j.fd, NS_INFO[j.type].flag, j.path)
+      } catch (e) {
+        throw withContext(e as Error, j.field)
+      }
+    }
+  } catch (e) {
+    back()
+    throw e
+  }
+  return back
+}
+
+export function killAndReap(pid: number): void {
+  try {
+    sys.kill(pid, 9)
+  } catch {
+    /* gone */
+  }
+  try {
+    sys.waitpid(pid, 0)
+  } catch {
+    /* not our child, or reaped */
+  }
+}
+
+export function initDied(pid: number): RuntimeError {
+  let how = ''
+  try {
+    const [r, status] = sys.waitpid(pid, C.WNOHANG)
+    if (r === pid) how = status & 0x7f ? ` (killed by signal ${status & 0x7f})` : ` (exit status ${status >> 8})`
+  } catch {
+    /* not our child */
+  }
+  return new RuntimeError(`container init exited unexpectedly${how}`, 'EINIT')
+}

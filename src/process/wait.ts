@@ -1,0 +1,142 @@
+// Foreground waiting for a container process that is our child (`run`, `exec`): forward the
+// signals runt receives, attach runt's terminal to the pty master when there is one (raw mode,
+// resize on SIGWINCH, restored on exit), and return the exit status (128+signal if killed).
+
+import * as os from 'node:os'
+import * as tty from 'node:tty'
+import * as C from '../sys/constants.js'
+import { linux as sys } from '../sys/linux.js'
+
+// Every signal runt can catch and forward. SIGCHLD is ours; SIGKILL/SIGSTOP cannot be caught;
+// SIGBUS/SIGFPE/SIGILL/SIGSEGV are Node's own. SIGWINCH resizes the pty instead, with a tty.
+const FORWARD = [
+  'SIGHUP',
+  'SIGINT',
+  'SIGQUIT',
+  'SIGTRAP',
+  'SIGABRT',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGPIPE',
+  'SIGALRM',
+  'SIGTERM',
+  'SIGSTKFLT',
+  'SIGCONT',
+  'SIGTSTP',
+  'SIGTTIN',
+  'SIGTTOU',
+  'SIGURG',
+  'SIGXCPU',
+  'SIGXFSZ',
+  'SIGVTALRM',
+  'SIGPROF',
+  'SIGWINCH',
+  'SIGIO',
+  'SIGPWR',
+  'SIGSYS',
+] as const
+
+const TIOCSWINSZ = 0x5414
+
+export function exitStatusCode(status: number): number {
+  const sig = status & 0x7f
+  return sig ? 128 + sig : (status >> 8) & 0xff
+}
+
+export function setWinsize(fd: number, rows: number, cols: number): void {
+  const ws = Buffer.alloc(8)
+  ws.writeUInt16LE(rows, 0)
+  ws.writeUInt16LE(cols, 2)
+  sys.ioctlBuf(fd, TIOCSWINSZ, ws, 'ioctl TIOCSWINSZ')
+}
+
+/** Attach runt's stdio to a pty master; returns a function that detaches and restores. */
+function attach(master: number): { done: Promise<void>; resize(): void; detach(): void } {
+  const stream = new tty.ReadStream(master)
+  const stdin = process.stdin
+  const wasRaw = stdin.isTTY ? stdin.isRaw : false
+  if (stdin.isTTY) stdin.setRawMode(true)
+  const resize = () => {
+    if (process.stdout.isTTY) {
+      try {
+        setWinsize(master, process.stdout.rows, process.stdout.columns)
+      } catch {
+        /* pty gone */
+      }
+    }
+  }
+  resize()
+  stdin.on('data', (d) => stream.write(d))
+  stdin.resume()
+  stream.on('data', (d) => process.stdout.write(d))
+  const done = new Promise<void>((resolve) => {
+    // EIO on the master: the last holder of the slave has gone.
+    stream.on('error', () => resolve())
+    stream.on('end', () => resolve())
+    stream.on('close', () => resolve())
+  })
+  return {
+    done,
+    resize,
+    detach() {
+      stdin.pause()
+      stdin.removeAllListeners('data')
+      if (stdin.isTTY) stdin.setRawMode(wasRaw)
+      stream.destroy()
+    },
+  }
+}
+
+export async function waitChild(pid: number, master: number | null): Promise<number> {
+  const pidfd = sys.pidfdOpen(pid)
+  const term = master !== null ? attach(master) : null
+  const handlers: [string, () => void][] = []
+  for (const name of FORWARD) {
+    const n = os.constants.signals[name]
+    const h =
+      name === 'SIGWINCH' && term
+        ? () => term.resize()
+        : () => {
+            try {
+              sys.pidfdSendSignal(pidfd, n)
+            } catch {
+              /* exited */
+            }
+          }
+    try {
+      process.on(name, h)
+      handlers.push([name, h])
+    } catch {
+      /* not catchable here */
+    }
+  }
+  try {
+    const status = await new Promise<number>((resolve) => {
+      const w = sys.onReadable(pidfd, () => {
+        w.close()
+        const [, st] = sys.waitpid(pid, 0)
+        resolve(st)
+      })
+    })
+    if (term) {
+      // Let the last output through, but not forever: a grandchild may hold the slave.
+      await Promise.race([term.done, new Promise((r) => setTimeout(r, 200))])
+    }
+    return exitStatusCode(status)
+  } finally {
+    for (const [name, h] of handlers) process.off(name, h)
+    term?.detach()
+    sys.close(pidfd)
+  }
+}
+
+export function reapOrphans(): void {
+  try {
+    for (;;) {
+      const [r] = sys.waitpid(-1, C.WNOHANG)
+      if (r <= 0) break
+    }
+  } catch {
+    /* ECHILD */
+  }
+}
