@@ -41,7 +41,9 @@ export function runHooks(name: HookName, hooks: Hook[] | undefined, state: objec
     const out = `${r.stdout?.toString() ?? ''}${r.stderr?.toString() ?? ''}`.trim()
     const tail = out ? `, stdout/stderr: ${out}` : ''
     const label = `${name} hook #${i} (${h.path})`
-    if (r.error) {
+    // A hook that exits without reading its stdin makes our write fail with EPIPE: not an
+    // error of the hook's; its exit status decides.
+    if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') {
       const code = (r.error as NodeJS.ErrnoException).code
       if (code === 'ETIMEDOUT') throw new HookError(`error running ${label}: timeout after ${h.timeout}s${tail}`)
       throw new HookError(`error running ${label}: ${r.error.message}${tail}`)
