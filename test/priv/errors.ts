@@ -1,0 +1,96 @@
+// Bad input: a config error exits 1 with a message naming the field, never a stack trace, and
+// leaves nothing under --root; --log-format json records parse as runc's.
+
+import t from 'tap'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { makeBundle, priv, Runt } from '../fixtures/runt.js'
+import type { Spec } from '../../src/spec/schema.js'
+
+const cases: [string, (c: Spec & Record<string, unknown>) => void, RegExp][] = [
+  [
+    'wrong type',
+    (c) => ((c.process as unknown as Record<string, unknown>).args = 5),
+    /process\.args: expected array of strings, got number/,
+  ],
+  ['missing root', (c) => delete (c as Record<string, unknown>).root, /root: required/],
+  [
+    'duplicate namespace',
+    (c) => c.linux!.namespaces!.push({ type: 'pid' }),
+    /linux\.namespaces\[\d+\]\.type: duplicated ns/,
+  ],
+  [
+    'hostname without a UTS namespace',
+    (c) => {
+      c.hostname = 'x'
+      c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'uts')
+    },
+    /hostname: unable to set hostname without a private UTS namespace/,
+  ],
+  [
+    'unknown namespace type',
+    (c) => c.linux!.namespaces!.push({ type: 'bogus' as 'pid' }),
+    /linux\.namespaces\[\d+\]\.type: expected one of pid, network/,
+  ],
+  [
+    'missing rootfs directory',
+    (c) => (c.root = { path: 'no-such-rootfs' }),
+    /invalid rootfs: stat .*no-such-rootfs: no such file or directory/,
+  ],
+  [
+    'bind mount of a missing source',
+    (c) => c.mounts!.push({ destination: '/x', type: 'bind', source: '/no/such/source', options: ['bind'] }),
+    /mounts\[\d+\] \/x: stat \/no\/such\/source/,
+  ],
+]
+
+for (const [name, edit, msg] of cases) {
+  t.test(`bad config: ${name}`, priv(), async (t) => {
+    const runt = new Runt(t)
+    const b = makeBundle(t, ['true'])
+    edit(b.config as Spec & Record<string, unknown>)
+    b.write()
+    const id = runt.id()
+    const r = runt.run(['create', '--bundle', b.dir, id])
+    t.equal(r.status, 1)
+    t.match(r.stderr, msg)
+    t.notMatch(r.stderr, /\n\s+at /, 'no stack trace')
+    const left = fs.existsSync(runt.root) ? fs.readdirSync(runt.root) : []
+    t.same(left, [], 'nothing under --root')
+  })
+}
+
+t.test('--log FILE --log-format json: runc-shaped records, bare message on stderr', priv(), async (t) => {
+  const runt = new Runt(t)
+  const b = makeBundle(t, ['true'], (c) => c.linux!.namespaces!.push({ type: 'pid' }))
+  const log = path.join(b.dir, 'log.json')
+  const r = runt.run(['--log', log, '--log-format', 'json', 'create', '--bundle', b.dir, runt.id()])
+  t.equal(r.status, 1)
+  const records = fs
+    .readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+  const last = records.filter((x) => x.level === 'error').pop()
+  t.match(last, { level: 'error', msg: /duplicated ns/, time: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/ })
+  t.same(Object.keys(last), ['level', 'msg', 'time'])
+  t.equal(r.stderr, last.msg + '\n', 'the bare message on stderr')
+  const missing = runt.run(['--log-format', 'json', 'state', 'nope'])
+  t.same(Object.keys(JSON.parse(missing.stderr)), ['level', 'msg', 'time'])
+  t.equal(JSON.parse(missing.stderr).msg, 'container does not exist')
+})
+
+t.test('invalid container ids are refused before anything is created', priv(), async (t) => {
+  const runt = new Runt(t)
+  const b = makeBundle(t, ['true'])
+  for (const [id, msg] of [
+    ['a/b', 'invalid container ID format'],
+    ['..', 'invalid container ID format'],
+    ['', 'container id cannot be empty'],
+  ]) {
+    const r = runt.run(['create', '--bundle', b.dir, id!])
+    t.equal(r.status, 1)
+    t.match(r.stderr, msg!)
+  }
+  t.notOk(fs.existsSync(runt.root) && fs.readdirSync(runt.root).length > 0, 'nothing under --root')
+})
