@@ -1,15 +1,16 @@
 // The command line, runc-compatible: global flags, explicit command registration (the
 // single-binary bundle must see every module), and one exit path through cli/report.ts.
 // Command modules only parse and call; what they call is imported lazily, so `state` does not
-// pay for what `create` needs.
+// pay for what `create` needs. The argv shapes engines send are read by cli/argv.ts without
+// yargs (about 40 ms of start-up); yargs is loaded only for help, errors and unusual shapes.
 
-import yargs, { type Argv } from 'yargs'
+import type { Argv } from 'yargs'
 import { Logger, setLogger, type LogFormat } from '../log.js'
 import { reportError } from './report.js'
 import { UsageError } from '../errors.js'
 import { COMMANDS } from './commands/index.js'
 import type { CommandDef, GlobalOptions } from './command.js'
-import { VERSION_TEXT } from './version.js'
+import { parseFast, recordOptions, type OptSpec } from './argv.js'
 
 // exec's options that take a value, so we can tell where its container id is.
 const EXEC_VALUE_FLAGS = new Set([
@@ -44,12 +45,13 @@ export function normalizeArgv(argv: string[]): string[] {
   if (cmd < 0 || out[cmd] !== 'exec') return out
   for (let i = cmd + 1; i < out.length; i++) {
     const a = out[i]!
-    if (a === '--') return out
+    // The command after the id keeps its own options as given (`find / -name x`).
+    if (a === '--') return [...out.slice(0, i + 1), ...argv.slice(i + 1)]
     if (a.startsWith('-')) {
-      if (EXEC_VALUE_FLAGS.has(a)) i++
+      if (EXEC_VALUE_FLAGS.has(a) || VALUE_FLAGS.has(a)) i++
       continue
     }
-    return [...out.slice(0, i + 1), '--', ...out.slice(i + 1)]
+    return [...out.slice(0, i + 1), '--', ...argv.slice(i + 1)]
   }
   return out
 }
@@ -69,13 +71,54 @@ function globalOptions(y: Argv): Argv<GlobalOptions> {
     .option('criu', { type: 'string', hidden: true }) as unknown as Argv<GlobalOptions>
 }
 
+/** The global flags as a table for the fast path (recorded from the yargs builder above). */
+export const GLOBAL_OPTIONS: OptSpec[] = recordOptions(globalOptions as (y: Argv) => Argv)!
+
+function setLoggerFrom(g: GlobalOptions): void {
+  setLogger(new Logger(g.log || undefined, g['log-format'] as LogFormat, g.debug ? 'debug' : 'info'))
+}
+
 export async function main(rawArgv: string[]): Promise<number> {
   const argv = normalizeArgv(rawArgv)
-  let exitCode = 0
-  let failed: unknown = null
-  let context: string | undefined
-  let failExit: number | undefined
-  const y = globalOptions(yargs(argv))
+
+  if (argv.includes('--version') || argv.includes('-v')) {
+    const first = argv.find((a) => !a.startsWith('-'))
+    if (first === undefined) {
+      const { VERSION_TEXT } = await import('./version.js')
+      process.stdout.write(await VERSION_TEXT())
+      return 0
+    }
+  }
+  // runc with no command prints its help and exits 0.
+  if (argv.length === 0) return yargsMain(argv)
+  const known = new Set(COMMANDS.flatMap((c) => [c.command.split(' ')[0]!, ...(c.aliases ?? [])]))
+  const cmd = firstCommand(argv)
+  if (cmd !== undefined && !known.has(cmd) && cmd !== 'help') {
+    setupLoggerFromArgv(argv)
+    return reportError(new UsageError(`No help topic for '${cmd}'`, 3))
+  }
+
+  const fast = parseFast(argv, GLOBAL_OPTIONS, COMMANDS)
+  if (fast === null) return yargsMain(argv)
+  setLoggerFrom(fast.args)
+  try {
+    return await fast.def.run(fast.args)
+  } catch (e) {
+    // As on the yargs path: usage errors carry no "runt create failed" context.
+    if (e instanceof UsageError) return reportError(e)
+    const code = reportError(e, fast.def.context)
+    return fast.def.exitCode ?? code
+  }
+}
+
+/**
+ * yargs' parser for what the fast path does not take, configured as runc reads a command
+ * line: `--no-pivot` sets no-pivot (no boolean negation) and positionals stay strings.
+ */
+export async function buildYargs(argv: string[]): Promise<Argv> {
+  const { default: yargs } = await import('yargs')
+  return globalOptions(yargs(argv))
+    .parserConfiguration({ 'boolean-negation': false, 'parse-numbers': false, 'parse-positional-numbers': false })
     .scriptName('runt')
     .usage('runt [global options] command [command options] [arguments...]')
     .version(false)
@@ -86,14 +129,18 @@ export async function main(rawArgv: string[]): Promise<number> {
     .strictOptions()
     .wrap(100)
     .exitProcess(false)
+}
+
+async function yargsMain(argv: string[]): Promise<number> {
+  let exitCode = 0
+  let failed: unknown = null
+  let context: string | undefined
+  let failExit: number | undefined
+  const y = (await buildYargs(argv))
     .fail((msg, err) => {
       failed = err ?? new UsageError(msg)
     })
-    .middleware((args) => {
-      const g = args as unknown as GlobalOptions
-      const log = new Logger(g.log || undefined, g['log-format'] as LogFormat, g.debug ? 'debug' : 'info')
-      setLogger(log)
-    })
+    .middleware((args) => setLoggerFrom(args as unknown as GlobalOptions))
 
   for (const def of COMMANDS) {
     y.command({
@@ -113,30 +160,10 @@ export async function main(rawArgv: string[]): Promise<number> {
     } as never)
   }
 
-  if (argv.includes('--version') || argv.includes('-v')) {
-    const first = argv.find((a) => !a.startsWith('-'))
-    if (first === undefined) {
-      process.stdout.write(await VERSION_TEXT())
-      return 0
-    }
+  if (argv.length === 0) {
+    process.stdout.write((await y.getHelp()) + '\n')
+    return 0
   }
-  if (
-    argv.length === 0 ||
-    argv.every((a) => a.startsWith('-') && a !== '--help' && a !== '-h' && !a.startsWith('--root') && !a.startsWith('--log'))
-  ) {
-    // runc with no command prints its help and exits 0.
-    if (argv.length === 0) {
-      process.stdout.write((await y.getHelp()) + '\n')
-      return 0
-    }
-  }
-  const known = new Set(COMMANDS.flatMap((c) => [c.command.split(' ')[0]!, ...(c.aliases ?? [])]))
-  const cmd = firstCommand(argv)
-  if (cmd !== undefined && !known.has(cmd) && cmd !== 'help') {
-    setupLoggerFromArgv(argv)
-    return reportError(new UsageError(`No help topic for '${cmd}'`, 3))
-  }
-
   try {
     await y.parseAsync()
   } catch (e) {

@@ -4,6 +4,7 @@
 
 import * as fs from 'node:fs'
 import { createRequire } from 'node:module'
+import { ENV_ADDON, loadedAddon } from '../sys/koffi-addon.js'
 
 function isSea(): boolean {
   try {
@@ -30,7 +31,34 @@ export function selfExec(): SelfExec {
   return cached
 }
 
-/** Environment of the init stage: only what it needs to find its channel. */
+/**
+ * Environment of the init stage: only what it needs to find its channel, and (single binary)
+ * the FFI addon copy this process checked and loaded, which the init maps in turn.
+ */
 export function initEnv(extra: Record<string, string>): string[] {
-  return Object.entries(extra).map(([k, v]) => `${k}=${v}`)
+  const env: Record<string, string> = { ...extra }
+  const addon = loadedAddon()
+  if (addon !== undefined) env[ENV_ADDON] = addon
+  return Object.entries(env).map(([k, v]) => `${k}=${v}`)
+}
+
+/**
+ * Files of the runt installation that a container's processes could reach through the init's
+ * /proc/<pid>/exe or /proc/<pid>/map_files: the executable and every native addon mapped
+ * (koffi's). Stage 1 binds each read-only over itself (CVE-2019-5736), with the flags its
+ * mount already has (locked flags must be kept in a user namespace).
+ */
+export function sealTargets(statfsFlags: (p: string) => number): { path: string; flags: number }[] {
+  const paths = new Set<string>([selfExec().path])
+  const addon = loadedAddon()
+  if (addon !== undefined) paths.add(addon)
+  try {
+    for (const line of fs.readFileSync('/proc/self/maps', 'utf8').split('\n')) {
+      const file = line.slice(line.indexOf('/'))
+      if (line.includes('/') && file.endsWith('.node')) paths.add(file)
+    }
+  } catch {
+    /* no /proc: nothing more to find */
+  }
+  return [...paths].map((p) => ({ path: p, flags: statfsFlags(p) }))
 }

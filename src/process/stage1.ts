@@ -17,8 +17,8 @@ import { CloneChain } from './clone-chain.js'
 export type Stage1Spec = {
   /** Namespaces created at birth. CLONE_NEWNS must be among them (the seal needs it). */
   cloneFlags: number
-  /** The runtime binary to bind read-only over itself, with the flags its mount has. */
-  seal: { path: string; flags: number }
+  /** Files of the runtime to bind read-only over themselves, with the flags their mounts have. */
+  seal: { path: string; flags: number }[]
   /** Time namespace to join (stage 1 must be single-threaded for that). */
   timeJoinFd?: number
   /** User namespace to join; stage 1 then becomes root in it. */
@@ -60,8 +60,10 @@ export function buildStage1(s: Stage1Spec): { chain: CloneChain; nested?: CloneC
   const chain = new CloneChain(s.lateUnshare !== undefined ? 0 : 127)
   // Our own copy of the mounts must not propagate back to the host before we bind.
   chain.call('mount', null, '/', null, C.MS_REC | C.MS_SLAVE, null)
-  chain.call('mount', s.seal.path, s.seal.path, null, C.MS_BIND, null)
-  chain.call('mount', null, s.seal.path, null, C.MS_REMOUNT | C.MS_BIND | C.MS_RDONLY | s.seal.flags, null)
+  for (const f of s.seal) {
+    chain.call('mount', f.path, f.path, null, C.MS_BIND, null)
+    chain.call('mount', null, f.path, null, C.MS_REMOUNT | C.MS_BIND | C.MS_RDONLY | f.flags, null)
+  }
   if (s.timeJoinFd !== undefined) chain.call('setns', s.timeJoinFd, C.CLONE_NEWTIME)
   if (s.userJoinFd !== undefined) {
     chain.call('setns', s.userJoinFd, C.CLONE_NEWUSER)

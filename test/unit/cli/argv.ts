@@ -97,6 +97,40 @@ const ENGINE_LINES = [
   ['--rootless', 'true', 'state', 'a'],
   ['--log-format=text', 'state', 'a'],
   ['state', 'a', '--root', '/r'],
+  ['state', '--', 'x'],
+  // As yargs: a repeated flag becomes an array (which Store then rejects).
+  ['state', '--root', '/a', '--root', '/b', 'x'],
+  ['exec', 'x', 'sh', '-c', 'echo hi'],
+  ['exec', '-e', 'A=1', '-e', 'B=2', 'x', 'ls'],
+  ['exec', '--env', 'A=1', 'x', 'ls', '-l'],
+  ['exec', 'x'],
+  [
+    '--root',
+    '/r',
+    '--log',
+    '/l.json',
+    '--log-format',
+    'json',
+    'exec',
+    '--process',
+    '/p.json',
+    '--detach',
+    '--pid-file',
+    '/p',
+    'x',
+  ],
+  ['--root', '/r', 'exec', '--console-socket', '/c.sock', '--tty', '--process', '/p.json', '-d', 'x'],
+  ['exec', '-t', 'x', 'sh'],
+  ['exec', 'x', '--', 'ls'],
+  ['exec', '--cap', 'CAP_X', '--cap', 'CAP_Y', '--cap', 'CAP_Z', 'x', 'true'],
+  ['--root', '/r', 'exec', 'x', '1', '2'],
+  ['exec', '--root', '/r', 'x', 'true'],
+  ['exec', '--user', '1000:1000', '--cwd', '/tmp', '--additional-gids', '5', 'x', 'id'],
+  ['features'],
+  ['--root', '/r', 'pause', 'x'],
+  ['--root', '/r', 'resume', 'x'],
+  ['--root', '/r', 'events', '--stats', 'x'],
+  ['events', '--interval', '5s', 'x'],
 ]
 
 // Lines the fast path hands to yargs.
@@ -104,17 +138,20 @@ const YARGS_LINES = [
   ['state', '--help'],
   ['help'],
   ['--debug', 'true', 'state', 'x'],
-  ['state', '--root', '/a', '--root', '/b', 'x'],
   ['create', '--bundle', '--pid-file', 'p', 'x'],
   ['create', '--preserve-fds', 'abc', 'x'],
   ['create', '--no-bundle', 'x'],
   ['--log-format', 'xml', 'state', 'x'],
-  ['state', '--', 'x'],
+  ['--', 'state', 'x'],
   ['state', '-x', 'x'],
   ['run', '-dk', 'x'],
   ['state', 'x', '--root'],
   ['delete', '--force', 'false', 'x'],
   ['--force', 'delete', 'x'],
+  ['delete', '-f', '-f', 'x'],
+  // Builders that do more than .option() (ps takes its own ps(1) arguments).
+  ['ps', 'x', '-ef'],
+  ['update', '--memory', '100', 'x'],
 ]
 
 t.test('the fast path reads engine lines as yargs does', async (t) => {
@@ -158,5 +195,6 @@ t.test('a builder doing more than .option() disables the fast path for its comma
     null,
   )
   t.same(positionalNames('exec [container-id] [command...]'), { names: ['container-id', 'command'], variadic: true })
+  t.same(positionalNames('exec [container-id] [command..]'), { names: ['container-id', 'command'], variadic: true })
   t.equal(positionalNames('exec <container-id>'), null)
 })

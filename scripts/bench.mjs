@@ -1,0 +1,346 @@
+// runt against runc, side by side on one busybox bundle (docs/performance.md explains the
+// numbers). Rounds interleave the two runtimes, alternating which goes first, so load on the
+// machine hits both alike. Reports medians, runt/runc ratios and runt minus the bare
+// `node -e 0` floor measured in the same run; peak RSS per command (GNU time, in a pass of
+// its own so it does not disturb the timings); the memory a created-but-not-started
+// container holds; a start-up breakdown; and 100 containers through create/start/delete,
+// 4 at a time. Run as root: scripts/bench [--rounds N] [--containers N] [--jobs N]
+// [--runt PATH] [--runc PATH] [--json FILE]. Never NODE_OPTIONS or NODE_EXTRA_CA_CERTS.
+
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' }
+
+function options(argv) {
+  const o = {
+    rounds: 20,
+    containers: 100,
+    jobs: 4,
+    runt: path.join(ROOT, 'dist/runt'),
+    runc: which('runc'),
+    json: undefined,
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const [k, v] = [argv[i], argv[i + 1]]
+    if (k === '--rounds') o.rounds = Number(v)
+    else if (k === '--containers') o.containers = Number(v)
+    else if (k === '--jobs') o.jobs = Number(v)
+    else if (k === '--runt') o.runt = path.resolve(v)
+    else if (k === '--runc') o.runc = v
+    else if (k === '--json') o.json = v
+    else {
+      console.error(`unknown option ${k}`)
+      process.exit(2)
+    }
+    i++
+  }
+  return o
+}
+
+function which(cmd) {
+  for (const d of ENV.PATH.split(':')) if (fs.existsSync(path.join(d, cmd))) return path.join(d, cmd)
+  return undefined
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length === 0 ? NaN : s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
+let errFd = -1
+let errFile = ''
+
+/**
+ * Run to completion; wall time in ms. stderr goes to a file, not a pipe: a created container
+ * keeps the stdio of `create` open (as with runc), and spawnSync would wait for it to close.
+ */
+function timed(cmd, args) {
+  if (errFd < 0) {
+    errFile = path.join(os.tmpdir(), `runt-bench-err-${process.pid}`)
+    errFd = fs.openSync(errFile, 'w+')
+  }
+  fs.ftruncateSync(errFd, 0)
+  const t0 = process.hrtime.bigint()
+  const r = spawnSync(cmd, args, { env: ENV, stdio: ['ignore', 'ignore', errFd] })
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6
+  const stderr = r.status === 0 ? '' : fs.readFileSync(errFile, 'utf8').trim()
+  return { ms, ok: r.status === 0, status: r.status, stderr }
+}
+
+/** Peak RSS in KiB of one run, through GNU time (in a pass of its own). */
+function peakRss(cmd, args) {
+  const out = path.join(os.tmpdir(), `runt-bench-rss-${process.pid}`)
+  spawnSync('/usr/bin/time', ['-o', out, '-f', '%M', cmd, ...args], { env: ENV, stdio: 'ignore' })
+  try {
+    return Number(fs.readFileSync(out, 'utf8').trim().split('\n').pop())
+  } catch {
+    return NaN
+  } finally {
+    fs.rmSync(out, { force: true })
+  }
+}
+
+function makeBundle(dir, args) {
+  execFileSync(path.join(ROOT, 'scripts/make-bundle.sh'), [dir, ...args], {
+    env: { ...ENV, RUNT: rt.runt },
+    stdio: 'ignore',
+  })
+}
+
+function waitStopped(bin, root, id) {
+  for (let i = 0; i < 500; i++) {
+    const r = spawnSync(bin, ['--root', root, 'state', id], { env: ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    if (r.status !== 0 || /"status": "stopped"/.test(r.stdout)) return
+    spawnSync('sleep', ['0.01'])
+  }
+}
+
+/** Kilobytes of VmRSS and Pss of a process (Pss splits shared pages among their users). */
+function memOf(pid) {
+  const read = (f, key) => {
+    try {
+      const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/${f}`, 'utf8'))
+      return m ? Number(m[1]) : NaN
+    } catch {
+      return NaN
+    }
+  }
+  return { rss: read('status', 'VmRSS'), pss: read('smaps_rollup', 'Pss') }
+}
+
+/** The pid `state` reports: the init of a created container (`runc init` for runc). */
+function statePid(bin, root, id) {
+  const r = spawnSync(bin, ['--root', root, 'state', id], { env: ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+  try {
+    return JSON.parse(r.stdout).pid
+  } catch {
+    return 0
+  }
+}
+
+const LIFECYCLE = ['run', 'create', 'state', 'start', 'exec', 'kill', 'delete']
+const o = options(process.argv.slice(2))
+const rt = { runt: o.runt, runc: o.runc }
+
+if (process.getuid() !== 0) {
+  console.error('scripts/bench runs containers: run it as root')
+  process.exit(2)
+}
+if (!fs.existsSync(o.runt)) {
+  console.error(`building ${o.runt} (npm run build)`)
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], {
+    stdio: 'inherit',
+    env: { ...ENV, HOME: os.homedir() },
+  })
+}
+if (!o.runc) console.error('runc not found: runt only, no ratios')
+const names = o.runc ? ['runt', 'runc'] : ['runt']
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'runt-bench-'))
+const bTrue = path.join(work, 'bundle-true')
+const bSleep = path.join(work, 'bundle-sleep')
+makeBundle(bTrue, ['true'])
+makeBundle(bSleep, ['sleep', '3600'])
+const roots = Object.fromEntries(names.map((n) => [n, path.join(work, `root-${n}`)]))
+const failures = []
+const times = Object.fromEntries(names.map((n) => [n, Object.fromEntries(LIFECYCLE.map((c) => [c, []]))]))
+const floor = []
+const cleanup = []
+
+function step(n, cmd, args) {
+  const r = timed(rt[n], ['--root', roots[n], ...args])
+  if (!r.ok) failures.push(`${n} ${args.join(' ')}: exit ${r.status}: ${r.stderr.split('\n').pop()}`)
+  times[n][cmd].push(r.ms)
+  return r
+}
+
+try {
+  console.error(`${o.rounds} rounds: ${names.join(' and ')}, interleaved`)
+  for (let round = 0; round < o.rounds; round++) {
+    floor.push(timed(process.execPath, ['-e', '0']).ms)
+    for (const n of round % 2 ? [...names].reverse() : names) {
+      const id = `b${process.pid}-${round}`
+      cleanup.push([n, id], [n, `r${process.pid}-${round}`])
+      step(n, 'run', ['run', '--bundle', bTrue, `r${process.pid}-${round}`])
+      step(n, 'create', ['create', '--bundle', bSleep, id])
+      step(n, 'state', ['state', id])
+      step(n, 'start', ['start', id])
+      step(n, 'exec', ['exec', id, 'true'])
+      step(n, 'kill', ['kill', id, 'KILL'])
+      waitStopped(rt[n], roots[n], id)
+      step(n, 'delete', ['delete', id])
+    }
+  }
+  floor.push(timed(process.execPath, ['-e', '0']).ms)
+
+  // Peak RSS per command, and what a created container holds, in a pass of their own.
+  const rss = Object.fromEntries(names.map((n) => [n, {}]))
+  const held = {}
+  const hasTime = fs.existsSync('/usr/bin/time')
+  for (const n of names) {
+    const id = `rss-${process.pid}`
+    cleanup.push([n, id])
+    const r = (args) => ['--root', roots[n], ...args]
+    if (hasTime) rss[n].run = peakRss(rt[n], r(['run', '--bundle', bTrue, `rssrun-${process.pid}`]))
+    const c = hasTime ? peakRss(rt[n], r(['create', '--bundle', bSleep, id])) : NaN
+    if (!hasTime) timed(rt[n], r(['create', '--bundle', bSleep, id]))
+    rss[n].create = c
+    held[n] = memOf(statePid(rt[n], roots[n], id))
+    if (hasTime) {
+      rss[n].state = peakRss(rt[n], r(['state', id]))
+      rss[n].start = peakRss(rt[n], r(['start', id]))
+      rss[n].exec = peakRss(rt[n], r(['exec', id, 'true']))
+      rss[n].kill = peakRss(rt[n], r(['kill', id, 'KILL']))
+      waitStopped(rt[n], roots[n], id)
+      rss[n].delete = peakRss(rt[n], r(['delete', id]))
+    } else {
+      timed(rt[n], r(['delete', '--force', id]))
+    }
+  }
+
+  // Where runt's start-up goes: commands that stop after loading successively more.
+  const bNoRoot = path.join(work, 'bundle-norootfs')
+  fs.mkdirSync(bNoRoot)
+  fs.copyFileSync(path.join(bSleep, 'config.json'), path.join(bNoRoot, 'config.json'))
+  const empty = path.join(work, 'root-empty')
+  const probes = [
+    ['node -e 0 (the floor)', process.execPath, ['-e', '0']],
+    ['runt list (bundle, CLI fast path)', o.runt, ['--root', empty, 'list']],
+    ['runt kill (+ koffi and libc bindings)', o.runt, ['--root', empty, 'kill', 'nope']],
+    ['runt create, no rootfs (+ zod, spec, plan)', o.runt, ['--root', empty, 'create', '--bundle', bNoRoot, 'x']],
+    ['runt --help (+ yargs)', o.runt, ['--help']],
+  ]
+  const probeTimes = probes.map(() => [])
+  for (let i = 0; i < Math.max(10, o.rounds); i++) probes.forEach(([, cmd, args], j) => probeTimes[j].push(timed(cmd, args).ms))
+
+  // Many containers through create/start/delete, a few at a time.
+  const many = {}
+  for (const n of names) many[n] = await churn(n, o.containers, o.jobs)
+
+  report({ floor, times, rss, held, probes, probeTimes, many, hasTime })
+} finally {
+  if (errFd >= 0) {
+    fs.closeSync(errFd)
+    fs.rmSync(errFile, { force: true })
+  }
+  for (const [n, id] of cleanup) spawnSync(rt[n], ['--root', roots[n], 'delete', '--force', id], { env: ENV, stdio: 'ignore' })
+  fs.rmSync(work, { recursive: true, force: true })
+}
+
+async function churn(n, count, jobs) {
+  // stdio to /dev/null: the created container would hold pipes open.
+  const run = (args) =>
+    new Promise((resolve) =>
+      spawn(rt[n], ['--root', roots[n], ...args], { env: ENV, stdio: 'ignore' }).on('exit', (code, sig) =>
+        resolve(code === 0 ? null : `${args[0]}: exit ${code ?? sig}`),
+      ),
+    )
+  let next = 0
+  const errors = []
+  const t0 = process.hrtime.bigint()
+  await Promise.all(
+    Array.from({ length: jobs }, async () => {
+      while (next < count) {
+        const id = `c${process.pid}-${next++}`
+        cleanup.push([n, id])
+        for (const args of [
+          ['create', '--bundle', bTrue, id],
+          ['start', id],
+          ['delete', '--force', id],
+        ]) {
+          const e = await run(args)
+          if (e) {
+            errors.push(`${id} ${e}`)
+            break
+          }
+        }
+      }
+    }),
+  )
+  return { count, jobs, seconds: Number(process.hrtime.bigint() - t0) / 1e9, errors }
+}
+
+function report({ floor, times, rss, held, probes, probeTimes, many, hasTime }) {
+  const f = median(floor)
+  const ms = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a')
+  const mib = (kb) => (Number.isFinite(kb) ? (kb / 1024).toFixed(1) : 'n/a')
+  const lines = []
+  const out = (s = '') => lines.push(s)
+  const table = (head, rows) => {
+    const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)))
+    const fmt = (r) => '| ' + r.map((c, i) => String(c).padEnd(w[i])).join(' | ') + ' |'
+    out(fmt(head))
+    out('|' + w.map((n) => '-'.repeat(n + 2)).join('|') + '|')
+    rows.forEach((r) => out(fmt(r)))
+  }
+  const has = names.includes('runc')
+  out(
+    `runt ${spawnSync(o.runt, ['--version'], { env: ENV, encoding: 'utf8' }).stdout.split('\n')[0]}; ` +
+      (has ? `${spawnSync(o.runc, ['--version'], { env: ENV, encoding: 'utf8' }).stdout.split('\n')[0]}; ` : '') +
+      `${os.cpus().length} CPUs; ${o.rounds} rounds; node -e 0 floor ${ms(f)} ms (median of ${floor.length})`,
+  )
+  out()
+  const targets = {
+    run: 'ratio <= 2.0',
+    create: 'ratio <= 2.0',
+    exec: 'ratio <= 2.0',
+    state: 'floor + 5 ms',
+    start: 'floor + 5 ms',
+    kill: 'floor + 5 ms',
+    delete: 'floor + 5 ms',
+  }
+  const rows = LIFECYCLE.map((c) => {
+    const a = median(times.runt[c])
+    const b = has ? median(times.runc[c]) : NaN
+    const ratio = a / b
+    const over = a - f
+    const met = targets[c].startsWith('ratio') ? ratio <= 2.0 : over <= 5
+    return [
+      c,
+      ms(a),
+      ms(b),
+      Number.isFinite(ratio) ? ratio.toFixed(2) : 'n/a',
+      (over >= 0 ? '+' : '') + ms(over),
+      hasTime ? mib(rss.runt[c]) : 'n/a',
+      hasTime && has ? mib(rss.runc[c]) : 'n/a',
+      targets[c],
+      met && (has || !targets[c].startsWith('ratio')) ? 'yes' : 'NO',
+    ]
+  })
+  table(['command', 'runt ms', 'runc ms', 'runt/runc', 'runt - floor', 'runt peak MiB', 'runc peak MiB', 'target', 'met'], rows)
+  out()
+  const peak = Math.max(...LIFECYCLE.map((c) => rss.runt[c] ?? NaN).filter(Number.isFinite))
+  out(`peak RSS of any runt invocation: ${mib(peak)} MiB (target <= 60 MiB: ${peak <= 60 * 1024 ? 'met' : 'NOT met'})`)
+  for (const n of names)
+    out(`created, not started (${n} init waiting for start): RSS ${mib(held[n].rss)} MiB, PSS ${mib(held[n].pss)} MiB`)
+  out()
+  out('start-up breakdown (medians; each line loads more than the one before):')
+  table(
+    ['probe', 'ms', 'over previous'],
+    probes.map(([label], j) => {
+      const m = median(probeTimes[j])
+      const prev = j > 0 ? median(probeTimes[j - 1]) : NaN
+      return [label, ms(m), j > 0 ? (m - prev >= 0 ? '+' : '') + ms(m - prev) : '']
+    }),
+  )
+  out()
+  for (const n of names) {
+    const m = many[n]
+    out(
+      `${m.count} containers through create/start/delete, ${m.jobs} at a time, ${n}: ${m.errors.length} failures, ` +
+        `${m.seconds.toFixed(1)} s (${(m.count / m.seconds).toFixed(1)}/s)` +
+        (m.errors.length ? `; first: ${m.errors[0]}` : ''),
+    )
+  }
+  if (failures.length) {
+    out()
+    out(`${failures.length} timed commands failed; first: ${failures[0]}`)
+  }
+  console.log(lines.join('\n'))
+  if (o.json) fs.writeFileSync(o.json, JSON.stringify({ floor, times, rss, held, probeTimes, many, failures }, null, 2))
+}
