@@ -2,7 +2,7 @@
 // args and env, killed at its timeout; stdout and stderr are captured into the error. Which
 // hooks run where (runtime or container namespace) is decided by the callers.
 
-import { spawnSync } from 'node:child_process'
+import { createRequire } from 'node:module'
 import { RuntimeError } from './errors.js'
 
 export type Hook = { path: string; args?: string[]; env?: string[]; timeout?: number }
@@ -24,11 +24,21 @@ function envObject(env: string[] | undefined): Record<string, string> {
   return out
 }
 
+/**
+ * node:child_process, loaded on first use rather than at import: it costs every start, kill
+ * and delete about 3 ms, and most containers have no hooks.
+ */
+function childProcess(): typeof import('node:child_process') {
+  const req = typeof require === 'function' ? require : createRequire(import.meta.url)
+  return req('node:child_process') as typeof import('node:child_process')
+}
+
 /** Run `hooks` in order; the first failure throws a HookError naming the hook and its output. */
 export function runHooks(name: HookName, hooks: Hook[] | undefined, state: object): void {
   const input = JSON.stringify(state)
   ;(hooks ?? []).forEach((h, i) => {
     const args = h.args ?? [h.path]
+    const { spawnSync } = childProcess()
     const r = spawnSync(h.path, args.slice(1), {
       argv0: args[0] ?? h.path,
       env: envObject(h.env),

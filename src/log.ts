@@ -13,9 +13,37 @@ export function rfc3339(d = new Date()): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
 
-/** logrus' text quoting: quote when needed, escape like Go's %q. */
+/** logrus' text quoting: quote unless every character is [A-Za-z0-9-._/@^+], escape like Go's %q. */
 function quote(s: string): string {
-  return JSON.stringify(s)
+  return /^[A-Za-z0-9\-._/@^+]*$/.test(s) ? s : goQuote(s)
+}
+
+const GO_ESCAPES: Record<string, string> = {
+  '\x07': '\\a',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\v': '\\v',
+  '"': '\\"',
+  '\\': '\\\\',
+}
+
+/** strconv.Quote: printable runes as they are (unicode.IsPrint: letters, marks, numbers, punctuation, symbols, ASCII space). */
+function goQuote(s: string): string {
+  let out = '"'
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!
+    const hex = (n: number) => c.toString(16).padStart(n, '0')
+    if (GO_ESCAPES[ch] !== undefined) out += GO_ESCAPES[ch]
+    else if (c < 0x80) out += c >= 0x20 && c < 0x7f ? ch : '\\x' + hex(2)
+    else if (c >= 0xd800 && c <= 0xdfff)
+      out += '\ufffd' // a lone surrogate reaches Go as U+FFFD
+    else if (/[\p{L}\p{M}\p{N}\p{P}\p{S}]/u.test(ch)) out += ch
+    else out += c > 0xffff ? '\\U' + hex(8) : '\\u' + hex(4)
+  }
+  return out + '"'
 }
 
 export function formatRecord(format: LogFormat, level: Level, msg: string, time = rfc3339()): string {

@@ -7,13 +7,13 @@ import type { Store } from '../state/store.js'
 import { statusOfRecord } from './container.js'
 import { UsageError } from '../errors.js'
 
-/** Go's text/tabwriter as runc configures it: cells padded to max(width+3, 12). */
+/** Go's text/tabwriter as runc configures it: cells padded to max(width+3, 12), width in runes. */
 export function tabulate(rows: string[][]): string {
+  const runes = (c: string) => [...c].length
   const widths: number[] = []
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)))
-  return rows
-    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(Math.max((widths[i] ?? 0) + 3, 12)))).join('') + '\n')
-    .join('')
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, runes(c))))
+  const pad = (c: string, i: number) => c + ' '.repeat(Math.max((widths[i] ?? 0) + 3, 12) - runes(c))
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : pad(c, i))).join('') + '\n').join('')
 }
 
 function userName(uid: number): string {

@@ -103,10 +103,15 @@ export function knownOptions(): string[] {
   return [...Object.keys(MOUNT_FLAGS), ...Object.keys(PROPAGATION_FLAGS), ...Object.keys(RECURSIVE_ATTRS), ...EXTENSIONS].sort()
 }
 
+/** `table[key]` for the table's own keys only: "constructor" or "__proto__" are data, not options. */
+function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined
+}
+
 export function parseMountOptions(options: readonly string[] | undefined): ParsedOptions {
   const out: ParsedOptions = { flags: 0, cleared: 0, propagation: [], attrSet: 0, attrClr: 0, extensions: [], data: [] }
   for (const opt of options ?? []) {
-    const f = MOUNT_FLAGS[opt]
+    const f = own(MOUNT_FLAGS, opt)
     if (f) {
       if (f.set) {
         out.flags |= f.flag
@@ -117,12 +122,12 @@ export function parseMountOptions(options: readonly string[] | undefined): Parse
       }
       continue
     }
-    const p = PROPAGATION_FLAGS[opt]
+    const p = own(PROPAGATION_FLAGS, opt)
     if (p !== undefined) {
       out.propagation.push(p)
       continue
     }
-    const r = RECURSIVE_ATTRS[opt]
+    const r = own(RECURSIVE_ATTRS, opt)
     if (r) {
       // The access-time attributes are one field: setting one means clearing the others.
       const atime = r.flag === C.MOUNT_ATTR_NOATIME || r.flag === C.MOUNT_ATTR_STRICTATIME || r.flag === C.MOUNT_ATTR_RELATIME

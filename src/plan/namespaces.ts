@@ -66,7 +66,7 @@ export function planNamespaces(namespaces: { type: string; path?: string }[] | u
   const joins: NsJoin[] = []
   ;(namespaces ?? []).forEach((ns, i) => {
     const field = `linux.namespaces[${i}]`
-    if (!(ns.type in NS_INFO)) {
+    if (!Object.hasOwn(NS_INFO, ns.type)) {
       issues.push({ path: field + '.type', message: `unknown namespace type "${ns.type}"` })
       return
     }

@@ -1,0 +1,194 @@
+import t from 'tap'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { RuntimeError, StateError } from '../../../src/errors.js'
+import {
+  EXEC_FIFO,
+  START_SOCKET,
+  STATE_FILE,
+  Store,
+  notExist,
+  validateId,
+  writeFileAtomic,
+  type ContainerRecord,
+} from '../../../src/state/store.js'
+
+const record = (id: string, extra: Partial<ContainerRecord> = {}): ContainerRecord => ({
+  ociVersion: '1.3.0',
+  id,
+  pid: 4242,
+  pidStartTime: '987654',
+  bundle: '/run/b',
+  rootfs: '/run/b/rootfs',
+  created: '2026-11-23T21:00:00.123456789Z',
+  config: { ociVersion: '1.3.0', root: { path: 'rootfs' } },
+  namespacePaths: { pid: '/proc/4242/ns/pid' },
+  cgroupPaths: { '': '/sys/fs/cgroup/runt/' + id },
+  ...extra,
+})
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn()
+  } catch (e) {
+    return e
+  }
+  return undefined
+}
+
+t.test('constants', async (t) => {
+  t.equal(STATE_FILE, 'state.json')
+  t.equal(EXEC_FIFO, 'exec.fifo')
+  t.equal(START_SOCKET, 'init.sock')
+})
+
+t.test('validateId: runc messages', async (t) => {
+  for (const ok of ['a', 'abc123', 'A_b-c.d+e', '9a8b7c6d5e4f', 'x'.repeat(1024), '...', '.a', 'a..b']) {
+    t.doesNotThrow(() => validateId(ok), ok)
+  }
+  const empty = thrown(() => validateId(''))
+  t.type(empty, StateError)
+  t.match(empty, { message: 'container id cannot be empty', code: 'EINVALIDID', exitCode: 1 })
+  for (const bad of ['.', '..', '/', 'a/b', '../x', '/abs', 'a b', 'a\n', 'ü', 'a:b', 'a@b', '*', 'a\u0000']) {
+    const e = thrown(() => validateId(bad))
+    t.type(e, StateError, JSON.stringify(bad))
+    t.match(e, { message: 'invalid container ID format', code: 'EINVALIDID' }, JSON.stringify(bad))
+  }
+  t.doesNotThrow(() => validateId('-'), "runc's regexp allows a lone dash")
+  t.doesNotThrow(() => validateId('--x'))
+})
+
+t.test('notExist', async (t) => {
+  const e = notExist()
+  t.type(e, StateError)
+  t.equal(e.message, 'container does not exist')
+  t.equal(e.code, 'ENOTEXIST')
+})
+
+t.test('paths', async (t) => {
+  const s = new Store('/run/runt')
+  t.equal(s.dir('abc'), '/run/runt/abc')
+  t.equal(s.fifoPath('abc'), '/run/runt/abc/exec.fifo')
+  t.equal(s.startSocketPath('abc'), '/run/runt/abc/init.sock')
+})
+
+t.test('ensureRoot creates the root, private, with parents', async (t) => {
+  const dir = t.testdir()
+  const s = new Store(path.join(dir, 'a', 'b', 'root'))
+  const old = process.umask(0o022)
+  t.teardown(() => void process.umask(old))
+  s.ensureRoot()
+  t.equal(fs.statSync(s.root).mode & 0o7777, 0o700)
+  s.ensureRoot()
+  t.ok(fs.statSync(s.root).isDirectory(), 'twice is fine')
+})
+
+t.test('write then read: atomic, no temp file left, mode 0600', async (t) => {
+  const root = t.testdir({ abc: {} })
+  const s = new Store(root)
+  const old = process.umask(0o022)
+  t.teardown(() => void process.umask(old))
+  const rec = record('abc', { annotations: { 'io.kubernetes.pod': 'x' }, rootless: true })
+  s.write(rec)
+  t.same(fs.readdirSync(path.join(root, 'abc')), ['state.json'])
+  t.equal(fs.statSync(path.join(root, 'abc', 'state.json')).mode & 0o777, 0o600)
+  t.equal(fs.readFileSync(path.join(root, 'abc', 'state.json'), 'utf8'), JSON.stringify(rec))
+  t.same(s.read('abc'), rec)
+  t.equal(s.exists('abc'), true)
+
+  // A rewrite replaces the file (a new inode: readers see the old or the new, never half).
+  const ino = fs.statSync(path.join(root, 'abc', 'state.json')).ino
+  const rec2 = { ...rec, pid: 7 }
+  s.write(rec2)
+  t.not(fs.statSync(path.join(root, 'abc', 'state.json')).ino, ino)
+  t.same(s.read('abc'), rec2)
+  t.same(fs.readdirSync(path.join(root, 'abc')), ['state.json'])
+})
+
+t.test('write needs the container directory', async (t) => {
+  const s = new Store(t.testdir())
+  t.match(
+    thrown(() => s.write(record('gone'))),
+    { code: 'ENOENT' },
+  )
+})
+
+t.test('read: missing, invalid id, corrupt', async (t) => {
+  const root = t.testdir({ empty: {}, bad: { 'state.json': '{"id": "bad", ' } })
+  const s = new Store(root)
+  for (const id of ['nope', 'empty']) {
+    const e = thrown(() => s.read(id))
+    t.type(e, StateError)
+    t.match(e, { message: 'container does not exist', code: 'ENOTEXIST' })
+  }
+  t.match(
+    thrown(() => s.read('../x')),
+    { message: 'invalid container ID format' },
+  )
+  t.match(
+    thrown(() => s.read('')),
+    { message: 'container id cannot be empty' },
+  )
+  const e = thrown(() => s.read('bad'))
+  t.type(e, RuntimeError)
+  t.match(e, { message: `corrupt state file ${path.join(root, 'bad', 'state.json')}`, code: 'ECORRUPT' })
+  t.equal(s.exists('nope'), false)
+  t.equal(s.exists('empty'), false)
+})
+
+t.test('read: other errors pass through', async (t) => {
+  const root = t.testdir({ d: { 'state.json': {} } })
+  t.match(
+    thrown(() => new Store(root).read('d')),
+    { code: 'EISDIR' },
+  )
+})
+
+t.test('list: only directories holding state.json, with valid names, in name order', async (t) => {
+  const st = '{}'
+  const root = t.testdir({
+    zeta: { 'state.json': st },
+    alpha: { 'state.json': st, 'exec.fifo': '' },
+    mid: { 'state.json': st },
+    creating: {},
+    'only-fifo': { 'exec.fifo': '' },
+    'file-not-dir': 'x',
+    'bad name': { 'state.json': st },
+    '.hidden': { 'state.json': st },
+  })
+  const s = new Store(root)
+  t.same(s.list(), ['.hidden', 'alpha', 'mid', 'zeta'])
+  t.same(new Store(path.join(root, 'missing')).list(), [], 'no root yet: nothing')
+  t.match(
+    thrown(() => new Store(path.join(root, 'file-not-dir')).list()),
+    { code: 'ENOTDIR' },
+  )
+})
+
+t.test('remove: the directory and everything in it; missing is fine', async (t) => {
+  const root = t.testdir({ abc: { 'state.json': '{}', 'exec.fifo': '', sub: { x: 'y' } }, other: { 'state.json': '{}' } })
+  const s = new Store(root)
+  s.remove('abc')
+  t.equal(fs.existsSync(path.join(root, 'abc')), false)
+  t.same(s.list(), ['other'])
+  t.doesNotThrow(() => s.remove('abc'))
+})
+
+t.test('writeFileAtomic', async (t) => {
+  const dir = t.testdir({ 'f.txt': 'old' })
+  const old = process.umask(0o022)
+  t.teardown(() => void process.umask(old))
+  const f = path.join(dir, 'f.txt')
+  writeFileAtomic(f, 'new text')
+  t.equal(fs.readFileSync(f, 'utf8'), 'new text')
+  writeFileAtomic(path.join(dir, 'b.bin'), Buffer.from([0, 1, 2, 255]))
+  t.same([...fs.readFileSync(path.join(dir, 'b.bin'))], [0, 1, 2, 255])
+  t.equal(fs.statSync(path.join(dir, 'b.bin')).mode & 0o777, 0o644, 'default mode')
+  writeFileAtomic(path.join(dir, 'p'), '1', 0o600)
+  t.equal(fs.statSync(path.join(dir, 'p')).mode & 0o777, 0o600)
+  t.same(fs.readdirSync(dir).sort(), ['b.bin', 'f.txt', 'p'], 'no temp files')
+  t.match(
+    thrown(() => writeFileAtomic(path.join(dir, 'no', 'x'), 'y')),
+    { code: 'ENOENT' },
+  )
+})
