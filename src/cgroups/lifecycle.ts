@@ -1,48 +1,75 @@
-// Cgroup operations the lifecycle commands need on a recorded container: signal every
-// process in it (kill --all, delete --force) and remove the cgroups runt created.
+// Cgroup operations the lifecycle commands need on a recorded container: every pid in its
+// cgroup, a signal to all of them (kill --all, delete --force), and removal of the cgroups
+// runt created once the processes are gone.
 
-import * as fs from 'node:fs'
-import * as path from 'node:path'
 import type { ContainerRecord } from '../state/store.js'
 import { isAlive } from '../state/status.js'
+import { logger } from '../log.js'
+import { sleepMs } from './fs.js'
+import { managerFromRecord } from './open.js'
 
-/** Pids in the container's cgroup (any hierarchy that lists them), deduplicated. */
+/** Pids in the container's cgroup and its sub-cgroups. */
 export function cgroupPids(rec: ContainerRecord): number[] {
-  const pids = new Set<number>()
-  for (const dir of new Set(Object.values(rec.cgroupPaths))) {
-    let text: string
-    try {
-      text = fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8')
-    } catch {
-      continue
-    }
-    for (const line of text.split('\n')) if (line) pids.add(Number(line))
-    if (pids.size) break
-  }
-  return [...pids]
+  const m = managerFromRecord(rec)
+  if (!m || !m.exists()) return []
+  return m.pids()
 }
 
-/** Signal every process of the container; the init alone when it has no cgroup of its own. */
+function kill(pid: number, signal: number): void {
+  try {
+    process.kill(pid, signal)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') logger().warn(`kill ${pid}: ${(e as Error).message}`)
+  }
+}
+
+/**
+ * Signal every process of the container; the init alone when it has no cgroup. The cgroup is
+ * frozen while the pids are read and signalled, so none can fork away unseen; SIGKILL uses
+ * cgroup.kill where the kernel has it. A paused container stays paused, except after SIGKILL
+ * (v1's frozen tasks only die once thawed).
+ */
 export function signalAll(rec: ContainerRecord, signal: number): void {
-  const pids = cgroupPids(rec)
-  if (pids.length === 0 && isAlive(rec.pid, rec.pidStartTime)) pids.push(rec.pid)
-  for (const pid of pids) {
+  const m = managerFromRecord(rec)
+  if (!m || !m.exists()) {
+    if (isAlive(rec.pid, rec.pidStartTime)) kill(rec.pid, signal)
+    return
+  }
+  const wasFrozen = m.isFrozen()
+  if (signal === 9 && m.killAll()) {
+    if (wasFrozen) m.thaw()
+    return
+  }
+  if (!wasFrozen) {
     try {
-      process.kill(pid, signal)
-    } catch {
-      /* exited meanwhile */
+      m.freeze()
+    } catch (e) {
+      logger().warn((e as Error).message)
+    }
+  }
+  try {
+    for (const pid of m.pids()) kill(pid, signal)
+  } finally {
+    if (!wasFrozen || signal === 9) {
+      try {
+        m.thaw()
+      } catch (e) {
+        logger().warn((e as Error).message)
+      }
     }
   }
 }
 
-/** Remove the cgroup directories runt created for this container. */
+/**
+ * Kill what is left in the container's cgroup (processes outside a private pid namespace can
+ * outlive the init) and remove the cgroups runt created, on every hierarchy.
+ */
 export function destroyCgroups(rec: ContainerRecord): void {
-  if (!rec.cgroupOwned) return
-  for (const dir of new Set(Object.values(rec.cgroupPaths))) {
-    try {
-      fs.rmdirSync(dir)
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
-    }
+  const m = managerFromRecord(rec)
+  if (!m || !m.exists()) return
+  if (m.pids().length) {
+    signalAll(rec, 9)
+    for (let i = 0; i < 100 && m.pids().length; i++) sleepMs(20)
   }
+  if (rec.cgroupOwned) m.destroy()
 }

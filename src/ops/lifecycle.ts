@@ -8,8 +8,8 @@ import { linux as sys } from '../sys/linux.js'
 import { SysError, StateError, RuntimeError, fromWire, withContext } from '../errors.js'
 import { connectUnix } from '../sys/scm.js'
 import { Channel } from '../process/sync.js'
-import { Store, notExist, type ContainerRecord } from '../state/store.js'
-import { lockContainer } from '../state/lock.js'
+import { Store, notExist, validateId, type ContainerRecord } from '../state/store.js'
+import { Lock, lockContainer } from '../state/lock.js'
 import { isAlive, readProcStat, type Status } from '../state/status.js'
 import { load, statusOfRecord } from './container.js'
 import { runHooks, type Hook } from '../hooks.js'
@@ -171,8 +171,9 @@ export function waitGone(pid: number, startTime: string, ms: number): boolean {
 
 export function del(store: Store, id: string, force: boolean): void {
   if (!store.exists(id)) {
-    if (force) return
-    throw notExist()
+    if (force) removeHalfCreated(store, id)
+    else throw notExist()
+    return
   }
   let lock
   try {
@@ -201,6 +202,25 @@ export function del(store: Store, id: string, force: boolean): void {
   }
 }
 
+/**
+ * A directory without state.json is a create that died before writing it (killed, or the
+ * machine went down). Once its creator no longer holds the lock, --force removes it.
+ */
+function removeHalfCreated(store: Store, id: string): void {
+  validateId(id)
+  let lock: Lock
+  try {
+    lock = Lock.acquire(store.dir(id))
+  } catch {
+    return // no such directory
+  }
+  try {
+    if (!lock.removed() && !store.exists(id)) store.remove(id)
+  } finally {
+    lock.release()
+  }
+}
+
 function killAndWait(rec: ContainerRecord): void {
   try {
     signalAll(rec, 9)
@@ -213,13 +233,20 @@ function killAndWait(rec: ContainerRecord): void {
 
 /** Undo what create made, then run poststop hooks (a failing one only warns). */
 export function destroy(store: Store, rec: ContainerRecord): void {
-  destroyCgroups(rec)
+  // As runc: a cgroup that cannot be removed is reported, but the container is gone anyway.
+  let cgroupError: unknown = null
+  try {
+    destroyCgroups(rec)
+  } catch (e) {
+    cgroupError = e
+  }
   store.remove(rec.id)
   try {
     runHooks('poststop', hooksOf(rec).poststop as Hook[] | undefined, hookState(rec, 'stopped'))
   } catch (e) {
     logger().warn((e as Error).message)
   }
+  if (cgroupError) throw cgroupError
 }
 
 export { readProcStat }

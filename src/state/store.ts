@@ -32,6 +32,8 @@ export type ContainerRecord = {
   /** Whether runt created the cgroups (and so must remove them). */
   cgroupOwned?: boolean
   systemdCgroup?: boolean
+  /** Created with --no-new-keyring: exec does not join _ses.<id> either. */
+  noNewKeyring?: boolean
   rootless?: boolean
   /** Set by `run` when it is the container's parent and reaps it. */
   parentPid?: number

@@ -1,0 +1,61 @@
+// The cgroup step of `create`: validate the device rules, create the container's cgroup, apply
+// linux.resources and move the (not yet running) init into it, so that everything the init
+// does is accounted and limited (pids.max once it is ready, see below). A failure removes
+// whatever this step created.
+
+import type { Spec } from '../spec/schema.js'
+import { deviceRules } from './devices/rules.js'
+import { probeHost } from './host.js'
+import type { CgroupManager } from './manager.js'
+import { newManager } from './open.js'
+import { realBpf } from './devices/bpf-ops.js'
+
+export type CgroupSetup = {
+  /** For ContainerRecord.cgroupPaths. */
+  paths: Record<string, string>
+  /** For ContainerRecord.cgroupOwned: runt created the cgroup and removes it on delete. */
+  owned: boolean
+  /** Once the init reported ready: the limits that had to wait (pids). */
+  finish(): void
+  /** Undo on a failed create: SIGKILL what is in the cgroup, then remove what was created. */
+  undo(): void
+}
+
+export function setupCgroups(o: { id: string; spec: Spec; systemd: boolean; pid: number; manager?: CgroupManager }): CgroupSetup {
+  const linux = o.spec.linux
+  const rules = deviceRules(linux?.resources?.devices, linux?.devices)
+  const mgr =
+    o.manager ?? newManager({ id: o.id, cgroupsPath: linux?.cgroupsPath, systemd: o.systemd, host: probeHost(), bpf: realBpf })
+  // pids.max counts threads, and the init is a Node process that needs about eight of its own
+  // to start: the pids limit waits until the init is ready (finish()). It stops new tasks only;
+  // the init's threads are gone at its execve, before the user program runs.
+  const { pids, ...early } = linux?.resources ?? {}
+  const owned = mgr.create()
+  try {
+    mgr.apply(early, { devices: rules, update: false })
+    mgr.addPid(o.pid)
+  } catch (e) {
+    mgr.removeCreated()
+    throw e
+  }
+  return {
+    paths: mgr.paths(),
+    owned,
+    finish() {
+      if (pids) mgr.apply({ pids }, { devices: null, update: false })
+    },
+    undo() {
+      try {
+        for (const pid of mgr.pids()) {
+          try {
+            process.kill(pid, 'SIGKILL')
+          } catch {
+            /* gone */
+          }
+        }
+      } finally {
+        mgr.removeCreated()
+      }
+    },
+  }
+}

@@ -1,0 +1,67 @@
+import t from 'tap'
+import {
+  cgroupString,
+  DEFAULT_ALLOWED,
+  DeviceEmulator,
+  deviceRules,
+  type DeviceRule,
+} from '../../../../src/cgroups/devices/rules.js'
+
+const r = (s: string, allow = true): DeviceRule => {
+  const [type, mm, access] = s.split(' ') as [DeviceRule['type'], string, string]
+  const [maj, min] = mm.split(':').map((x) => (x === '*' ? -1 : Number(x)))
+  return { type, major: maj!, minor: min!, access, allow }
+}
+
+t.test('spec rules, then the built-in ones', async (t) => {
+  const rules = deviceRules([
+    { allow: false, access: 'rwm' },
+    { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' },
+  ])
+  t.same(rules.slice(0, 2).map(cgroupString), ['a *:* rwm', 'c 10:229 rw'])
+  t.equal(rules.length, 2 + DEFAULT_ALLOWED.length)
+  const dedup = deviceRules([], [{ path: '/dev/null' }, { path: '/dev/zero' }])
+  t.equal(dedup.length, DEFAULT_ALLOWED.length - 2, 'linux.devices with a default path replaces that rule')
+  t.notOk(dedup.some((x) => x.major === 1 && x.minor === 3))
+  t.throws(() => deviceRules([{ allow: true, access: '' }]), { message: 'linux.resources.devices[0].access: cannot be empty' })
+  t.throws(() => deviceRules([{ allow: true, type: 'x', access: 'r' }]), { message: /devices\[0\]\.type: invalid type "x"/ })
+  t.throws(() => deviceRules([{ allow: true, type: 'c', major: -7, access: 'r' }]), { message: /devices\[0\]\.major/ })
+})
+
+t.test('the emulator reduces rules as cgroup v1 would', async (t) => {
+  const e = DeviceEmulator.of([r('a *:* rwm', false), r('c 1:3 r'), r('c 1:3 w'), r('c 1:5 rwm'), r('c 1:5 m', false)])
+  t.notOk(e.defaultAllow)
+  t.same(e.reduced().map(cgroupString), ['c 1:3 rw', 'c 1:5 rw'])
+  const b = DeviceEmulator.of([r('a *:* rwm'), r('b 8:0 w', false)])
+  t.ok(b.defaultAllow)
+  t.same(
+    b.reduced().map((x) => [cgroupString(x), x.allow]),
+    [
+      ['a *:* rwm', true],
+      ['b 8:0 w', false],
+    ],
+  )
+  t.ok(DeviceEmulator.of([r('a *:* rwm')]).isAllowAll)
+  t.throws(() => DeviceEmulator.of([r('a *:* rwm', false), r('c *:* m'), r('c 1:3 m', false)]), {
+    message: 'linux.resources.devices: rule "c 1:3 m" cannot punch a hole in the wildcard rule "c *:* m"',
+  })
+})
+
+t.test('transitions: what v1 writes', async (t) => {
+  const target = DeviceEmulator.of([r('a *:* rwm', false), r('c 1:3 rwm'), r('c 136:* rw')])
+  const fresh = DeviceEmulator.fromList('a *:* rwm\n')
+  t.same(
+    fresh.transition(target).map((x) => `${x.allow ? 'allow' : 'deny'} ${cgroupString(x)}`),
+    ['deny a *:* rwm', 'allow c 1:3 rwm', 'allow c 136:* rw'],
+    'a new (allow-all) cgroup: deny all, then the allow-list',
+  )
+  const current = DeviceEmulator.fromList('c 1:3 rwm\nc 1:5 rwm\nc 136:* r\n')
+  t.same(
+    current.transition(target).map((x) => `${x.allow ? 'allow' : 'deny'} ${cgroupString(x)}`),
+    ['deny c 1:5 rwm', 'allow c 136:* w'],
+    'an allow-list cgroup: only the difference, no disruptive rule',
+  )
+  t.same(target.transition(target), [], 'nothing to do')
+  t.throws(() => DeviceEmulator.fromList('x 1:2 rwm'), { message: /unknown device type/ })
+  t.throws(() => DeviceEmulator.fromList('c 1 rwm'), { message: /malformed/ })
+})
