@@ -125,6 +125,16 @@ export class StepError extends RuntimeError {
   }
 }
 
+/** Run one step of a plan; a failure becomes a StepError naming `field` (the first one wins). */
+export function step<T>(field: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (e) {
+    if (e instanceof StepError) throw e
+    throw new StepError(field, e as Error)
+  }
+}
+
 export function toWire(err: unknown): ErrorWire {
   if (!(err instanceof Error)) return { name: 'RuntimeError', message: String(err), code: 'ERUNTIME' }
   const w: ErrorWire = {

@@ -1,0 +1,88 @@
+// The user switch against a recording fake: the order of prctl/setgroups/setresgid/setresuid/
+// capset, and the interim sets that keep a capability past it.
+
+import t from 'tap'
+import { applyCaps, dropBoundingSet, interimCaps, setUser, type CredentialPlan } from '../../../src/confine/credentials.js'
+import { SysError } from '../../../src/errors.js'
+import * as C from '../../../src/sys/constants.js'
+
+function fake(fail: (name: string, args: unknown[]) => string | undefined = () => undefined) {
+  const calls: string[] = []
+  const rec =
+    (name: string) =>
+    (...args: unknown[]) => {
+      calls.push(`${name}(${args.map(String).join(',')})`)
+      const e = fail(name, args)
+      if (e) throw new SysError({ syscall: name, errno: 1, errnoName: e, strerror: e.toLowerCase() })
+      return 0
+    }
+  return {
+    calls,
+    sys: {
+      prctl: rec('prctl'),
+      setgroups: rec('setgroups'),
+      setresgid: rec('setresgid'),
+      setresuid: rec('setresuid'),
+      capset: rec('capset'),
+    },
+  }
+}
+
+const plan = (over: Partial<CredentialPlan> = {}): CredentialPlan => ({
+  uid: 1000,
+  gid: 1000,
+  additionalGids: [5, 20],
+  caps: { bounding: 0x20000420n, effective: 0x20n, permitted: 0x20n, inheritable: 0x20n, ambient: 0x20n },
+  lastCap: 40,
+  ...over,
+})
+
+t.test('bounding set: every known capability left out is dropped', async (t) => {
+  const f = fake((n, a) => (n === 'prctl' && a[1] === 40 ? 'EINVAL' : undefined))
+  dropBoundingSet(f.sys, plan())
+  const dropped = f.calls.map((c) => Number(/prctl\(24,(\d+)/.exec(c)?.[1]))
+  t.equal(dropped.length, 41 - 3, 'all but KILL, NET_BIND_SERVICE, AUDIT_WRITE')
+  t.notOk(dropped.includes(5))
+  t.ok(dropped.includes(21), 'CAP_SYS_ADMIN')
+  t.ok(dropped.includes(40), 'EINVAL (a kernel without it) is not an error')
+  const g = fake(() => 'EPERM')
+  t.throws(() => dropBoundingSet(g.sys, plan()), { name: 'SysError' })
+})
+
+t.test('groups, gid, uid with keep-caps on, in that order', async (t) => {
+  const f = fake()
+  setUser(f.sys, plan(), true)
+  t.same(f.calls, [`prctl(${C.PR_SET_KEEPCAPS},1)`, 'setgroups(5,20)', 'setresgid(1000,1000,1000)', 'setresuid(1000,1000,1000)'])
+  const d = fake()
+  t.throws(() => setUser(d.sys, plan(), false), {
+    message: 'cannot set additional gids: setgroups is denied in this user namespace',
+  })
+  const e = fake()
+  setUser(e.sys, plan({ additionalGids: [] }), false)
+  t.same(e.calls, ['prctl(8,1)', 'setresgid(1000,1000,1000)', 'setresuid(1000,1000,1000)'], 'no setgroups where denied')
+})
+
+t.test('capset, keep-caps off, ambient cleared and raised', async (t) => {
+  const f = fake()
+  const warns: string[] = []
+  applyCaps(f.sys, plan().caps, 40, (m) => warns.push(m))
+  t.same(f.calls, ['capset(32,32,32)', 'prctl(8,0)', `prctl(47,4)`, 'prctl(47,2,5)'])
+  t.same(warns, [])
+  const g = fake((n, a) => (n === 'prctl' && a[1] === 2 ? 'EPERM' : undefined))
+  applyCaps(g.sys, plan().caps, 40, (m) => warns.push(m))
+  t.same(
+    warns,
+    ['process.capabilities.ambient: cannot raise CAP_KILL: prctl: eperm'],
+    'a cap that cannot be raised is a warning (runc)',
+  )
+})
+
+t.test('interim sets widen effective and permitted only', async (t) => {
+  const final = plan().caps
+  const i = interimCaps(final, 1n << 21n)
+  t.equal(i.effective, 0x20n | (1n << 21n))
+  t.equal(i.permitted, 0x20n | (1n << 21n))
+  t.equal(i.inheritable, final.inheritable, 'inheritable never widened (CVE-2022-29162)')
+  t.equal(i.ambient, final.ambient)
+  t.equal(i.bounding, final.bounding)
+})
