@@ -5,20 +5,32 @@ import { createCommand } from './create.js'
 import { runCommand } from './run.js'
 import { startCommand } from './start.js'
 import { execCommand } from './exec.js'
+import { featuresCommand } from './features.js'
 import { stateCommand } from './state.js'
 import { killCommand } from './kill.js'
 import { deleteCommand } from './delete.js'
 import { listCommand } from './list.js'
 import { specCommand } from './spec.js'
+import { pauseCommand } from './pause.js'
+import { resumeCommand } from './resume.js'
+import { psCommand } from './ps.js'
+import { eventsCommand } from './events.js'
+import { updateCommand } from './update.js'
 
 export const COMMANDS: CommandDef[] = [
   createCommand,
   runCommand,
   startCommand,
   execCommand,
+  featuresCommand,
   stateCommand,
   killCommand,
   deleteCommand,
   listCommand,
   specCommand,
+  pauseCommand,
+  resumeCommand,
+  psCommand,
+  eventsCommand,
+  updateCommand,
 ]

@@ -1,0 +1,73 @@
+// `runt features`: the runtime-spec features document (features.md, features-linux.md). Every
+// list comes from the table runt itself acts on (mount options, capabilities, seccomp names),
+// so the document cannot claim what runt does not do; kernel and libseccomp support are probed.
+
+import { knownOptions } from '../plan/mount-options.js'
+import { CAP_NAMES } from '../confine/capabilities.js'
+import { NAMESPACE_TYPES, SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_OPERATORS } from '../spec/schema.js'
+import { archName, FILTER_FLAG } from '../confine/seccomp.js'
+import { OCI_VERSION } from '../spec/defaults.js'
+import { COMMIT, VERSION } from '../cli/version.js'
+
+const HOOKS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']
+
+/** The spec names of the seccomp filter flags runt passes to the kernel. */
+const SECCOMP_FLAGS: Record<string, number> = {
+  SECCOMP_FILTER_FLAG_TSYNC: FILTER_FLAG.TSYNC,
+  SECCOMP_FILTER_FLAG_LOG: FILTER_FLAG.LOG,
+  SECCOMP_FILTER_FLAG_SPEC_ALLOW: FILTER_FLAG.SPEC_ALLOW,
+  SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: FILTER_FLAG.WAIT_KILLABLE_RECV,
+}
+
+export type FeatureProbes = {
+  /** libseccomp's version, or null when it cannot be loaded. */
+  libseccompVersion(): string | null
+  /** Whether libseccomp knows an architecture ("x86_64"). */
+  archKnown(name: string): boolean
+  /** Whether the running kernel accepts a seccomp filter flag. */
+  flagSupported(flag: number): boolean
+}
+
+export function featuresDocument(probe: FeatureProbes): Record<string, unknown> {
+  const seccompVersion = probe.libseccompVersion()
+  const seccomp =
+    seccompVersion === null
+      ? { enabled: false }
+      : {
+          enabled: true,
+          actions: [...SECCOMP_ACTIONS],
+          operators: [...SECCOMP_OPERATORS],
+          archs: SECCOMP_ARCHES.filter((a) => probe.archKnown(archName(a))),
+          knownFlags: Object.keys(SECCOMP_FLAGS),
+          supportedFlags: Object.entries(SECCOMP_FLAGS)
+            .filter(([, bit]) => probe.flagSupported(bit))
+            .map(([name]) => name),
+        }
+  const annotations: Record<string, string> = {
+    'org.opencontainers.runt.version': VERSION,
+    'org.opencontainers.runt.commit': COMMIT,
+    'org.opencontainers.runt.checkpoint.enabled': 'false',
+  }
+  if (seccompVersion !== null) annotations['io.github.seccomp.libseccomp.version'] = seccompVersion
+  return {
+    ociVersionMin: '1.0.0',
+    ociVersionMax: OCI_VERSION,
+    hooks: HOOKS,
+    mountOptions: knownOptions(),
+    linux: {
+      namespaces: [...NAMESPACE_TYPES],
+      capabilities: [...CAP_NAMES],
+      // The systemd driver parses slice:prefix:name but cannot create units over D-Bus yet.
+      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
+      seccomp,
+      apparmor: { enabled: true },
+      selinux: { enabled: true },
+      intelRdt: { enabled: false },
+      mountExtensions: { idmap: { enabled: true } },
+      netDevices: { enabled: false },
+    },
+    annotations,
+    // runt reads no annotation as configuration.
+    potentiallyUnsafeConfigAnnotations: [],
+  }
+}

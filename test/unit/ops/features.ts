@@ -1,0 +1,43 @@
+import t from 'tap'
+import { featuresDocument, type FeatureProbes } from '../../../src/ops/features.js'
+import { parseMountOptions, knownOptions } from '../../../src/plan/mount-options.js'
+import { CAP_NAMES, capBit } from '../../../src/confine/capabilities.js'
+
+const probes = (over: Partial<FeatureProbes> = {}): FeatureProbes => ({
+  libseccompVersion: () => '2.5.4',
+  archKnown: (n) => n === 'x86_64' || n === 'x86',
+  flagSupported: (f) => f !== 32,
+  ...over,
+})
+
+t.test('shape of the features document', async (t) => {
+  const d = featuresDocument(probes()) as Record<string, any>
+  t.equal(d.ociVersionMin, '1.0.0')
+  t.equal(d.ociVersionMax, '1.3.0')
+  t.same(d.hooks, ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'])
+  t.same(d.linux.namespaces, ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'])
+  t.same(d.linux.seccomp.archs, ['SCMP_ARCH_X86', 'SCMP_ARCH_X86_64'], 'only what libseccomp knows')
+  t.notOk(d.linux.seccomp.supportedFlags.includes('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'), 'only what the kernel accepts')
+  t.ok(d.linux.seccomp.knownFlags.includes('SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'))
+  t.equal(d.annotations['io.github.seccomp.libseccomp.version'], '2.5.4')
+  t.same(d.potentiallyUnsafeConfigAnnotations, [])
+  t.equal(d.linux.mountExtensions.idmap.enabled, true)
+})
+
+t.test('without libseccomp, seccomp is reported disabled', async (t) => {
+  const d = featuresDocument(probes({ libseccompVersion: () => null })) as Record<string, any>
+  t.same(d.linux.seccomp, { enabled: false })
+  t.notOk('io.github.seccomp.libseccomp.version' in d.annotations)
+})
+
+t.test('every mount option listed is one runt acts on, never passed through as data', async (t) => {
+  const d = featuresDocument(probes()) as Record<string, any>
+  t.same(d.mountOptions, knownOptions())
+  for (const o of d.mountOptions as string[]) t.same(parseMountOptions([o]).data, [], o)
+})
+
+t.test('every capability listed is known by name', async (t) => {
+  const d = featuresDocument(probes()) as Record<string, any>
+  t.same(d.linux.capabilities, [...CAP_NAMES])
+  for (const c of d.linux.capabilities as string[]) t.ok(capBit(c) >= 0, c)
+})
