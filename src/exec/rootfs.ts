@@ -17,6 +17,11 @@ export type RootfsContext = {
   /** The container has its own cgroup namespace (cgroup mounts are real mounts, not binds). */
   cgroupns: boolean
   warn: (msg: string) => void
+  /**
+   * Attach the parent's idmapped tree for this mount on `targetFd`: only a process with
+   * privilege over the host's mount namespace may, so the parent does it (process/idmap.ts).
+   */
+  attachIdmapped?: (field: string, targetFd: number) => void
 }
 
 function step<T>(field: string, what: string, fn: () => T): T {
@@ -86,15 +91,9 @@ function mountBind(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
   const fd = st.isDirectory() ? root.mkdirAll(m.destination) : root.ensureFile(m.destination)
   try {
     if (m.options.extensions.includes('idmap') || m.options.extensions.includes('ridmap')) {
-      throw new SysError({
-        syscall: 'mount_setattr',
-        errno: 95,
-        errnoName: 'EOPNOTSUPP',
-        strerror: 'idmapped mounts are not supported yet',
-        path: m.destination,
-      })
-    }
-    sys.mount(m.source, fdPath(fd), 'bind', m.flags, null, m.destination)
+      if (!ctx.attachIdmapped) throw new Error('idmapped mount without a tree from the parent')
+      ctx.attachIdmapped(m.field, fd)
+    } else sys.mount(m.source, fdPath(fd), 'bind', m.flags, null, m.destination)
   } finally {
     sys.close(fd)
   }

@@ -156,6 +156,8 @@ export type HostFacts = {
   bundle: string
   /** The container gets a new user namespace, or joins one. */
   userns: boolean
+  /** SELinux is enabled: linux.mountLabel goes into context= (runc ignores it otherwise). */
+  selinux?: boolean
 }
 
 export function planRootfs(spec: RootfsInput, host: HostFacts, opts: { noPivot: boolean }): RootfsPlan {
@@ -165,7 +167,7 @@ export function planRootfs(spec: RootfsInput, host: HostFacts, opts: { noPivot: 
 
   let rootPropagation = C.MS_SLAVE | C.MS_REC
   if (linux.rootfsPropagation) {
-    const p = PROPAGATION_FLAGS[linux.rootfsPropagation]
+    const p = Object.hasOwn(PROPAGATION_FLAGS, linux.rootfsPropagation) ? PROPAGATION_FLAGS[linux.rootfsPropagation] : undefined
     if (p === undefined)
       issues.push({ path: 'linux.rootfsPropagation', message: `unknown propagation "${linux.rootfsPropagation}"` })
     else rootPropagation = p
@@ -210,7 +212,13 @@ export function planRootfs(spec: RootfsInput, host: HostFacts, opts: { noPivot: 
       kind,
       options,
       flags,
-      data: options.data.join(','),
+      // runc labels tmpfs, devpts and other filesystems, not proc, sysfs, mqueue, cgroup, binds.
+      data: [
+        ...options.data,
+        ...(host.selinux && linux.mountLabel && (kind === 'tmpfs' || kind === 'devpts' || kind === 'other')
+          ? [`context="${linux.mountLabel}"`]
+          : []),
+      ].join(','),
       remountFlags,
     }
     if (m.uidMappings) plan.uidMappings = m.uidMappings
@@ -259,7 +267,7 @@ export function planRootfs(spec: RootfsInput, host: HostFacts, opts: { noPivot: 
   }
   if (spec.hostname !== undefined) plan.hostname = spec.hostname
   if (spec.domainname !== undefined) plan.domainname = spec.domainname
-  if (linux.mountLabel) plan.mountLabel = linux.mountLabel
+  if (linux.mountLabel && host.selinux) plan.mountLabel = linux.mountLabel
   return plan
 }
 

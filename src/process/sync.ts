@@ -7,8 +7,15 @@
 //   parent -> init        bootstrap   what to build (InitConfig), after init starts
 //   init   -> parent      hooks       run prestart + createRuntime now (mounts done, before
 //                                     pivot_root); parent answers hooks-done or error
+//   init   -> parent      idmap       attach the parent's idmapped tree for mounts[i] on my
+//                                     fd N (created in the rootfs); parent answers idmap-done
 //   init   -> parent      log         a warning/debug line for the parent's --log
-//   init   -> parent      ready       container built; init now waits on exec.fifo
+//   init   -> parent      ready       container built; init now waits on init.sock (create),
+//                                     or for `go` (exec: the parent first moves it into the
+//                                     container's cgroup)
+//   parent -> init        go          exec: fork the container process now
+//   init   -> parent      exec {pid}  exec: the container process, forked into the container's
+//                                     pid namespace, has exec'd
 //   init   -> parent      error       build failed (ErrorWire); init exits
 //
 // `start` talks to the init over a second connection, on <state>/init.sock (the init holds
@@ -30,8 +37,11 @@ export type Message =
   | { type: 'log'; level: 'debug' | 'info' | 'warning' | 'error'; msg: string }
   | { type: 'ready'; pid: number }
   | { type: 'error'; error: ErrorWire }
+  | { type: 'idmap'; field: string; fd: number }
+  | { type: 'idmap-done' }
   | { type: 'start' }
-  | { type: 'exec' }
+  | { type: 'exec'; pid?: number }
+  | { type: 'go' }
 
 function readFull(fd: number, buf: Buffer): boolean {
   let off = 0
@@ -65,6 +75,7 @@ function writeFull(fd: number, buf: Buffer): void {
 }
 
 export class Channel {
+  private closed = false
   constructor(readonly fd: number) {}
 
   send(msg: Message): void {
@@ -102,7 +113,10 @@ export class Channel {
     writeFull(this.fd, Buffer.from([v]))
   }
 
+  /** Close the fd once: a second close() must not hit another file that reused the number. */
   close(): void {
+    if (this.closed) return
+    this.closed = true
     try {
       fs.closeSync(this.fd)
     } catch {

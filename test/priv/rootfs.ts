@@ -2,18 +2,17 @@
 // order with their options, bind mounts of files and directories, recursive read-only,
 // tmpcopyup, devices and /dev links, masked and read-only paths, read-only root, --no-pivot.
 
-import t from 'tap'
+import t, { type Test } from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { makeBundle, priv, Runt, tempDir } from '../fixtures/runt.js'
 
-function runIn(t: Tap, script: string, edit?: Parameters<typeof makeBundle>[2], extra: string[] = []) {
+function runIn(t: Test, script: string, edit?: Parameters<typeof makeBundle>[2], extra: string[] = []) {
   const runt = new Runt(t)
   const b = makeBundle(t, ['sh', '-c', script], edit)
   const r = runt.run(['run', ...extra, '--bundle', b.dir, runt.id()])
   return { ...r, b }
 }
-type Tap = Parameters<Parameters<typeof t.test>[2] & object>[0]
 
 t.test('mounts, masks and read-only paths of the default spec', priv(), async (t) => {
   const r = runIn(
@@ -122,4 +121,34 @@ t.test('mount destinations that are symlinks stay inside the rootfs', priv(), as
   t.equal(out.status !== null, true)
   t.same(fs.readdirSync(path.join(outside, 'victim')), [], 'nothing was created or mounted in the host directory')
   t.ok(fs.existsSync(path.join(b.rootfs, path.join(outside, 'victim'), 'inner')), 'the symlink was resolved inside the rootfs')
+})
+
+t.test('idmapped bind mounts: host root files appear as container root', priv(), async (t) => {
+  const src = tempDir(t)
+  fs.writeFileSync(path.join(src, 'f'), 'x')
+  fs.chmodSync(src, 0o777)
+  const runt = new Runt(t)
+  const b = makeBundle(
+    t,
+    ['sh', '-c', 'stat -c "%u:%g" /data/f; touch /data/g; stat -c "%u" /data/g; stat -c "%u" /etc/passwd'],
+    (c) => {
+      c.linux!.namespaces!.push({ type: 'user' })
+      c.linux!.uidMappings = [{ containerID: 0, hostID: 500000, size: 65536 }]
+      c.linux!.gidMappings = [{ containerID: 0, hostID: 500000, size: 65536 }]
+      c.mounts!.push({ destination: '/data', type: 'bind', source: src, options: ['rbind', 'idmap'] })
+    },
+  )
+  fs.mkdirSync(path.join(b.rootfs, 'data'))
+  const r = runt.run(['run', '--bundle', b.dir, runt.id()])
+  t.equal(r.status, 0, r.stderr)
+  t.equal(r.stdout, '0:0\n0\n65534\n', 'idmapped files map to root; the unmapped rootfs shows the overflow id')
+  t.equal(fs.statSync(path.join(src, 'g')).uid, 0, 'a file the container root creates belongs to host root on disk')
+
+  b.config.linux!.namespaces = b.config.linux!.namespaces!.filter((n) => n.type !== 'user')
+  delete b.config.linux!.uidMappings
+  delete b.config.linux!.gidMappings
+  b.write()
+  const bad = runt.run(['run', '--bundle', b.dir, runt.id()])
+  t.equal(bad.status, 1)
+  t.match(bad.stderr, /mounts\[\d+\]\.options: idmapped mounts need a user namespace/)
 })

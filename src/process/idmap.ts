@@ -1,0 +1,143 @@
+// Idmapped bind mounts (`idmap`, `ridmap`), prepared on the host side: a user namespace with the
+// mount's mappings (or the container's), a detached copy of the source tree with
+// MOUNT_ATTR_IDMAP set, whose fd the init then moves into the rootfs. Creating a user
+// namespace with arbitrary host ids needs host privilege, which only the parent has.
+
+import * as fs from 'node:fs'
+import * as C from '../sys/constants.js'
+import { linux as sys } from '../sys/linux.js'
+import { CloneChain } from './clone-chain.js'
+import { RuntimeError, SpecError, withContext } from '../errors.js'
+import type { MountPlan } from '../plan/rootfs.js'
+
+type IdMap = { containerID: number; hostID: number; size: number }
+
+/** Ids as /proc/<pid>/uid_map wants them. */
+export function formatIdMap(m: IdMap[]): string {
+  return m.map((x) => `${x.containerID} ${x.hostID} ${x.size}\n`).join('')
+}
+
+/** An fd of a new user namespace with these mappings (a short-lived child holds it meanwhile). */
+export function userNamespaceFd(uid: IdMap[], gid: IdMap[]): number {
+  const [r, w] = sys.pipe2(C.O_CLOEXEC)
+  const chain = new CloneChain(0)
+  // The child only waits: it drops its copy of the write end, then read() blocks until ours
+  // is closed.
+  chain.call('close', w)
+  chain.call('read', r, chain.buffer(8), 1)
+  let pid: number
+  try {
+    pid = chain.spawn(C.CLONE_NEWUSER)
+  } finally {
+    chain.release()
+    sys.close(r)
+  }
+  try {
+    fs.writeFileSync(`/proc/${pid}/uid_map`, formatIdMap(uid))
+    fs.writeFileSync(`/proc/${pid}/gid_map`, formatIdMap(gid))
+    return sys.openat(C.AT_FDCWD, `/proc/${pid}/ns/user`, C.O_RDONLY)
+  } finally {
+    sys.close(w)
+    sys.waitpid(pid, 0)
+  }
+}
+
+export function isIdmapped(m: MountPlan): boolean {
+  return m.options.extensions.includes('idmap') || m.options.extensions.includes('ridmap')
+}
+
+/**
+ * For each idmapped mount, a detached tree fd keyed by its spec field. `containerMaps` are the
+ * container's own user namespace mappings, used when a mount gives none.
+ */
+export function prepareIdmappedMounts(
+  mounts: MountPlan[],
+  userns: boolean,
+  containerMaps: { uid: IdMap[]; gid: IdMap[] },
+): Record<string, number> {
+  const out: Record<string, number> = {}
+  try {
+    for (const m of mounts) {
+      if (!isIdmapped(m)) continue
+      if (!userns) throw new SpecError([{ path: m.field + '.options', message: 'idmapped mounts need a user namespace' }])
+      const uid = m.uidMappings?.length ? m.uidMappings : containerMaps.uid
+      const gid = m.gidMappings?.length ? m.gidMappings : containerMaps.gid
+      if (!uid.length || !gid.length)
+        throw new SpecError([{ path: m.field, message: 'idmapped mounts need uidMappings and gidMappings' }])
+      const recursive = m.options.extensions.includes('ridmap') || (m.flags & C.MS_REC) !== 0
+      let tree: number
+      try {
+        tree = sys.openTree(
+          C.AT_FDCWD,
+          m.source,
+          C.OPEN_TREE_CLONE | C.OPEN_TREE_CLOEXEC | (recursive ? C.AT_RECURSIVE : 0),
+          m.source,
+        )
+      } catch (e) {
+        throw withContext(e as Error, `${m.field} ${m.destination}`)
+      }
+      out[m.field] = tree
+      const nsFd = userNamespaceFd(uid, gid)
+      try {
+        sys.mountSetattr(
+          tree,
+          '',
+          C.AT_EMPTY_PATH | (m.options.extensions.includes('ridmap') ? C.AT_RECURSIVE : 0),
+          C.MOUNT_ATTR_IDMAP,
+          0,
+          m.source,
+          nsFd,
+        )
+      } catch (e) {
+        throw new RuntimeError(
+          `${m.field} ${m.destination}: ${(e as Error).message} (does the filesystem support idmapped mounts?)`,
+          'EIDMAP',
+        )
+      } finally {
+        sys.close(nsFd)
+      }
+    }
+  } catch (e) {
+    for (const fd of Object.values(out)) sys.close(fd)
+    throw e
+  }
+  return out
+}
+
+/**
+ * Attach `tree` on the init's fd `targetFd`, from here: the tree belongs to the host's user
+ * namespace, and a process inside the container's may not attach it. This (main) thread joins
+ * the init's mount namespace for the move and comes back, with its working directory.
+ */
+export function attachIdmappedTree(initPid: number, tree: number | undefined, targetFd: number): void {
+  if (tree === undefined) throw new RuntimeError('no idmapped tree was prepared for this mount', 'EIDMAP')
+  const pidfd = sys.pidfdOpen(initPid)
+  const fds: number[] = [pidfd]
+  try {
+    const target = sys.pidfdGetfd(pidfd, targetFd)
+    fds.push(target)
+    const own = sys.openat(C.AT_FDCWD, '/proc/self/ns/mnt', C.O_RDONLY)
+    fds.push(own)
+    const cwd = sys.openat(C.AT_FDCWD, '.', C.O_PATH | C.O_DIRECTORY)
+    fds.push(cwd)
+    const theirs = sys.openat(C.AT_FDCWD, `/proc/${initPid}/ns/mnt`, C.O_RDONLY)
+    fds.push(theirs)
+    unshareFsOnce()
+    sys.setns(theirs, C.CLONE_NEWNS, 'container mount namespace')
+    try {
+      sys.moveMount(tree, '', target, '', C.MOVE_MOUNT_F_EMPTY_PATH | C.MOVE_MOUNT_T_EMPTY_PATH, 'idmapped mount')
+    } finally {
+      sys.setns(own, C.CLONE_NEWNS, 'own mount namespace')
+      sys.fchdir(cwd, 'working directory')
+    }
+  } finally {
+    for (const fd of fds) sys.close(fd)
+  }
+}
+
+let fsUnshared = false
+/** setns into a mount namespace needs a private fs_struct on a multithreaded process. */
+function unshareFsOnce(): void {
+  if (!fsUnshared) sys.unshare(C.CLONE_FS)
+  fsUnshared = true
+}
