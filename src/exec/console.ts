@@ -13,6 +13,7 @@ const TIOCSPTLCK = 0x40045431
 const TIOCGPTPEER = 0x5441
 const TIOCSWINSZ = 0x5414
 const TIOCSCTTY = 0x540e
+const SYSFS_MAGIC = 0x62656572
 
 export type ConsoleOptions = {
   /** The socket to send the master on (inherited from the parent). */
@@ -33,6 +34,17 @@ export function setupConsole(sys: Sys, root: InRoot, o: ConsoleOptions): number 
   }
   let slave = -1
   try {
+    // Whatever the rootfs made of /dev/pts/ptmx or /dev/ptmx, it must have led to the pty
+    // multiplexor (char 5:2), not to a file we would hand to the engine as a terminal.
+    const st = sys.fstat(master, '/dev/pts/ptmx')
+    if ((st.mode & C.S_IFMT) !== C.S_IFCHR || st.rdevMajor !== 5 || st.rdevMinor !== 2)
+      throw new SysError({
+        syscall: 'open',
+        errno: 19,
+        errnoName: 'ENODEV',
+        strerror: 'not the pty multiplexor (char 5:2)',
+        path: '/dev/pts/ptmx',
+      })
     const unlock = Buffer.alloc(4)
     sys.ioctlBuf(master, TIOCSPTLCK, unlock, 'ioctl TIOCSPTLCK')
     // TIOCGPTPEER opens the slave through the master: no /dev/pts/N path to be swapped.
@@ -44,7 +56,7 @@ export function setupConsole(sys: Sys, root: InRoot, o: ConsoleOptions): number 
       sys.ioctlBuf(master, TIOCSWINSZ, ws, 'ioctl TIOCSWINSZ')
     }
     if (o.bindConsole) {
-      const target = root.ensureFile('/dev/console', 0o600)
+      const target = consoleTarget(sys, root)
       try {
         sys.mount(fdPath(slave), fdPath(target), 'bind', C.MS_BIND, null, '/dev/console')
       } finally {
@@ -62,10 +74,58 @@ export function setupConsole(sys: Sys, root: InRoot, o: ConsoleOptions): number 
   return slave
 }
 
-/** The slave as stdin, stdout and stderr, in a new session with it as controlling terminal. */
-export function useConsole(sys: Sys, slave: number, newSession: boolean): void {
-  if (newSession) sys.setsid()
+/**
+ * An O_PATH fd of /dev/console to bind the slave over (CVE-2025-52565): never through a
+ * symlink (one is replaced by a fresh empty file), only a regular file or a device node, and
+ * never in a procfs or sysfs directory that /dev may have been made to point to.
+ */
+export function consoleTarget(sys: Sys, root: InRoot): number {
+  const dir = root.mkdirAll('/dev')
+  try {
+    const fsType = sys.fstatfs(dir, '/dev').type
+    if (fsType === C.PROC_SUPER_MAGIC || fsType === SYSFS_MAGIC)
+      throw new SysError({
+        syscall: 'open',
+        errno: 1,
+        errnoName: 'EPERM',
+        strerror: '/dev is on procfs or sysfs',
+        path: '/dev/console',
+      })
+    const open = () => sys.openat(dir, 'console', C.O_PATH | C.O_NOFOLLOW | C.O_CLOEXEC, 0, '/dev/console')
+    let fd = -1
+    try {
+      fd = open()
+    } catch (e) {
+      if (!(e instanceof SysError) || e.errnoName !== 'ENOENT') throw e
+    }
+    if (fd >= 0) {
+      const type = sys.fstat(fd, '/dev/console').mode & C.S_IFMT
+      if (type === C.S_IFREG || type === C.S_IFCHR) return fd
+      sys.close(fd)
+      if (type !== C.S_IFLNK)
+        throw new SysError({
+          syscall: 'open',
+          errno: 22,
+          errnoName: 'EINVAL',
+          strerror: 'not a file or a device',
+          path: '/dev/console',
+        })
+      sys.unlinkat(dir, 'console', 0, '/dev/console')
+    }
+    sys.close(sys.openat(dir, 'console', C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW | C.O_WRONLY | C.O_CLOEXEC, 0o600, '/dev/console'))
+    return open()
+  } finally {
+    sys.close(dir)
+  }
+}
+
+/**
+ * The slave as stdin, stdout and stderr; with `newSession`, in a new session with it as the
+ * controlling terminal (a forked exec process does that itself, see process/init.ts).
+ */
+export function useConsole(sys: Sys, slave: number, o: { newSession: boolean; controlling: boolean }): void {
+  if (o.newSession) sys.setsid()
   for (const fd of [0, 1, 2]) sys.dup2(slave, fd)
   if (slave > 2) sys.close(slave)
-  sys.ioctl(0, TIOCSCTTY, 0, 'ioctl TIOCSCTTY')
+  if (o.controlling) sys.ioctl(0, TIOCSCTTY, 0, 'ioctl TIOCSCTTY')
 }

@@ -20,12 +20,16 @@ export function fdPath(fd: number): string {
 }
 
 export class InRoot {
-  private rootHost: string
+  private rootHostPath: string | undefined
   constructor(
     private sys: Sys,
     readonly rootfd: number,
-  ) {
-    this.rootHost = sys.readlinkat(C.AT_FDCWD, fdPath(rootfd))
+  ) {}
+
+  /** The root's path as this process sees it (needs /proc/self: not in an exec'd init). */
+  private get rootHost(): string {
+    this.rootHostPath ??= this.sys.readlinkat(C.AT_FDCWD, fdPath(this.rootfd))
+    return this.rootHostPath
   }
 
   static open(sys: Sys, rootfs: string): InRoot {

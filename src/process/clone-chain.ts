@@ -135,12 +135,23 @@ export class CloneChain {
   }
 
   spawn(flags: number): number {
+    return this.prepare(flags)()
+  }
+
+  /**
+   * Build everything now and return a function that only calls clone(2): for a caller that
+   * must make as few system calls as possible between two points (a seccomp filter is loaded).
+   */
+  prepare(flags: number): () => number {
     const link = this.build()
     const stack = this.alloc(CLONE_STACK)
     const top = stack + BigInt(CLONE_STACK)
-    const pid = ffi.clone(ffi.symbol('setcontext'), top, flags | 17 /* SIGCHLD */, link)
-    if (pid < 0) throw sysError('clone', ffi.errno())
-    return pid
+    const entry = ffi.symbol('setcontext')
+    return () => {
+      const pid = ffi.clone(entry, top, flags | 17 /* SIGCHLD */, link)
+      if (pid < 0) throw sysError('clone', ffi.errno())
+      return pid
+    }
   }
 
   /** Free the chain's memory. The child has its own copy (no CLONE_VM), so right after spawn. */

@@ -8,13 +8,14 @@ import * as path from 'node:path'
 import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
 import { listenUnix, recvWithAncillary, setPassCred } from '../sys/scm.js'
-import { RuntimeError, SpecError, fromWire, withContext } from '../errors.js'
+import { RuntimeError, SpecError, fromWire, toWire, withContext } from '../errors.js'
 import { loadSpec } from '../spec/load.js'
 import { validateSpec } from '../spec/validate.js'
 import { OCI_VERSION } from '../spec/defaults.js'
 import type { Spec } from '../spec/schema.js'
 import { NS_INFO, planNamespaces, type NamespacePlan } from '../plan/namespaces.js'
 import { planRootfs, type RootfsPlan } from '../plan/rootfs.js'
+import { selinuxEnabled } from '../confine/lsm.js'
 import { capSets } from '../confine/capabilities.js'
 import { planConfinement } from '../confine/plan.js'
 import { Store, validateId, writeFileAtomic, type ContainerRecord } from '../state/store.js'
@@ -22,12 +23,14 @@ import { createLocked, type Lock } from '../state/lock.js'
 import { readProcStat } from '../state/status.js'
 import { Channel } from './sync.js'
 import { spawnStage1, type Stage1Spec } from './stage1.js'
-import { initEnv, selfExec } from './self.js'
+import { initEnv, sealTargets, selfExec } from './self.js'
 import { enterParentJoins, expectation, initDied, killAndReap, openJoins } from './host-ns.js'
 import { openConsoleSocket } from './console-host.js'
+import { attachIdmappedTree, prepareIdmappedMounts } from './idmap.js'
 import { ENV_SYNC_FD, type InitConfig, type ProcessConfig } from './init-config.js'
 import { lockedFlags } from '../exec/rootfs.js'
 import { runHooks } from '../hooks.js'
+import { setupCgroups } from '../cgroups/setup.js'
 import { logger } from '../log.js'
 
 export type CreateOptions = {
@@ -87,7 +90,8 @@ export function prepare(opts: CreateOptions): Prepared {
     throw new SpecError([{ path: 'linux.namespaces', message: 'a mount namespace is required to set up the root filesystem' }])
   const rootfs = planRootfs(
     spec as Parameters<typeof planRootfs>[0],
-    { bundle, userns: ns.types.includes('user') },
+    // Reading mountinfo is only worth it when there is a mount label to apply.
+    { bundle, userns: ns.types.includes('user'), selinux: !!spec.linux?.mountLabel && selinuxEnabled() },
     { noPivot: opts.noPivot },
   )
   let st: fs.Stats
@@ -138,9 +142,11 @@ export function prepare(opts: CreateOptions): Prepared {
 }
 
 /**
- * fds 3..3+n-1 must have come from our caller. An fd we inherited cannot be close-on-exec
- * (it survived our own execve), while every fd Node opens for itself is: so a CLOEXEC fd in
- * that range is one of ours, and must not leak into the container.
+ * fds 3..3+n-1 must have come from our caller and be open. Node marks fds 0-15 close-on-exec
+ * when it starts (libuv's uv_disable_stdio_inheritance), so below 16 the flag says nothing;
+ * above, an fd we inherited cannot be close-on-exec (it survived our own execve) while every
+ * fd Node opens for itself is. Node's own event loop fds (epoll, eventfd, signalfd) are
+ * refused at any number: they must never reach the container.
  */
 export function checkInheritedFds(n: number): void {
   for (let fd = 3; fd < 3 + n; fd++) {
@@ -150,7 +156,14 @@ export function checkInheritedFds(n: number): void {
     } catch {
       throw new RuntimeError(`--preserve-fds: fd ${fd} is not open`, 'EBADF')
     }
-    if (flags & C.FD_CLOEXEC) throw new RuntimeError(`--preserve-fds: fd ${fd} was not passed to runt`, 'EBADF')
+    let target = ''
+    try {
+      target = fs.readlinkSync(`/proc/self/fd/${fd}`)
+    } catch {
+      /* no procfs: the flag check below is all we have */
+    }
+    if ((fd > 15 && flags & C.FD_CLOEXEC) || /^anon_inode:\[(eventpoll|eventfd|signalfd)\]$/.test(target))
+      throw new RuntimeError(`--preserve-fds: fd ${fd} was not passed to runt`, 'EBADF')
   }
 }
 
@@ -211,8 +224,14 @@ export function createContainer(opts: CreateOptions): Created {
     const joined = joins.filter((j) => j.type !== 'mount').map((j) => expectation(j.type, j.fd))
     const created = ns.created.map((t) => expectation(t, `/proc/self/ns/${NS_INFO[t].proc}`))
 
+    // Idmapped mounts are prepared here, with host privilege; the init moves them in place.
+    const mountFds = prepareIdmappedMounts(prep.rootfs.mounts, ns.types.includes('user'), {
+      uid: spec.linux?.uidMappings ?? [],
+      gid: spec.linux?.gidMappings ?? [],
+    })
+    cleanup.push(() => Object.values(mountFds).forEach((fd) => sys.close(fd)))
+
     const self = selfExec()
-    const exeFlags = lockedFlags(sys.statfs(self.path).flags) & ~C.MS_RDONLY
     const timeJoin = joins.find((j) => j.type === 'time')
     const userJoin = joins.find((j) => j.type === 'user')
     // Joining a time namespace needs a single-threaded process: stage 1 does it, before it
@@ -230,9 +249,10 @@ export function createContainer(opts: CreateOptions): Created {
     for (let fd = 3; fd < 3 + prep.extraFds; fd++) inherit.push(fd)
     inherit.push(childEnd, startFd)
     if (console) inherit.push(console.initFd)
+
     const s1: Stage1Spec = {
       cloneFlags,
-      seal: { path: self.path, flags: exeFlags },
+      seal: sealTargets((f) => lockedFlags(sys.statfs(f).flags) & ~C.MS_RDONLY),
       chainJoins: [],
       timeEarly: ns.timeEarly,
       cgroupLate: ns.cgroupLate,
@@ -269,7 +289,13 @@ export function createContainer(opts: CreateOptions): Created {
     cleanup.push(() => killAndReap(pid))
     if (ns.created.includes('user')) writeIdMaps(pid, spec)
     if (ns.timeEarly) writeTimeOffsets(pid, spec)
-    // TODO(cgroups): place pid in its cgroup here, before the init runs anything.
+    // Into its cgroup, limits applied, before the init runs anything (and before stage 1
+    // unshares its cgroup namespace, whose root becomes this cgroup).
+    const cg = setupCgroups({ id: opts.id, spec, systemd: opts.systemdCgroup, pid })
+    cleanup.push(() => {
+      killAndReap(pid)
+      cg.undo()
+    })
     ch.sendByte(0x47)
 
     const mountJoin = joins.find((j) => j.type === 'mount')
@@ -298,6 +324,7 @@ export function createContainer(opts: CreateOptions): Created {
       debug: opts.debug,
     }
     if (console) cfg.consoleSocketFd = console.initFd
+    if (Object.keys(mountFds).length) cfg.idmapFields = Object.keys(mountFds)
     if (mountJoin) cfg.mountNsPath = `/proc/self/fd/${mountJoin.fd}`
     if (spec.hostname !== undefined) cfg.hostname = spec.hostname
     if (spec.domainname !== undefined) cfg.domainname = spec.domainname
@@ -309,7 +336,15 @@ export function createContainer(opts: CreateOptions): Created {
       if (!msg) throw initDied(pid)
       if (msg.type === 'log') log.log(msg.level, msg.msg)
       else if (msg.type === 'error') throw withContext(fromWire(msg.error), 'unable to start container process')
-      else if (msg.type === 'hooks') {
+      else if (msg.type === 'idmap') {
+        try {
+          attachIdmappedTree(pid, mountFds[msg.field], msg.fd)
+          ch.send({ type: 'idmap-done' })
+        } catch (e) {
+          ch.send({ type: 'error', error: toWire(withContext(e as Error, msg.field)) })
+          throw e
+        }
+      } else if (msg.type === 'hooks') {
         const state = { ...cfg.state, pid, status: 'creating' }
         try {
           runHooks('prestart', spec.hooks?.prestart, state)
@@ -321,6 +356,7 @@ export function createContainer(opts: CreateOptions): Created {
         ch.send({ type: 'hooks-done' })
       } else if (msg.type === 'ready') break
     }
+    cg.finish()
 
     // The init sent the pty master before 'ready': take it if runt is its receiver.
     const master = console ? console.receiveMaster() : null
@@ -337,8 +373,11 @@ export function createContainer(opts: CreateOptions): Created {
       created: new Date().toISOString(),
       config: spec,
       namespacePaths: Object.fromEntries(ns.types.map((t) => [t, `/proc/${pid}/ns/${NS_INFO[t].proc}`])),
-      cgroupPaths: {},
+      cgroupPaths: cg.paths,
+      cgroupOwned: cg.owned,
     }
+    if (opts.systemdCgroup) rec.systemdCgroup = true
+    if (opts.noNewKeyring) rec.noNewKeyring = true
     if (spec.annotations) rec.annotations = spec.annotations
     opts.store.write(rec)
     if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(pid))

@@ -21,9 +21,9 @@ import { isAlive } from '../state/status.js'
 import { statusOfRecord } from '../ops/container.js'
 import { Channel } from './sync.js'
 import { spawnStage1, type Stage1Spec } from './stage1.js'
-import { initEnv, selfExec } from './self.js'
-import { enterParentJoins, killAndReap, type OpenedJoin } from './host-ns.js'
-import { ENV_SYNC_FD, type InitConfig, type NsExpectation, type ProcessConfig } from './init-config.js'
+import { initEnv, sealTargets, selfExec } from './self.js'
+import { killAndReap, type OpenedJoin } from './host-ns.js'
+import { ENV_SYNC_FD, type InitConfig, type ProcessConfig } from './init-config.js'
 import { lockedFlags } from '../exec/rootfs.js'
 import { checkInheritedFds, lastCap, stateBase } from './create.js'
 import { joinCgroup } from '../cgroups/join.js'
@@ -207,12 +207,19 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
       _RUNT_MNT_FD: String(mnt.fd),
       _RUNT_ROOT_FD: String(rootFd),
     }
+    // The init joins net, uts, ipc, cgroup and (for its child) pid itself; the process it
+    // forks joins user and time (process/exec-process.ts). Stage 1 joins nothing.
+    const joinFds = joins.filter((j) => ['network', 'uts', 'ipc', 'cgroup', 'pid'].includes(j.type))
+    if (joinFds.length) env._RUNT_JOIN_FDS = joinFds.map((j) => `${j.type}:${j.fd}`).join(',')
+    const user = joins.find((j) => j.type === 'user')
+    const time = joins.find((j) => j.type === 'time')
+    if (user) env._RUNT_USER_FD = String(user.fd)
+    if (time) env._RUNT_TIME_FD = String(time.fd)
+    inherit.push(...joins.filter((j) => j.type !== 'mount').map((j) => j.fd))
     const s1: Stage1Spec = {
       cloneFlags: C.CLONE_NEWNS,
-      seal: { path: self.path, flags: lockedFlags(sys.statfs(self.path).flags) & ~C.MS_RDONLY },
-      chainJoins: joins
-        .filter((j) => j.type === 'network' || j.type === 'uts' || j.type === 'ipc' || j.type === 'cgroup')
-        .map((j) => ({ fd: j.fd, nstype: NS_INFO[j.type].flag })),
+      seal: sealTargets((f) => lockedFlags(sys.statfs(f).flags) & ~C.MS_RDONLY),
+      chainJoins: [],
       timeEarly: false,
       cgroupLate: false,
       becomeRoot: false,
@@ -220,25 +227,11 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
       inheritFds: inherit,
       exec: { path: self.path, argv: self.argv, env: initEnv(env) },
     }
-    const user = joins.find((j) => j.type === 'user')
-    const time = joins.find((j) => j.type === 'time')
-    if (user) s1.userJoinFd = user.fd
-    if (time) s1.timeJoinFd = time.fd
-    const joinedExp: NsExpectation[] = joins
-      .filter((j) => j.type !== 'mount')
-      .map((j) => {
-        const st = fs.fstatSync(j.fd)
-        return { type: j.type, proc: NS_INFO[j.type].proc, ino: st.ino, dev: st.dev }
-      })
-
-    const pidJoin = joins.filter((j) => j.type === 'pid')
-    const restore = enterParentJoins(pidJoin)
-    let stage1: number
-    try {
-      stage1 = spawnStage1(s1)
-    } finally {
-      restore()
-    }
+    // Stage 1 and the init stay in our pid namespace, where the container cannot see them; the
+    // init forks the container process into the container's (see process/init.ts).
+    // Non-dumpable, so are they until they exec the sealed binary.
+    sys.prctl(C.PR_SET_DUMPABLE, 0)
+    const stage1 = spawnStage1(s1)
     sys.close(childEnd)
     fds.splice(fds.indexOf(childEnd), 1)
     pid = stage1
@@ -248,7 +241,6 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
       pid = 0
       throw new RuntimeError(`exec stage failed to start (status ${st >> 8}, signal ${st & 0x7f})`, 'ESTAGE1')
     }
-    joinCgroup(rec, pid, o.cgroup)
     channel.sendByte(0x47)
 
     const cfg: InitConfig = {
@@ -257,14 +249,15 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
       bundle: rec.bundle,
       rootfs: rec.rootfs,
       process: proc,
-      joined: joinedExp,
+      joined: [],
       created: [],
       cgroupns: false,
       sysctl: {},
       hooks: { createContainer: [], startContainer: [], runtime: false },
-      state: stateBase(o.id, rec.bundle, spec),
+      state: { ...stateBase(o.id, rec.bundle, spec), pid: rec.pid },
       extraFds: o.preserveFds,
-      noNewKeyring: true,
+      // runc's exec joins the container's session keyring (_ses.<id>).
+      noNewKeyring: rec.noNewKeyring === true,
       lastCap: lastCap(),
       reportExec: true,
       debug: false,
@@ -275,19 +268,23 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     console?.closeInitEnd()
     release()
 
-    let ready = false
+    // 'ready': the init is set; put it in the container's cgroup (the process it forks will
+    // be born there), then 'go'. 'exec {pid}': that process has exec'd.
+    let execPid = 0
     for (;;) {
       const msg = channel.recv()
       if (!msg) break
       if (msg.type === 'log') log.log(msg.level, msg.msg)
       else if (msg.type === 'error') throw withContext(fromWire(msg.error), 'unable to start container process')
-      else if (msg.type === 'ready') ready = true
+      else if (msg.type === 'ready') {
+        joinCgroup(rec, pid, o.cgroup)
+        channel.send({ type: 'go' })
+      } else if (msg.type === 'exec' && msg.pid) execPid = msg.pid
     }
-    if (!ready) {
-      const [, st] = sys.waitpid(pid, 0)
-      pid = 0
-      throw new RuntimeError(`exec stage exited unexpectedly (status ${st >> 8}, signal ${st & 0x7f})`, 'EINIT')
-    }
+    sys.waitpid(pid, 0)
+    pid = 0
+    if (!execPid) throw new RuntimeError('exec stage exited unexpectedly', 'EINIT')
+    pid = execPid
     channel.close()
     channel = null
     const master = console ? console.receiveMaster() : null

@@ -46,7 +46,7 @@ export type InitConfig = {
   sysctl: Record<string, string>
   hooks: { createContainer: Hook[]; startContainer: Hook[]; runtime: boolean }
   /** The OCI state for hook stdin (pid and status are filled in by whoever runs a hook). */
-  state: { ociVersion: string; id: string; bundle: string; annotations?: Record<string, string> }
+  state: { ociVersion: string; id: string; bundle: string; annotations?: Record<string, string>; pid?: number }
   /** Listening socket (<state>/init.sock) the init accepts `start` on; create only. */
   startFd?: number
   /** Number of fds above stdio that the process inherits (LISTEN_FDS + --preserve-fds). */
@@ -56,6 +56,8 @@ export type InitConfig = {
   lastCap: number
   /** Keep the sync channel open through execve, so the parent learns the exec result. */
   reportExec: boolean
+  /** Mounts (by field, e.g. "mounts[3]") whose idmapped tree the parent attaches on request. */
+  idmapFields?: string[]
   /** Console socket fd, when a terminal is sent to a caller (another module handles it). */
   consoleSocketFd?: number
   debug: boolean

@@ -5,12 +5,16 @@
 // container's stdio unless nobody is left to tell.
 
 import * as fs from 'node:fs'
+import { sysctlPath } from '../confine/sysctl.js'
 import * as path from 'node:path'
 import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
 import { Channel } from './sync.js'
 import { acceptUnix } from '../sys/scm.js'
-import { RuntimeError, StepError, toWire } from '../errors.js'
+import { spawnExecProcess } from './exec-process.js'
+import { attrPath, execAttrValue } from '../confine/lsm.js'
+import { NS_INFO, type NsType } from '../plan/namespaces.js'
+import { RuntimeError, step, fromWire, toWire } from '../errors.js'
 import { ENV_SYNC_FD, type InitConfig, type NsExpectation } from './init-config.js'
 import {
   enterRoot,
@@ -25,8 +29,7 @@ import {
 import { InRoot } from '../exec/in-root.js'
 import { setupConsole, useConsole } from '../exec/console.js'
 import { runHooks } from '../hooks.js'
-import { applyCaps, dropBoundingSet, setgroupsAllowed, setUser, type CredentialPlan } from '../confine/credentials.js'
-import { applyLate, applyEarly, preload } from '../confine/index.js'
+import { preload } from '../confine/index.js'
 
 function nsIno(proc: string): { ino: number; dev: number } {
   const st = fs.statSync(`/proc/self/ns/${proc}`)
@@ -57,6 +60,12 @@ function verifySealedExe(): void {
   const st = sys.statfs('/proc/self/exe')
   if (!(st.flags & C.ST_RDONLY))
     throw new RuntimeError('runtime binary is not sealed read-only (stage 1 bind mount failed)', 'ESEAL')
+  // And every native addon we mapped (koffi's), reachable through /proc/<pid>/map_files.
+  for (const line of fs.readFileSync('/proc/self/maps', 'utf8').split('\n')) {
+    const file = line.includes('/') ? line.slice(line.indexOf('/')) : ''
+    if (!file.endsWith('.node')) continue
+    if (!(sys.statfs(file).flags & C.ST_RDONLY)) throw new RuntimeError(`runtime addon ${file} is not sealed read-only`, 'ESEAL')
+  }
 }
 
 /** Find the program like execvp does: a name with a slash is taken as is. */
@@ -96,6 +105,14 @@ function buildContainer(cfg: InitConfig, ch: Channel): void {
     cgroupns: cfg.cgroupns,
     warn: (msg) => ch.send({ type: 'log', level: 'warning', msg }),
   }
+  if (cfg.idmapFields?.length) {
+    ctx.attachIdmapped = (field, targetFd) => {
+      ch.send({ type: 'idmap', field, fd: targetFd })
+      const reply = ch.recv()
+      if (!reply) throw new RuntimeError('parent went away while attaching an idmapped mount', 'EPARENT')
+      if (reply.type === 'error') throw fromWire(reply.error)
+    }
+  }
   prepareRoot(ctx)
   const root = InRoot.open(sys, plan.rootfs)
   try {
@@ -105,7 +122,7 @@ function buildContainer(cfg: InitConfig, ch: Channel): void {
       const slave = step('process.terminal', () =>
         setupConsole(sys, root, { socketFd: cfg.consoleSocketFd!, size: cfg.process.consoleSize, bindConsole: true }),
       )
-      useConsole(sys, slave, true)
+      useConsole(sys, slave, { newSession: true, controlling: true })
     } else {
       // The container's init leads a session of its own, as with runc.
       sys.setsid()
@@ -119,6 +136,9 @@ function buildContainer(cfg: InitConfig, ch: Channel): void {
     }
     // createContainer: in the container's namespaces, before pivot_root (host paths).
     runHooks('createContainer', cfg.hooks.createContainer, { ...cfg.state, pid: hostPid(), status: 'creating' })
+    // Before linux.readonlyPaths makes /proc/sys read-only (runc's order). Through the host's
+    // procfs, still ours before pivot_root: /proc/sys answers for the writer's namespaces.
+    writeSysctls(cfg.sysctl)
     const devNull = openDevNull(sys)
     try {
       maskPaths(ctx, root, devNull)
@@ -164,18 +184,8 @@ function setNames(cfg: InitConfig): void {
 function writeSysctls(sysctl: Record<string, string>): void {
   for (const [key, value] of Object.entries(sysctl)) {
     step(`linux.sysctl["${key}"]`, () => {
-      const p = '/proc/sys/' + key.replace(/\./g, '/')
-      fs.writeFileSync(p, value)
+      fs.writeFileSync('/proc/sys/' + sysctlPath(key), value)
     })
-  }
-}
-
-function step<T>(field: string, fn: () => T): T {
-  try {
-    return fn()
-  } catch (e) {
-    if (e instanceof StepError) throw e
-    throw new StepError(field, e as Error)
   }
 }
 
@@ -206,6 +216,7 @@ export function runInit(): void {
   let cfg: InitConfig | undefined
   let reported = false
   let startConn: Channel | null = null
+  let execHost: ExecHost | undefined
   try {
     process.title = 'runt:[2:INIT]'
     // Nobody in the container may ptrace us or open /proc/<pid>/{exe,fd} while we hold host
@@ -217,7 +228,7 @@ export function runInit(): void {
     hostPidValue = msg.hostPid
     verifyNamespaces(cfg)
     verifySealedExe()
-    preload(cfg)
+    const confinement = preload(cfg, sys, (level, msg) => ch.send({ type: 'log', level, msg }))
 
     if (cfg.mode === 'create') {
       if (cfg.mountNsPath) {
@@ -229,16 +240,16 @@ export function runInit(): void {
       }
       buildContainer(cfg, ch)
       setNames(cfg)
-      writeSysctls(cfg.sysctl)
     } else {
-      enterExecRoot(cfg)
+      execHost = enterExecRoot(cfg)
       if (cfg.process.terminal && cfg.consoleSocketFd !== undefined) {
         const root = InRoot.open(sys, '/')
         try {
           const slave = step('process.terminal', () =>
             setupConsole(sys, root, { socketFd: cfg!.consoleSocketFd!, size: cfg!.process.consoleSize, bindConsole: false }),
           )
-          useConsole(sys, slave, true)
+          // The process forked at the end takes the terminal as its controlling one.
+          useConsole(sys, slave, { newSession: false, controlling: false })
         } finally {
           root.close()
         }
@@ -247,22 +258,15 @@ export function runInit(): void {
     setHome(cfg.process)
 
     const p = cfg.process
-    const cred: CredentialPlan = { uid: p.uid, gid: p.gid, additionalGids: p.additionalGids, caps: p.caps, lastCap: cfg.lastCap }
-    const allowSetgroups = setgroupsAllowed()
-    applyEarly(cfg, sys)
-    step('process.capabilities.bounding', () => dropBoundingSet(sys, cred))
-    step('process.user', () => setUser(sys, cred, allowSetgroups))
-    step('process.cwd', () => {
-      try {
-        sys.chdir(p.cwd)
-      } catch (e) {
-        throw new RuntimeError(
-          `chdir to cwd ("${p.cwd}") set in config.json failed: ${(e as Error).message.replace(/^chdir [^:]*: /, '')}`,
-          'ECWD',
-        )
-      }
-    })
-    step('process.capabilities', () => applyCaps(sys, cred))
+    if (cfg.mode === 'exec') {
+      execTail(cfg, ch, confinement, execHost!)
+      return
+    }
+    // Confinement, in the order confine/index.ts explains: privileged steps, the user switch
+    // (with the cwd proven inside the root), then after start everything that binds the
+    // process execve will run, and last the capability sets and the seccomp filter.
+    confinement.privileged()
+    confinement.switchUser()
     const exe = step('process.args', () => lookPath(p.args[0]!, p.env, isExecutableFile))
 
     if (cfg.mode === 'create') {
@@ -273,15 +277,15 @@ export function runInit(): void {
       }
       startConn = waitForStart(cfg.startFd!)
       runHooks('startContainer', cfg.hooks.startContainer, { ...cfg.state, pid: hostPid(), status: 'created' })
-    } else {
-      ch.send({ type: 'ready', pid: hostPid() })
     }
 
-    if (p.umask !== undefined) process.umask(p.umask)
-    applyLate(cfg, sys)
+    confinement.late()
     finalFds(cfg)
     sys.resetSignals()
     startConn?.send({ type: 'exec' })
+    // From here the filter may be in force: only execve follows (and sendmsg of the notify
+    // fd to its agent; capset without no_new_privs). An error reaches `start` if it can.
+    confinement.lockdown(hostPid())
     sys.execve(exe, p.args, p.env)
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e))
@@ -312,9 +316,38 @@ export function runInit(): void {
   }
 }
 
-/** exec mode: the parent passed fds of the container's mount namespace and root. */
-function enterExecRoot(cfg: InitConfig): void {
+/** What the exec init keeps from the host side before it chroots into the container. */
+type ExecHost = { hostProc: number; userFd?: number; timeFd?: number; setgroups: boolean; lsmAttrPath?: string }
+
+/**
+ * exec mode: this process stays in the host's user and pid namespaces (the container cannot
+ * see it); it joins the container's net, uts, ipc and cgroup namespaces, its pid namespace for
+ * the process it forks, its mount namespace and root. The user and time namespaces are joined
+ * by that process (process/exec-process.ts). The parent passed every fd.
+ */
+function enterExecRoot(cfg: InitConfig): ExecHost {
   const env = process.env
+  const num = (v: string | undefined) => (v === undefined ? undefined : Number(v))
+  const host: ExecHost = { hostProc: sys.openat(C.AT_FDCWD, '/proc', C.O_PATH | C.O_DIRECTORY), setgroups: true }
+  const userFd = num(env._RUNT_USER_FD)
+  const timeFd = num(env._RUNT_TIME_FD)
+  if (userFd !== undefined) host.userFd = userFd
+  if (timeFd !== undefined) host.timeFd = timeFd
+  // setgroups(2) is refused where the container's user namespace says "deny".
+  try {
+    host.setgroups = fs.readFileSync(`/proc/${cfg.state.pid}/setgroups`, 'utf8').trim() !== 'deny'
+  } catch {
+    /* no user namespace: allowed */
+  }
+  const plan = cfg.process.confine as { apparmorProfile?: string; selinuxLabel?: string } | undefined
+  if (plan?.apparmorProfile) host.lsmAttrPath = attrPath('apparmor', 'exec')
+  else if (plan?.selinuxLabel) host.lsmAttrPath = attrPath('selinux', 'exec')
+  for (const entry of (env._RUNT_JOIN_FDS ?? '').split(',').filter(Boolean)) {
+    const [type, fd] = entry.split(':')
+    const flag = NS_INFO[type as NsType].flag
+    sys.setns(Number(fd), flag, `container ${type} namespace`)
+    sys.close(Number(fd))
+  }
   const mntFd = Number(env._RUNT_MNT_FD)
   const rootFd = Number(env._RUNT_ROOT_FD)
   sys.unshare(C.CLONE_FS)
@@ -324,5 +357,51 @@ function enterExecRoot(cfg: InitConfig): void {
   sys.chroot('.')
   sys.close(mntFd)
   sys.close(rootFd)
-  void cfg
+  return host
+}
+
+/**
+ * The rest of exec: resolve the program, chdir as root (runc's first attempt; the cwd is
+ * inside the container, we are chrooted), wait for the parent to move us into the container's
+ * cgroup, and fork the process (process/exec-process.ts).
+ */
+function execTail(cfg: InitConfig, ch: Channel, confinement: ReturnType<typeof preload>, host: ExecHost): void {
+  const p = cfg.process
+  const exe = step('process.args', () => lookPath(p.args[0]!, p.env, isExecutableFile))
+  step('process.cwd', () => {
+    try {
+      sys.chdir(p.cwd)
+    } catch (e) {
+      throw new RuntimeError(
+        `chdir to cwd ("${p.cwd}") set in config.json failed: ${(e as Error).message.replace(/^chdir [^:]*: /, '')}`,
+        'ECWD',
+      )
+    }
+  })
+  if (p.umask !== undefined) process.umask(p.umask)
+  ch.send({ type: 'ready', pid: hostPid() })
+  const go = ch.recv()
+  if (!go || go.type !== 'go') throw new RuntimeError('exec: the parent went away', 'EPARENT')
+  finalFds(cfg)
+  sys.resetSignals()
+  const plan = confinement.plan
+  const label = plan.apparmorProfile ?? plan.selinuxLabel
+  const input: Parameters<typeof spawnExecProcess>[0] = {
+    cfg,
+    plan,
+    filter: confinement.compiledFilter,
+    exe,
+    setgroups: host.setgroups,
+    hostProc: host.hostProc,
+    handOver: (fd, pid) => confinement.handOver(fd, pid),
+    warn: (msg) => ch.send({ type: 'log', level: 'warning', msg }),
+  }
+  if (host.userFd !== undefined) input.userFd = host.userFd
+  if (host.timeFd !== undefined) input.timeFd = host.timeFd
+  if (host.lsmAttrPath && label)
+    input.lsmAttr = { path: host.lsmAttrPath, value: execAttrValue(plan.apparmorProfile ? 'apparmor' : 'selinux', label) }
+  const pid = spawnExecProcess(input)
+  ch.send({ type: 'exec', pid })
+  ch.close()
+  process.exit(0)
 }

@@ -151,6 +151,7 @@ export const ST_NOSYMFOLLOW = 8192
 export const CGROUP2_SUPER_MAGIC = 0x63677270
 export const TMPFS_MAGIC = 0x01021994
 export const PROC_SUPER_MAGIC = 0x9fa0
+export const DEVPTS_SUPER_MAGIC = 0x1cd1
 
 type SyscallTable = {
   pivot_root: number
@@ -161,6 +162,7 @@ type SyscallTable = {
   capset: number
   pidfd_open: number
   pidfd_send_signal: number
+  pidfd_getfd: number
   close_range: number
   openat2: number
   open_tree: number
@@ -178,6 +180,8 @@ type SyscallTable = {
   gettid: number
   tgkill: number
   set_mempolicy: number
+  sched_setaffinity: number
+  statx: number
 }
 
 const SYS_X64: SyscallTable = {
@@ -189,6 +193,7 @@ const SYS_X64: SyscallTable = {
   capset: 126,
   pidfd_open: 434,
   pidfd_send_signal: 424,
+  pidfd_getfd: 438,
   close_range: 436,
   openat2: 437,
   open_tree: 428,
@@ -206,6 +211,8 @@ const SYS_X64: SyscallTable = {
   gettid: 186,
   tgkill: 234,
   set_mempolicy: 238,
+  sched_setaffinity: 203,
+  statx: 332,
 }
 
 // aarch64 uses the generic table (asm-generic/unistd.h).
@@ -218,6 +225,7 @@ const SYS_ARM64: SyscallTable = {
   capset: 91,
   pidfd_open: 434,
   pidfd_send_signal: 424,
+  pidfd_getfd: 438,
   close_range: 436,
   openat2: 437,
   open_tree: 428,
@@ -235,6 +243,8 @@ const SYS_ARM64: SyscallTable = {
   gettid: 178,
   tgkill: 131,
   set_mempolicy: 237,
+  sched_setaffinity: 122,
+  statx: 291,
 }
 
 export const SYS: SyscallTable = process.arch === 'arm64' ? SYS_ARM64 : SYS_X64

@@ -51,6 +51,12 @@ export function symbol(name: string): Ptr {
   return p
 }
 
+const errnoLocation_ = libc.func('int *__errno_location()')
+/** Address of this thread's errno (a forked child's is at the same address). */
+export function errnoLocation(): Ptr {
+  return koffi.address(errnoLocation_())
+}
+
 export function errno(): number {
   return koffi.errno()
 }

@@ -37,6 +37,8 @@ function retry(fn: () => number | bigint): number | bigint {
 }
 
 export type StatFs = { type: number; flags: number }
+/** What statx(2) tells of an fd: its file type and mode bits, and a device's number. */
+export type FileStat = { mode: number; rdevMajor: number; rdevMinor: number }
 
 function encodeOpenHow(flags: number, mode: number, resolve: number): Buffer {
   const b = Buffer.alloc(24)
@@ -183,6 +185,17 @@ export const linux = {
     check(ffi.fstatfs(fd, out), 'fstatfs', display)
     return { type: Number(out.f_type), flags: Number(out.f_flags) }
   },
+  /** statx(fd, "", AT_EMPTY_PATH): works on O_PATH fds too. */
+  fstat(fd: number, display?: string): FileStat {
+    const b = Buffer.alloc(256)
+    const STATX_TYPE_MODE = 0x3
+    check(
+      ffi.syscall(C.SYS.statx, 'int', fd, 'str', '', 'int', C.AT_EMPTY_PATH, 'uint', STATX_TYPE_MODE, 'void *', b),
+      'statx',
+      display,
+    )
+    return { mode: b.readUInt16LE(28), rdevMajor: b.readUInt32LE(128), rdevMinor: b.readUInt32LE(132) }
+  },
   socketpair(type: number): [number, number] {
     const sv = [0, 0]
     check(ffi.socketpair(C.AF_UNIX, type | C.SOCK_CLOEXEC, 0, sv), 'socketpair')
@@ -235,6 +248,10 @@ export const linux = {
   },
   pidfdOpen(pid: number): number {
     return check(ffi.syscall(C.SYS.pidfd_open, 'int', pid, 'uint', 0), 'pidfd_open', String(pid))
+  },
+  /** A copy of another process's fd (pidfd_getfd(2)), close-on-exec. */
+  pidfdGetfd(pidfd: number, fd: number): number {
+    return check(ffi.syscall(C.SYS.pidfd_getfd, 'int', pidfd, 'int', fd, 'uint', 0), 'pidfd_getfd', String(fd))
   },
   pidfdSendSignal(pidfd: number, sig: number): void {
     check(ffi.syscall(C.SYS.pidfd_send_signal, 'int', pidfd, 'int', sig, 'void *', null, 'uint', 0), 'pidfd_send_signal')

@@ -14,11 +14,7 @@ const cases: [string, (c: Spec & Record<string, unknown>) => void, RegExp][] = [
     /process\.args: expected array of strings, got number/,
   ],
   ['missing root', (c) => delete (c as Record<string, unknown>).root, /root: required/],
-  [
-    'duplicate namespace',
-    (c) => c.linux!.namespaces!.push({ type: 'pid' }),
-    /linux\.namespaces\[\d+\]\.type: duplicated ns/,
-  ],
+  ['duplicate namespace', (c) => c.linux!.namespaces!.push({ type: 'pid' }), /linux\.namespaces\[\d+\]\.type: duplicated ns/],
   [
     'hostname without a UTS namespace',
     (c) => {

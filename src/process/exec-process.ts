@@ -1,0 +1,273 @@
+// The process `runt exec` starts, forked at the very end by the exec init (A) as a libc-only
+// chain (B), so that no runtime process is ever reachable from the container:
+//
+// - A runs the sealed binary in the host's user and pid namespaces: the container cannot see
+//   it. B is born in the container's pid namespace (A joined it for its children) as a child
+//   of `runt exec` (CLONE_PARENT). Until its execve, B's /proc/<pid>/exe is the sealed binary
+//   and its memory belongs to the host's user namespace, so CAP_SYS_PTRACE inside a user
+//   namespace is not enough to touch it (runc's init has the same property).
+// - B joins the user (and time) namespace, keeps only stdio, the preserved fds and its two
+//   sync pipes, switches credentials and capabilities in runc's order, sets no_new_privs and
+//   loads the seccomp filter: all as plain libc calls prepared by A.
+// - A chain cannot branch, so B reports errno after those steps (0 when every call
+//   succeeded) and waits; A applies what it can apply from outside (oom_score_adj,
+//   scheduler, I/O priority, affinity, the seccomp listener to its agent) and says go, or
+//   kills B. After execve B's sync pipes close: EOF means exec'd, 4 bytes are execve's errno.
+
+import * as C from '../sys/constants.js'
+import * as ffi from '../sys/ffi.js'
+import { linux as sys, sysError } from '../sys/linux.js'
+import { CloneChain } from './clone-chain.js'
+import { RuntimeError } from '../errors.js'
+import type { InitConfig } from './init-config.js'
+import type { ConfinePlan } from '../confine/plan.js'
+import type { CompiledFilter } from '../confine/seccomp-filter.js'
+import { interimCaps } from '../confine/credentials.js'
+import { capName } from '../confine/capabilities.js'
+import { schedAttr, cpuMask, allCpusMask, IOPRIO_WHO_PROCESS } from '../confine/sched.js'
+
+const TIOCSCTTY = 0x540e
+const F_DUPFD_CLOEXEC = 1030
+const KEYCTL_JOIN_SESSION_KEYRING = 1
+const SECCOMP_SET_MODE_FILTER = 1
+const CAP_SYS_ADMIN = 21n
+
+export type ExecProcessInput = {
+  cfg: InitConfig
+  plan: ConfinePlan
+  filter: CompiledFilter | null
+  /** The program, resolved in the container. */
+  exe: string
+  /** The container's user and time namespaces to join (fds of A), if it has them. */
+  userFd?: number
+  timeFd?: number
+  /** setgroups(2) is allowed in the user namespace the process ends up in. */
+  setgroups: boolean
+  /** The LSM exec attr file in the container's procfs, and what to write to it. */
+  lsmAttr?: { path: string; value: string }
+  /** An fd of the host's /proc (A is outside the container's pid namespace). */
+  hostProc: number
+  /** Send the seccomp listener fd of process `pid` to its agent. */
+  handOver: (fd: number, pid: number) => void
+  warn: (msg: string) => void
+}
+
+/** _LINUX_CAPABILITY_VERSION_3 header and data for capset(2), in `chain` memory. */
+function capsetArgs(chain: CloneChain, eff: bigint, prm: bigint, inh: bigint): [bigint, bigint] {
+  const hdr = chain.buffer(8)
+  ffi.koffi.encode(hdr, 0, 'uint32_t', 0x20080522)
+  ffi.koffi.encode(hdr, 4, 'int32_t', 0)
+  const data = chain.buffer(24)
+  const words = [eff, prm, inh].flatMap((v) => [Number(v & 0xffffffffn), Number((v >> 32n) & 0xffffffffn)])
+  // struct __user_cap_data_struct[2]: {effective, permitted, inheritable} x (low, high)
+  const order = [words[0], words[2], words[4], words[1], words[3], words[5]]
+  order.forEach((w, i) => ffi.koffi.encode(data, i * 4, 'uint32_t', w!))
+  return [hdr, data]
+}
+
+function bytes(chain: CloneChain, b: Buffer): bigint {
+  const p = chain.buffer(Math.max(b.length, 1))
+  if (b.length) ffi.koffi.encode(p, 'uint8_t', Array.from(b), b.length)
+  return p
+}
+
+/** Fork B; returns its host pid once it has exec'd, or throws what went wrong. */
+export function spawnExecProcess(x: ExecProcessInput): number {
+  const { cfg, plan } = x
+  const p = cfg.process
+  const E = 3 + cfg.extraFds // B's status pipe; E+1 its go pipe; E+2 the first free fd
+  const pipe = () =>
+    sys.pipe2(C.O_CLOEXEC).map((fd) => {
+      // Above B's final layout, so the dup2s below cannot clobber one with the other.
+      const high = sys.fcntl(fd, F_DUPFD_CLOEXEC, E + 2)
+      sys.close(fd)
+      return high
+    }) as [number, number]
+  const [statusR, statusW] = pipe()
+  const [goR, goW] = pipe()
+
+  // Capabilities held beyond the configured sets until the filter is loaded (see
+  // confine/index.ts): CAP_SYS_ADMIN to load it without no_new_privs. CAP_SYS_NICE is not
+  // needed: A sets the scheduler and I/O priority from outside.
+  const held = p.caps.effective & p.caps.permitted
+  const extra = x.filter && !p.noNewPrivileges ? (1n << CAP_SYS_ADMIN) & ~held : 0n
+  const interim = interimCaps(p.caps, extra)
+  const ambient = p.caps.ambient & interim.permitted & interim.inheritable
+  for (let bit = 0; bit <= cfg.lastCap; bit++)
+    if (p.caps.ambient & ~ambient & (1n << BigInt(bit)))
+      x.warn(`process.capabilities.ambient: cannot raise ${capName(bit)}: not in permitted and inheritable`)
+
+  const chain = new CloneChain()
+  const errnoPtr = ffi.errnoLocation()
+  const zero = () => chain.call('memset', errnoPtr, 0, 4)
+  zero()
+  // rlimits first, while B is still A's twin (host root with every capability): raising a
+  // hard limit needs CAP_SYS_RESOURCE in the host's user namespace, and once B has switched
+  // uid A could only set them through prlimit's cross-credential check.
+  for (const r of plan.rlimits) {
+    const lim = Buffer.alloc(16)
+    lim.writeBigUInt64LE(BigInt(r.soft), 0)
+    lim.writeBigUInt64LE(BigInt(r.hard), 8)
+    chain.call('prlimit', 0, r.resource, bytes(chain, lim), 0)
+  }
+  if (x.userFd !== undefined) chain.call('setns', x.userFd, C.CLONE_NEWUSER)
+  if (x.timeFd !== undefined) chain.call('setns', x.timeFd, C.CLONE_NEWTIME)
+  // Only stdio, the preserved fds and our two pipes from here on.
+  chain.call('dup2', statusW, E)
+  chain.call('dup2', goR, E + 1)
+  chain.call('fcntl', E, C.F_SETFD, C.FD_CLOEXEC)
+  chain.call('fcntl', E + 1, C.F_SETFD, C.FD_CLOEXEC)
+  chain.call('syscall', C.SYS.close_range, E + 2, 0xffffffff, 0)
+  if (!cfg.noNewKeyring) {
+    // runc's exec joins the container's session keyring; a kernel without keyrings is fine,
+    // so whatever errno keyctl leaves is thrown away (the one before it is kept).
+    const saved = chain.buffer(8)
+    chain.call('memcpy', saved, errnoPtr, 4)
+    chain.call('syscall', C.SYS.keyctl, KEYCTL_JOIN_SESSION_KEYRING, chain.str(`_ses.${cfg.id}`))
+    chain.call('memcpy', errnoPtr, saved, 4)
+  }
+  for (let bit = 0; bit <= cfg.lastCap; bit++)
+    if (!(p.caps.bounding & (1n << BigInt(bit)))) chain.call('prctl', C.PR_CAPBSET_DROP, bit, 0, 0, 0)
+  chain.call('prctl', C.PR_SET_KEEPCAPS, 1, 0, 0, 0)
+  if (x.setgroups) {
+    const gids = Buffer.alloc(4 * Math.max(p.additionalGids.length, 1))
+    p.additionalGids.forEach((g, i) => gids.writeUInt32LE(g, 4 * i))
+    chain.call('syscall', C.SYS.setgroups, p.additionalGids.length, bytes(chain, gids))
+  } else if (p.additionalGids.length) {
+    throw new RuntimeError('cannot set additional gids: setgroups is denied in this user namespace', 'EUSER')
+  }
+  chain.call('syscall', C.SYS.setresgid, p.gid, p.gid, p.gid)
+  chain.call('syscall', C.SYS.setresuid, p.uid, p.uid, p.uid)
+  chain.call('syscall', C.SYS.capset, ...capsetArgs(chain, interim.effective, interim.permitted, interim.inheritable))
+  chain.call('prctl', C.PR_SET_KEEPCAPS, 0, 0, 0, 0)
+  chain.call('prctl', C.PR_CAP_AMBIENT, C.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+  for (let bit = 0; bit <= cfg.lastCap; bit++)
+    if (ambient & (1n << BigInt(bit))) chain.call('prctl', C.PR_CAP_AMBIENT, C.PR_CAP_AMBIENT_RAISE, bit, 0, 0)
+  if (plan.personality) chain.call('syscall', C.SYS.personality, plan.personality.persona)
+  if (x.lsmAttr) {
+    // The first free fd is E+2: that is what openat returns.
+    chain.call('openat', C.AT_FDCWD, x.lsmAttr.path, C.O_WRONLY | C.O_CLOEXEC, 0)
+    const v = Buffer.from(x.lsmAttr.value)
+    chain.call('write', E + 2, bytes(chain, v), v.length)
+    chain.call('close', E + 2)
+  }
+  if (p.noNewPrivileges) chain.call('prctl', C.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+  const finalCaps = () =>
+    chain.call('syscall', C.SYS.capset, ...capsetArgs(chain, p.caps.effective, p.caps.permitted, p.caps.inheritable))
+  if (!extra) finalCaps()
+  if (x.filter) {
+    const fprog = bytes(chain, x.filter.program.fprog)
+    chain.call('syscall', C.SYS.seccomp, SECCOMP_SET_MODE_FILTER, x.filter.flags, fprog)
+  }
+  if (extra) finalCaps()
+  if (p.terminal) {
+    chain.call('setsid')
+    chain.call('ioctl', 0, TIOCSCTTY, 0)
+  }
+  const one = chain.buffer(8)
+  chain.call('write', E, errnoPtr, 4)
+  chain.call('read', E + 1, one, 1)
+  chain.call('execve', x.exe, chain.strArray(p.args), chain.strArray(p.env))
+  chain.call('write', E, errnoPtr, 4)
+  const launch = chain.prepare(C.CLONE_PARENT)
+
+  let pid = 0
+  try {
+    pid = launch()
+    sys.close(statusW)
+    sys.close(goR)
+    const st = Buffer.alloc(4)
+    if (readFull(statusR, st) !== 4) throw new RuntimeError('the exec process died while being set up', 'EEXEC')
+    const setupErrno = st.readInt32LE(0)
+    if (setupErrno !== 0) {
+      const e = sysError('setup', setupErrno)
+      throw new RuntimeError(
+        `unable to set up the process (namespaces, credentials or seccomp): ${e.message.replace(/^setup: /, '')}`,
+        e.code,
+      )
+    }
+    if (x.filter?.notify) x.handOver(sys.pidfdGetfd(pidfdOf(pid), E + 2), pid)
+    applyFromOutside(x, pid)
+    sys.write(goW, Buffer.from('g'))
+    const ex = Buffer.alloc(4)
+    if (readFull(statusR, ex) === 4) {
+      const e = sysError('execve', ex.readInt32LE(0), x.exe)
+      throw new RuntimeError(`exec: "${p.args[0]}": ${e.message.replace(/^execve [^:]*: /, '')}`, e.code)
+    }
+    return pid
+  } catch (e) {
+    if (pid) {
+      try {
+        sys.kill(pid, 9)
+      } catch {
+        /* gone */
+      }
+    }
+    throw e
+  } finally {
+    for (const fd of [statusR, goW]) sys.close(fd)
+    if (!pid) for (const fd of [statusW, goR]) sys.close(fd)
+    chain.release()
+    for (const fd of pidfds.values()) sys.close(fd)
+    pidfds.clear()
+  }
+}
+
+const pidfds = new Map<number, number>()
+function pidfdOf(pid: number): number {
+  let fd = pidfds.get(pid)
+  if (fd === undefined) {
+    fd = sys.pidfdOpen(pid)
+    pidfds.set(pid, fd)
+  }
+  return fd
+}
+
+function readFull(fd: number, buf: Buffer): number {
+  let off = 0
+  while (off < buf.length) {
+    const n = sys.read(fd, buf.subarray(off), buf.length - off)
+    if (n === 0) break
+    off += n
+  }
+  return off
+}
+
+/** What A, host root outside the container, sets on B by pid before it execs. */
+function applyFromOutside(x: ExecProcessInput, pid: number): void {
+  const { plan } = x
+  const step = (field: string, fn: () => void) => {
+    try {
+      fn()
+    } catch (e) {
+      throw new RuntimeError(`${field}: ${(e as Error).message}`, (e as { code?: string }).code ?? 'EEXEC')
+    }
+  }
+  if (plan.oomScoreAdj !== undefined) {
+    step('process.oomScoreAdj', () => {
+      const fd = sys.openat(x.hostProc, `${pid}/oom_score_adj`, C.O_WRONLY)
+      try {
+        sys.write(fd, Buffer.from(String(plan.oomScoreAdj)))
+      } finally {
+        sys.close(fd)
+      }
+    })
+  }
+  const aff = plan.cpuAffinity
+  const mask = aff?.final ? cpuMask(aff.final) : aff?.initial ? allCpusMask() : null
+  if (mask)
+    step('process.execCPUAffinity', () => {
+      if (ffi.syscall(C.SYS.sched_setaffinity, 'int', pid, 'size_t', mask.length, 'void *', mask) < 0)
+        throw sysError('sched_setaffinity', ffi.errno())
+    })
+  if (plan.scheduler)
+    step('process.scheduler', () => {
+      if (ffi.syscall(C.SYS.sched_setattr, 'int', pid, 'void *', schedAttr(plan.scheduler!), 'unsigned int', 0) < 0)
+        throw sysError('sched_setattr', ffi.errno())
+    })
+  if (plan.ioPriority)
+    step('process.ioPriority', () => {
+      if (ffi.syscall(C.SYS.ioprio_set, 'int', IOPRIO_WHO_PROCESS, 'int', pid, 'int', plan.ioPriority!.value) < 0)
+        throw sysError('ioprio_set', ffi.errno())
+    })
+}
