@@ -26,6 +26,7 @@ import { spawnStage1, type Stage1Spec } from './stage1.js'
 import { initEnv, sealTargets, selfExec } from './self.js'
 import { enterParentJoins, expectation, initDied, killAndReap, openJoins } from './host-ns.js'
 import { openConsoleSocket } from './console-host.js'
+import { callerWinsize } from './wait.js'
 import { attachIdmappedTree, prepareIdmappedMounts } from './idmap.js'
 import { ENV_SYNC_FD, type InitConfig, type ProcessConfig } from './init-config.js'
 import { lockedFlags } from '../exec/rootfs.js'
@@ -138,6 +139,7 @@ export function prepare(opts: CreateOptions): Prepared {
   }
   if (p.user.umask !== undefined) proc.umask = p.user.umask
   if (p.consoleSize) proc.consoleSize = p.consoleSize
+  else if (proc.terminal && !opts.consoleSocket) proc.consoleSize = callerWinsize()
   return { spec, bundle, ns, rootfs, proc, extraEnv, extraFds }
 }
 

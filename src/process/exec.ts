@@ -28,7 +28,7 @@ import { lockedFlags } from '../exec/rootfs.js'
 import { checkInheritedFds, lastCap, stateBase } from './create.js'
 import { joinCgroup } from '../cgroups/join.js'
 import { logger } from '../log.js'
-import { waitChild } from './wait.js'
+import { callerWinsize, waitChild } from './wait.js'
 import { openConsoleSocket, type ConsoleHandle } from './console-host.js'
 
 export type ExecOptions = {
@@ -178,6 +178,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     }
     if (p.user.umask !== undefined) proc.umask = p.user.umask
     if (p.consoleSize) proc.consoleSize = p.consoleSize
+    else if (proc.terminal && !o.consoleSocket) proc.consoleSize = callerWinsize()
 
     const joins = openContainerNs(rec)
     fds.push(...joins.map((j) => j.fd))

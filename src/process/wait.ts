@@ -50,12 +50,51 @@ export function setWinsize(fd: number, rows: number, cols: number): void {
   sys.ioctlBuf(fd, TIOCSWINSZ, ws, 'ioctl TIOCSWINSZ')
 }
 
+/**
+ * The size of the caller's terminal, for a pty runt attaches itself: applied by the init when
+ * it makes the pty, so the process never starts at 0x0 (a resize after start would race it).
+ */
+export function callerWinsize(): { height: number; width: number } | undefined {
+  const out = process.stdout
+  return out.isTTY && out.rows && out.columns ? { height: out.rows, width: out.columns } : undefined
+}
+
+const TCGETS = 0x5401
+const TCSETS = 0x5402
+const OPOST = 0x1
+
+/** Clear OPOST on a terminal fd; returns what puts the old output flags back. */
+function rawOutput(fd: number): () => void {
+  if (!tty.isatty(fd)) return () => {}
+  const t = Buffer.alloc(60) // struct termios (kernel): c_oflag at offset 4
+  try {
+    sys.ioctlBuf(fd, TCGETS, t, 'ioctl TCGETS')
+    const oflag = t.readUInt32LE(4)
+    if (!(oflag & OPOST)) return () => {}
+    t.writeUInt32LE(oflag & ~OPOST, 4)
+    sys.ioctlBuf(fd, TCSETS, t, 'ioctl TCSETS')
+    return () => {
+      try {
+        t.writeUInt32LE(oflag, 4)
+        sys.ioctlBuf(fd, TCSETS, t, 'ioctl TCSETS')
+      } catch {
+        /* the terminal went away */
+      }
+    }
+  } catch {
+    return () => {}
+  }
+}
+
 /** Attach runt's stdio to a pty master; returns a function that detaches and restores. */
 function attach(master: number): { done: Promise<void>; resize(): void; detach(): void } {
   const stream = new tty.ReadStream(master)
   const stdin = process.stdin
   const wasRaw = stdin.isTTY ? stdin.isRaw : false
   if (stdin.isTTY) stdin.setRawMode(true)
+  // libuv's raw mode keeps ONLCR; the container's pty already turns \n into \r\n, so the
+  // caller's terminal must pass output through untouched (cfmakeraw, as runc's console does).
+  const restoreOutput = rawOutput(1)
   const resize = () => {
     if (process.stdout.isTTY) {
       try {
@@ -82,6 +121,7 @@ function attach(master: number): { done: Promise<void>; resize(): void; detach()
       stdin.pause()
       stdin.removeAllListeners('data')
       if (stdin.isTTY) stdin.setRawMode(wasRaw)
+      restoreOutput()
       stream.destroy()
     },
   }

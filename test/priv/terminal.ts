@@ -6,8 +6,8 @@ import t, { type Test } from 'tap'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { spawn } from 'node:child_process'
-import { makeBundle, priv, Runt, REPO } from '../fixtures/runt.js'
+import { spawn, spawnSync } from 'node:child_process'
+import { cleanCommand, makeBundle, priv, Runt, REPO } from '../fixtures/runt.js'
 
 /** A socket path short enough for sun_path (the test dir is deep). */
 function sockPath(t: Test, name: string): string {
@@ -78,4 +78,41 @@ t.test('exec -t --console-socket into a running container', priv(), async (t) =>
   t.equal(r.fds, 1)
   t.equal(r.isatty, true)
   t.match(String(r.output), /\/dev\/pts\/\d+\r?\ndone/)
+})
+
+/** Run runt on a fresh pty of `rows`x`cols` (test/fixtures/pty-run.py), typing `input`. */
+function onPty(args: string[], input: string, rows = 33, cols = 101) {
+  const [cmd, argv] = cleanCommand(args)
+  const r = spawnSync(
+    'python3',
+    [path.join(REPO, 'test/fixtures/pty-run.py'), String(rows), String(cols), input, '--', cmd, ...argv],
+    {
+      encoding: 'utf8',
+      timeout: 60_000,
+    },
+  )
+  if (r.status !== 0) throw new Error(`pty-run.py: ${r.stderr}`)
+  return JSON.parse(r.stdout) as { status: number; output: string; before: number[]; after: number[] }
+}
+
+t.test('run -t in the foreground attaches the caller terminal', priv(), async (t) => {
+  const runt = new Runt(t)
+  const b = makeBundle(t, ['sh', '-c', 'stty size; read line; echo "got $line"; exit 7'], (c) => (c.process!.terminal = true))
+  const r = onPty(['--root', runt.root, 'run', '--bundle', b.dir, runt.id('fg')], 'hello\n')
+  t.equal(r.status, 7, "runt exits with the container's status")
+  t.match(r.output, /^33 101\r\n/, "the container's pty has the caller's size from the start")
+  t.match(r.output, /got hello\r\n/, 'typed input reaches the process')
+  t.notMatch(r.output, /\r\r\n/, 'output passes the caller terminal untouched (no doubled CR)')
+  t.same(r.after, r.before, "the caller's terminal modes are restored")
+})
+
+t.test('exec -t in the foreground attaches the caller terminal', priv(), async (t) => {
+  const runt = new Runt(t)
+  const b = makeBundle(t, ['sleep', '100'])
+  const id = runt.id('fgexec')
+  runt.ok(['run', '-d', '--bundle', b.dir, id])
+  const r = onPty(['--root', runt.root, 'exec', '-t', id, 'sh', '-c', 'tty; stty size; read l; exit 3'], 'x\n', 40, 120)
+  t.equal(r.status, 3, "runt exits with the process's status")
+  t.match(r.output, /^\/dev\/pts\/\d+\r\n40 120\r\n/, 'a pty of the container, sized as the caller')
+  t.same(r.after, r.before, "the caller's terminal modes are restored")
 })
