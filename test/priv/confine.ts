@@ -442,6 +442,27 @@ t.test('--preserve-fds passes exactly that many', priv(), async (t) => {
   t.equal(fs.readFileSync(out, 'utf8'), '0 1 2 3 4 a\nb\n', 'pid 1 holds stdio and the two preserved fds, not fd 5')
 })
 
+t.test('socket activation: LISTEN_FDS fds come first, then --preserve-fds', priv(), async (t) => {
+  const runt = newRunt(t)
+  const b = makeBundle(t, ['sh', '-c', 'echo "$LISTEN_FDS $LISTEN_PID"; cat <&3; cat <&4'])
+  const dir = t.testdir({ a: 'listen\n', b: 'preserved\n' })
+  const fds = ['a', 'b'].map((f) => fs.openSync(path.join(dir, f), 'r'))
+  let r
+  try {
+    // LISTEN_PID must be runt's own pid, as systemd sets it: a shell that execs runt.
+    const argv = ['--root', runt.root, 'run', '--preserve-fds', '1', '--bundle', b.dir, runt.id()]
+    r = spawnSync('/bin/sh', ['-c', 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$@"', 'sh', RUNT, ...argv], {
+      stdio: ['ignore', 'pipe', 'pipe', fds[0]!, fds[1]!],
+      env: cleanEnv(),
+      encoding: 'utf8',
+    })
+  } finally {
+    for (const fd of fds) fs.closeSync(fd)
+  }
+  t.equal(r.status, 0, r.stderr)
+  t.equal(r.stdout, '1 1\nlisten\npreserved\n', 'LISTEN_FDS=1, LISTEN_PID=1, the listen fd at 3, the preserved one at 4')
+})
+
 t.test('cwd', priv(), async (t) => {
   const home = run(t, 'pwd', (c) => {
     c.process!.user = { uid: 1000, gid: 1000 }
