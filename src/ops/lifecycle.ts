@@ -121,11 +121,15 @@ export function kill(store: Store, id: string, signal: number, all: boolean): vo
   const lock = lockContainer(store, id)
   try {
     const { rec, status } = load(store, id)
-    if (status === 'stopped') throw new StateError('container not running', 'ENOTRUNNING')
+    // --all signals whatever is left in the cgroup even once the init is gone, and is not an
+    // error on a stopped container (runc 1.1 and 1.2+ alike): containerd's shim sends
+    // `kill --all ID 9` after the init exits when the container shares the host's pid
+    // namespace (docker run --pid host), and logs "OCI runtime killall failed" otherwise.
     if (all) {
       signalAll(rec, signal)
       return
     }
+    if (status === 'stopped') throw new StateError('container not running', 'ENOTRUNNING')
     signalInit(rec, signal)
   } finally {
     lock.release()
