@@ -7,7 +7,7 @@ import t, { type Test } from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { spawnSync } from 'node:child_process'
-import { cleanEnv, makeBundle, priv, Runt, RUNT, type Bundle } from '../fixtures/runt.js'
+import { cleanEnv, makeBundle, priv, Runt, RUNT, waitFor, type Bundle } from '../fixtures/runt.js'
 import type { Spec } from '../../src/spec/schema.js'
 import { capSets } from '../../src/confine/capabilities.js'
 
@@ -422,24 +422,44 @@ t.test('/proc/self/fd holds only stdio', priv(), async (t) => {
 
 t.test('--preserve-fds passes exactly that many', priv(), async (t) => {
   const runt = newRunt(t)
-  const b = makeBundle(t, ['sh', '-c', 'ls /proc/1/fd | sort -n | tr "\\n" " "; cat <&3; cat <&4'])
+  // Read from the host once pid 1 has exec'd sleep: busybox sh itself holds pipe fds and
+  // saved-fd copies (10+) while it runs applets, which an inside listing would see.
+  const b = makeBundle(t, ['sh', '-c', 'cat <&3; cat <&4; exec sleep 100'])
   const dir = t.testdir({ a: 'a\n', b: 'b\n', c: 'c\n' })
   const out = path.join(dir, 'out')
   const fds = ['a', 'b', 'c'].map((f) => fs.openSync(path.join(dir, f), 'r'))
   const o = fs.openSync(out, 'w')
+  const id = runt.id()
   let r
   try {
     // fds 3 and 4 are passed with --preserve-fds 2; fd 5 is not, and must not get in.
-    r = spawnSync(RUNT, ['--root', runt.root, 'run', '--preserve-fds', '2', '--bundle', b.dir, runt.id()], {
-      stdio: ['ignore', o, 'pipe', fds[0]!, fds[1]!, fds[2]!],
+    r = spawnSync(RUNT, ['--root', runt.root, 'run', '-d', '--preserve-fds', '2', '--bundle', b.dir, id], {
+      // Files, not pipes: the container keeps its stdio, and spawnSync would wait for it.
+      stdio: ['ignore', o, o, fds[0]!, fds[1]!, fds[2]!],
       env: cleanEnv(),
       encoding: 'utf8',
     })
   } finally {
     for (const fd of [...fds, o]) fs.closeSync(fd)
   }
-  t.equal(r.status, 0, r.stderr)
-  t.equal(fs.readFileSync(out, 'utf8'), '0 1 2 3 4 a\nb\n', 'pid 1 holds stdio and the two preserved fds, not fd 5')
+  t.equal(r.status, 0, fs.readFileSync(out, 'utf8'))
+  const pid = runt.state(id).pid
+  const exe = () => fs.readlinkSync(`/proc/${pid}/exe`)
+  t.ok(
+    await waitFor(
+      () =>
+        fs.readFileSync(out, 'utf8') === 'a\nb\n' &&
+        exe().endsWith('busybox') &&
+        /sleep/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')),
+      10_000,
+    ),
+    'both preserved fds were read, then sleep ran',
+  )
+  const held = fs
+    .readdirSync(`/proc/${pid}/fd`)
+    .map(Number)
+    .sort((x, y) => x - y)
+  t.same(held, [0, 1, 2, 3, 4], 'pid 1 holds stdio and the two preserved fds, not fd 5')
 })
 
 t.test('socket activation: LISTEN_FDS fds come first, then --preserve-fds', priv(), async (t) => {
