@@ -9,10 +9,24 @@ import { RuntimeError, SpecError, withContext } from '../errors.js'
 import { NS_INFO, type NamespacePlan, type NsType } from '../plan/namespaces.js'
 import type { NsExpectation } from './init-config.js'
 
+// ioctl(NS_GET_NSTYPE) = _IO(0xb7, 0x3): the CLONE_NEW* type of an nsfs file (Linux 4.11).
+const NS_GET_NSTYPE = 0xb703
+
+/**
+ * The /proc/<pid>/ns name ("net", "uts", ...) of the namespace open at `fd`, or a description
+ * of what else it is. Asked of the kernel with NS_GET_NSTYPE, not read from the fd's link: a
+ * namespace bind-mounted on a file (`ip netns`, podman's and CNI's /run/netns/<name>) links to
+ * that path, not to "net:[4026531993]".
+ */
 export function nsOfFd(fd: number): string {
-  // An nsfs file reads as "net:[4026531993]".
   try {
-    return sys.readlinkat(C.AT_FDCWD, `/proc/self/fd/${fd}`).split(':')[0] ?? ''
+    const type = sys.ioctl(fd, NS_GET_NSTYPE, 0, 'ioctl(NS_GET_NSTYPE)')
+    for (const info of Object.values(NS_INFO)) if (info.flag === type) return info.proc
+  } catch {
+    /* not an nsfs file (ENOTTY): say what it is below */
+  }
+  try {
+    return sys.readlinkat(C.AT_FDCWD, `/proc/self/fd/${fd}`)
   } catch {
     return ''
   }

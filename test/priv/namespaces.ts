@@ -4,8 +4,9 @@
 
 import t from 'tap'
 import * as fs from 'node:fs'
-import { spawn } from 'node:child_process'
-import { makeBundle, priv, Runt, waitFor } from '../fixtures/runt.js'
+import * as path from 'node:path'
+import { spawn, spawnSync } from 'node:child_process'
+import { makeBundle, priv, Runt, tempDir, waitFor } from '../fixtures/runt.js'
 
 const userns = (c: import('../../src/spec/schema.js').Spec, host = 300000) => {
   c.linux!.namespaces!.push({ type: 'user' })
@@ -115,4 +116,32 @@ t.test('hostname, domainname and the cgroup namespace', priv(), async (t) => {
     fs.readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n').length,
     'every hierarchy is rooted at the container',
   )
+})
+
+// podman, CNI and `ip netns add` hand the runtime a namespace bind-mounted on a file (e.g.
+// /run/netns/<name>): the fd's /proc link is then that path, not "net:[...]".
+t.test('a network namespace bind-mounted on a file is joined by that path', priv(), async (t) => {
+  const dir = tempDir(t, 'runt-netns-')
+  const nsFile = path.join(dir, 'netns')
+  fs.writeFileSync(nsFile, '')
+  const made = spawnSync('unshare', [`--net=${nsFile}`, 'true'], { encoding: 'utf8' })
+  t.equal(made.status, 0, `unshare --net=FILE: ${made.stderr}`)
+  // Registered after tempDir's removal, so it runs first (teardowns are last-in-first-out).
+  t.teardown(() => void spawnSync('umount', [nsFile]))
+  const runt = new Runt(t)
+  const b = makeBundle(t, ['readlink', '/proc/self/ns/net'], (c) => {
+    c.linux!.namespaces = c.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: nsFile } : n))
+  })
+  const r = runt.run(['run', '--bundle', b.dir, runt.id()])
+  t.equal(r.status, 0, r.stderr)
+  t.equal(r.stdout.trim(), `net:[${fs.statSync(nsFile).ino}]`, 'in the bind-mounted namespace')
+
+  // A bind-mounted namespace of another type is still refused, and named.
+  b.config.linux!.namespaces = b.config.linux!.namespaces!.map((n) =>
+    n.type === 'network' ? { type: 'network', path: nsFile } : n.type === 'uts' ? { type: 'uts', path: nsFile } : n,
+  )
+  b.write()
+  const bad = runt.run(['run', '--bundle', b.dir, runt.id()])
+  t.equal(bad.status, 1)
+  t.match(bad.stderr, /linux\.namespaces\[\d\]\.path: .* is not a uts namespace \(it is net\)/)
 })
