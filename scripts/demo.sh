@@ -3,7 +3,8 @@
 # and run a container that prints its hostname, its pid (1) and its process list.
 set -eu
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+# The demo needs no engines (RUNT_SKIP_ENGINES): only the tests drive them.
+RUNT_SKIP_ENGINES=1 scripts/setup.sh
 npm run build
 bundle=${RUNT_DEMO_BUNDLE:-/tmp/runt-demo}
 scripts/make-bundle.sh "$bundle"

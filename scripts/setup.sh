@@ -7,5 +7,23 @@ if [ "$(id -u)" != 0 ]; then echo "run as root" >&2; exit 1; fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # busybox-static: the test and demo rootfs. runc: side-by-side comparisons. python3: test peers.
-apt-get install -y -qq --no-install-recommends busybox-static runc python3 procps ca-certificates >/dev/null
+# gcc and libc6-dev: the escape tests build a static ptrace probe.
+apt-get install -y -qq --no-install-recommends busybox-static runc python3 procps ca-certificates \
+  gcc libc6-dev libseccomp2 >/dev/null
+# The engines the end-to-end tests drive through runt (test/priv/engines). Their services are
+# not started here: each test runs its own private daemon. policy-rc.d keeps apt from
+# starting them where an init system would.
+if [ "${RUNT_SKIP_ENGINES:-}" != 1 ]; then
+  made_policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+    made_policy=1
+  fi
+  status=0
+  apt-get install -y -qq --no-install-recommends containerd docker.io tini podman buildah conmon \
+    catatonit containernetworking-plugins fuse-overlayfs slirp4netns uidmap \
+    golang-github-containers-common >/dev/null || status=$?
+  [ -z "$made_policy" ] || rm -f /usr/sbin/policy-rc.d
+  [ "$status" = 0 ] || exit "$status"
+fi
 npm ci --no-audit --no-fund
