@@ -25,7 +25,7 @@ import { Channel } from './sync.js'
 import { spawnStage1, type Stage1Spec } from './stage1.js'
 import { initEnv, sealTargets, selfExec } from './self.js'
 import { enterParentJoins, expectation, initDied, killAndReap, openJoins } from './host-ns.js'
-import { openConsoleSocket } from './console-host.js'
+import { openConsoleSocket, sendPidfd } from './console-host.js'
 import { callerWinsize } from './wait.js'
 import { attachIdmappedTree, prepareIdmappedMounts } from './idmap.js'
 import { ENV_SYNC_FD, type InitConfig, type ProcessConfig } from './init-config.js'
@@ -383,6 +383,7 @@ export function createContainer(opts: CreateOptions): Created {
     if (spec.annotations) rec.annotations = spec.annotations
     opts.store.write(rec)
     if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(pid))
+    if (opts.pidfdSocket) sendPidfd(opts.pidfdSocket, pid)
     sys.close(startFd)
     if (!opts.reportExec) {
       ch.close()

@@ -1,10 +1,12 @@
 // The lifecycle as engines drive it, on real containers: create -> created (pid in
 // --pid-file) -> start -> running -> kill -> stopped -> delete -> does not exist.
 
-import t from 'tap'
+import t, { type Test } from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { makeBundle, priv, Runt, waitFor } from '../fixtures/runt.js'
+import * as os from 'node:os'
+import { spawn } from 'node:child_process'
+import { makeBundle, priv, REPO, Runt, waitFor } from '../fixtures/runt.js'
 
 t.test('create, start, kill, delete', priv(), async (t) => {
   const runt = new Runt(t)
@@ -96,4 +98,39 @@ t.test('the container sees its own hostname, pid 1 and processes', priv(), async
   t.equal(host, 'probe-host')
   t.equal(pid, '1')
   t.equal(Number(lines), 4, 'ps sees only sh, ps and wc (plus the header)')
+})
+
+/** A --pidfd-socket peer (test/fixtures/pidfd-peer.py); resolves with what it received. */
+async function pidfdPeer(t: Test) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runt-sock-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const sock = path.join(dir, 'pidfd.sock')
+  const p = spawn('python3', [path.join(REPO, 'test/fixtures/pidfd-peer.py'), sock], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => p.kill())
+  let out = ''
+  p.stdout.on('data', (d) => (out += d))
+  await new Promise<void>((r) => p.stdout.on('data', () => out.includes('listening') && r()))
+  const report = new Promise<{ fds: number; pid: number | null }>((resolve) =>
+    p.on('exit', () => resolve(JSON.parse(out.split('\n').find((l) => l.startsWith('{')) ?? '{}'))),
+  )
+  return { sock, report }
+}
+
+t.test('create and exec --pidfd-socket send one pidfd of the process', priv(), async (t) => {
+  const runt = new Runt(t)
+  const b = makeBundle(t, ['sleep', '100'])
+  const id = runt.id('pidfd')
+  const c = await pidfdPeer(t)
+  runt.ok(['create', '--pidfd-socket', c.sock, '--bundle', b.dir, id])
+  const created = await c.report
+  t.equal(created.fds, 1, 'exactly one fd')
+  t.equal(created.pid, runt.state(id).pid, "a pidfd of the container's init")
+  runt.ok(['start', id])
+
+  const e = await pidfdPeer(t)
+  const pidFile = path.join(b.dir, 'exec.pid')
+  runt.ok(['exec', '-d', '--pid-file', pidFile, '--pidfd-socket', e.sock, id, 'sleep', '50'])
+  const execd = await e.report
+  t.equal(execd.fds, 1, 'exactly one fd')
+  t.equal(execd.pid, Number(fs.readFileSync(pidFile, 'utf8')), "a pidfd of the exec'd process")
 })
