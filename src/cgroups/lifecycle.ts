@@ -7,6 +7,7 @@ import { isAlive } from '../state/status.js'
 import { logger } from '../log.js'
 import { sleepMs } from './fs.js'
 import { managerFromRecord } from './open.js'
+import { parseSystemdPath, stopUnit } from './systemd.js'
 
 /** Pids in the container's cgroup and its sub-cgroups. */
 export function cgroupPids(rec: ContainerRecord): number[] {
@@ -71,5 +72,18 @@ export function destroyCgroups(rec: ContainerRecord): void {
     signalAll(rec, 9)
     for (let i = 0; i < 100 && m.pids().length; i++) sleepMs(20)
   }
+  if (rec.systemdCgroup) stopScope(rec)
   if (rec.cgroupOwned) m.destroy()
+}
+
+/** --systemd-cgroup: stop the container's scope (systemd would stop the empty one anyway). */
+function stopScope(rec: ContainerRecord): void {
+  const linux = (rec.config as { linux?: { cgroupsPath?: string } } | undefined)?.linux
+  try {
+    stopUnit(parseSystemdPath(linux?.cgroupsPath, rec.id))
+  } catch (e) {
+    // Usually gone already: systemd stops and unloads a scope once it is empty.
+    if (!/not loaded|NoSuchUnit/.test((e as Error).message))
+      logger().warn(`stop the systemd scope of ${rec.id}: ${(e as Error).message}`)
+  }
 }

@@ -22,9 +22,10 @@ export interface CgroupManager {
   /**
    * Create the cgroup (each hierarchy's directory and missing parents). An existing cgroup is
    * reused if empty and not frozen, as runc does; otherwise an error. Returns whether a leaf
-   * directory was created by us.
+   * directory was created by us. `pid` is the process the cgroup is made for (the systemd
+   * driver starts its scope unit with it; the cgroupfs drivers add it in addPid).
    */
-  create(): boolean
+  create(pid?: number): boolean
   /** Undo create(): remove every directory it made, deepest first. */
   removeCreated(): void
   apply(resources: LinuxResources, opts: ApplyOptions): void

@@ -30,7 +30,7 @@ export function setupCgroups(o: { id: string; spec: Spec; systemd: boolean; pid:
   // to start: the pids limit waits until the init is ready (finish()). It stops new tasks only;
   // the init's threads are gone at its execve, before the user program runs.
   const { pids, ...early } = linux?.resources ?? {}
-  const owned = mgr.create()
+  const owned = mgr.create(o.pid)
   try {
     mgr.apply(early, { devices: rules, update: false })
     mgr.addPid(o.pid)

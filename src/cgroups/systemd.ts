@@ -1,11 +1,13 @@
 // The systemd cgroup driver (--systemd-cgroup): cgroupsPath "slice:prefix:name" names a
 // transient scope unit "prefix-name.scope" in "slice", which systemd creates (over D-Bus,
 // StartTransientUnit with Delegate=yes and the init's pid) and whose cgroup runt then manages
-// with the cgroupfs driver. Parsing and naming are pure; the D-Bus step is not implemented yet.
+// with the cgroupfs driver. Parsing, naming and the D-Bus calls' arguments are pure; the calls
+// go through busctl(1), which every systemd host has (runc links a D-Bus library instead).
 
 import * as fs from 'node:fs'
+import { childProcess } from '../hooks.js'
 import type { LinuxResources } from '../spec/schema.js'
-import { cgroupError } from './fs.js'
+import { cgroupError, sleepMs } from './fs.js'
 import type { ApplyOptions, CgroupManager } from './manager.js'
 import type { Stats } from './stats.js'
 
@@ -62,35 +64,134 @@ export function systemdRunning(marker = '/run/systemd/system'): boolean {
   }
 }
 
+/** Runs busctl with these arguments; returns its status, stdout and stderr. */
+export type BusctlRunner = (args: string[]) => { status: number | null; stdout: string; stderr: string; error?: Error }
+
+const SYSTEMD = ['org.freedesktop.systemd1', '/org/freedesktop/systemd1', 'org.freedesktop.systemd1.Manager']
+
+/**
+ * busctl arguments for Manager.StartTransientUnit(name, "fail", properties, aux): the scope
+ * takes `pid` at once, is delegated (systemd leaves its cgroup's contents to runt) and has no
+ * default dependencies, as runc's scopes.
+ */
+export function startUnitArgs(u: SystemdUnit, pid: number, description: string): string[] {
+  const props: string[][] = [
+    ['Description', 's', description],
+    ['Slice', 's', u.slice],
+    ['Delegate', 'b', 'true'],
+    ['DefaultDependencies', 'b', 'false'],
+    ['PIDs', 'au', '1', String(pid)],
+  ]
+  return [
+    'call',
+    '--system',
+    ...SYSTEMD,
+    'StartTransientUnit',
+    'ssa(sv)a(sa(sv))',
+    unitName(u),
+    'fail',
+    String(props.length),
+    ...props.flat(),
+    '0',
+  ]
+}
+
+/** busctl arguments for Manager.StopUnit(name, "replace"). */
+export function stopUnitArgs(u: SystemdUnit): string[] {
+  return ['call', '--system', ...SYSTEMD, 'StopUnit', 'ss', unitName(u), 'replace']
+}
+
+const realBusctl: BusctlRunner = (args) => {
+  const r = childProcess().spawnSync('busctl', args, { encoding: 'utf8', timeout: 30_000 })
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ...(r.error ? { error: r.error } : {}) }
+}
+
+/** Stop a scope unit; an error names the unit and busctl's reason. */
+export function stopUnit(u: SystemdUnit, busctl: BusctlRunner = realBusctl): void {
+  busctlCall(busctl, stopUnitArgs(u), 'StopUnit', u)
+}
+
+function busctlCall(busctl: BusctlRunner, args: string[], what: string, u: SystemdUnit): void {
+  const r = busctl(args)
+  if (r.error || r.status !== 0) {
+    const why = r.error ? r.error.message : r.stderr.trim() || `busctl exited with status ${r.status}`
+    throw cgroupError('', `--systemd-cgroup: ${what} ${unitName(u)}: ${why}`)
+  }
+}
+
+/** Whether /proc/<pid>/cgroup puts `pid` in the unit (any hierarchy line ending in its path). */
+export function inUnit(procCgroup: string, u: SystemdUnit): boolean {
+  const want = unitCgroupPath(u)
+  return procCgroup.split('\n').some((l) => l.slice(l.indexOf(':', l.indexOf(':') + 1) + 1) === want)
+}
+
 /**
  * The systemd driver: the unit's cgroup is managed through the cgroupfs driver `fsm` (built for
  * unitCgroupPath); only creation and removal go through systemd.
  */
 export class SystemdManager implements CgroupManager {
   readonly kind = 'systemd'
+  private started = false
   constructor(
     readonly unit: SystemdUnit,
     private fsm: CgroupManager,
     private running: () => boolean = () => systemdRunning(),
+    private busctl: BusctlRunner = realBusctl,
+    private procCgroup: (pid: number) => string = (pid) => fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8'),
+    private sleep: (ms: number) => void = sleepMs,
   ) {}
 
-  create(): boolean {
+  /**
+   * The directories first (empty, so the cgroupfs driver's reuse rules hold; systemd adopts an
+   * existing directory), then the scope with `pid` in it, waiting until systemd has moved it.
+   */
+  create(pid?: number): boolean {
     if (!this.running())
       throw cgroupError(
         '',
         `--systemd-cgroup: systemd is not running on this host (/run/systemd/system does not exist); run without --systemd-cgroup to use the cgroupfs driver`,
       )
-    throw cgroupError(
-      '',
-      `--systemd-cgroup: creating the transient unit ${unitName(this.unit)} in ${this.unit.slice} over D-Bus is not implemented yet; run without --systemd-cgroup`,
-    )
+    if (pid === undefined) throw cgroupError('', '--systemd-cgroup: a scope unit needs the pid it is made for')
+    const owned = this.fsm.create()
+    try {
+      busctlCall(this.busctl, startUnitArgs(this.unit, pid, `runt container ${this.unit.name}`), 'StartTransientUnit', this.unit)
+      this.started = true
+      for (let i = 0; ; i++) {
+        let text = ''
+        try {
+          text = this.procCgroup(pid)
+        } catch {
+          /* the pid is gone: the caller finds out */
+        }
+        if (inUnit(text, this.unit)) break
+        if (i >= 500)
+          throw cgroupError('', `--systemd-cgroup: systemd did not move pid ${pid} into ${unitName(this.unit)} within 10 s`)
+        this.sleep(20)
+      }
+    } catch (e) {
+      this.removeCreated()
+      throw e
+    }
+    return owned
   }
 
   paths(): Record<string, string> {
     return this.fsm.paths()
   }
   removeCreated(): void {
+    this.stop()
     this.fsm.removeCreated()
+  }
+
+  /** Stop the scope if this manager started it (systemd also stops an empty scope itself). */
+  private stop(): void {
+    if (!this.started) return
+    this.started = false
+    try {
+      stopUnit(this.unit, this.busctl)
+    } catch {
+      /* already gone */
+    }
   }
   apply(r: LinuxResources, opts: ApplyOptions): void {
     this.fsm.apply(r, opts)
@@ -120,6 +221,8 @@ export class SystemdManager implements CgroupManager {
     return this.fsm.killAll()
   }
   destroy(): void {
+    this.started = true // whoever started it, the unit goes
+    this.stop()
     this.fsm.destroy()
   }
   exists(): boolean {

@@ -57,8 +57,9 @@ export function featuresDocument(probe: FeatureProbes): Record<string, unknown> 
     linux: {
       namespaces: [...NAMESPACE_TYPES],
       capabilities: [...CAP_NAMES],
-      // The systemd driver parses slice:prefix:name but cannot create units over D-Bus yet.
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
+      // The systemd driver starts system scopes through busctl (cgroups/systemd.ts); rootless
+      // runt has no user-manager driver.
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: true },
       seccomp,
       apparmor: { enabled: true },
       selinux: { enabled: true },

@@ -5,6 +5,7 @@
 import t from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { spawnSync } from 'node:child_process'
 import { makeBundle, priv, Runt, waitFor } from '../fixtures/runt.js'
 import { parseHost } from '../../src/cgroups/host.js'
 
@@ -201,8 +202,25 @@ t.test('an existing cgroup with processes is refused', v1(), async (t) => {
   t.same(dirsOf(cg), [])
 })
 
-t.test('--systemd-cgroup without systemd', priv(), async (t) => {
-  if (fs.existsSync('/run/systemd/system')) return t.plan(0, 'systemd is running here: the D-Bus path is not implemented')
+const systemd = fs.existsSync('/run/systemd/system')
+
+t.test(
+  '--systemd-cgroup: the init runs in a transient scope, stopped at delete',
+  { ...priv(), ...(systemd ? {} : { skip: 'systemd is not the init system here' }) },
+  async (t) => {
+    const runt = new Runt(t)
+    const id = runt.id()
+    const b = makeBundle(t, ['sleep', '100'], (c) => (c.linux!.cgroupsPath = `system.slice:runt-test:${id}`))
+    runt.ok(['--systemd-cgroup', 'run', '-d', '--bundle', b.dir, id])
+    const pid = runt.state(id).pid
+    t.match(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8'), `/system.slice/runt-test-${id}.scope`)
+    runt.ok(['delete', '--force', id])
+    const show = spawnSync('systemctl', ['is-active', `runt-test-${id}.scope`], { encoding: 'utf8' })
+    t.not(show.stdout.trim(), 'active', 'the scope is gone')
+  },
+)
+
+t.test('--systemd-cgroup without systemd', { ...priv(), ...(systemd ? { skip: 'systemd is running here' } : {}) }, async (t) => {
   const runt = new Runt(t)
   const b = makeBundle(t, ['true'], (c) => (c.linux!.cgroupsPath = 'system.slice:runt-test:x'))
   const id = runt.id()
