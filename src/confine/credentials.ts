@@ -74,12 +74,17 @@ export function applyCaps(sys: CredSys, sets: CapSets, lastCap: number, warn: (m
     // EINVAL: a kernel without ambient capabilities (before 4.3).
     if (!(e instanceof SysError) || e.errnoName !== 'EINVAL') throw e
   }
+  // One warning for all of them: engines (buildah) ask for a dozen at every step.
+  const failed: string[] = []
+  let why = ''
   for (let bit = 0; bit <= lastCap; bit++) {
     if (!(sets.ambient & (1n << BigInt(bit)))) continue
     try {
       sys.prctl(C.PR_CAP_AMBIENT, C.PR_CAP_AMBIENT_RAISE, bit)
     } catch (e) {
-      warn(`process.capabilities.ambient: cannot raise ${capName(bit)}: ${(e as Error).message}`)
+      failed.push(capName(bit))
+      why ||= (e as Error).message
     }
   }
+  if (failed.length) warn(`process.capabilities.ambient: cannot raise ${failed.join(', ')}: ${why}`)
 }

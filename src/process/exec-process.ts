@@ -93,9 +93,10 @@ export function spawnExecProcess(x: ExecProcessInput): number {
   const extra = x.filter && !p.noNewPrivileges ? (1n << CAP_SYS_ADMIN) & ~held : 0n
   const interim = interimCaps(p.caps, extra)
   const ambient = p.caps.ambient & interim.permitted & interim.inheritable
-  for (let bit = 0; bit <= cfg.lastCap; bit++)
-    if (p.caps.ambient & ~ambient & (1n << BigInt(bit)))
-      x.warn(`process.capabilities.ambient: cannot raise ${capName(bit)}: not in permitted and inheritable`)
+  const unraisable: string[] = []
+  for (let bit = 0; bit <= cfg.lastCap; bit++) if (p.caps.ambient & ~ambient & (1n << BigInt(bit))) unraisable.push(capName(bit))
+  if (unraisable.length)
+    x.warn(`process.capabilities.ambient: cannot raise ${unraisable.join(', ')}: not in permitted and inheritable`)
 
   const chain = new CloneChain()
   const errnoPtr = ffi.errnoLocation()

@@ -75,6 +75,14 @@ t.test('capset, keep-caps off, ambient cleared and raised', async (t) => {
     ['process.capabilities.ambient: cannot raise CAP_KILL: prctl: eperm'],
     'a cap that cannot be raised is a warning (runc)',
   )
+  const several = { ...plan().caps, ambient: (1n << 0n) | (1n << 5n) | (1n << 21n) }
+  const w2: string[] = []
+  applyCaps(g.sys, several, 40, (m) => w2.push(m))
+  t.same(
+    w2,
+    ['process.capabilities.ambient: cannot raise CAP_CHOWN, CAP_KILL, CAP_SYS_ADMIN: prctl: eperm'],
+    'one warning for all',
+  )
 })
 
 t.test('interim sets widen effective and permitted only', async (t) => {
