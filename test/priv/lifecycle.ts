@@ -6,7 +6,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as os from 'node:os'
 import { spawn } from 'node:child_process'
-import { makeBundle, priv, REPO, Runt, waitFor } from '../fixtures/runt.js'
+import { cleanCommand, makeBundle, priv, REPO, Runt, waitFor } from '../fixtures/runt.js'
 
 t.test('create, start, kill, delete', priv(), async (t) => {
   const runt = new Runt(t)
@@ -133,4 +133,52 @@ t.test('create and exec --pidfd-socket send one pidfd of the process', priv(), a
   const execd = await e.report
   t.equal(execd.fds, 1, 'exactly one fd')
   t.equal(execd.pid, Number(fs.readFileSync(pidFile, 'utf8')), "a pidfd of the exec'd process")
+})
+
+/**
+ * Run runt `n` times at once with the same arguments; resolves with each exit status and
+ * stderr. stderr goes to a file: a created container keeps its stdio open, a pipe would not
+ * close.
+ */
+function together(t: Test, runt: Runt, n: number, args: string[]): Promise<{ status: number | null; stderr: string }[]> {
+  const dir = t.testdir({})
+  return Promise.all(
+    Array.from({ length: n }, (_, i) => {
+      const file = path.join(dir, `stderr-${args[0]}-${i}`)
+      const fd = fs.openSync(file, 'w')
+      const [cmd, argv] = cleanCommand(['--root', runt.root, ...args])
+      const p = spawn(cmd, argv, { stdio: ['ignore', 'ignore', fd] })
+      fs.closeSync(fd)
+      return new Promise<{ status: number | null; stderr: string }>((r) =>
+        p.on('exit', (status) => r({ status, stderr: fs.readFileSync(file, 'utf8') })),
+      )
+    }),
+  )
+}
+
+t.test('concurrent commands on one id are serialized', priv(), async (t) => {
+  const runt = new Runt(t)
+  const b = makeBundle(t, ['sleep', '100'])
+  const id = runt.id('race')
+  const creates = await together(t, runt, 4, ['create', '--bundle', b.dir, id])
+  t.equal(creates.filter((r) => r.status === 0).length, 1, 'exactly one create wins')
+  for (const r of creates.filter((r) => r.status !== 0))
+    t.match(r.stderr, /already exists/, 'the others are told the id is taken')
+  t.equal(runt.state(id).status, 'created')
+  t.equal(fs.readdirSync(runt.root).length, 1, 'one state directory')
+
+  const starts = await together(t, runt, 3, ['start', id])
+  t.equal(starts.filter((r) => r.status === 0).length, 1, 'exactly one start wins')
+  for (const r of starts.filter((r) => r.status !== 0))
+    t.match(r.stderr, /cannot start an already running container/, 'the others see it running')
+  t.equal(runt.state(id).status, 'running')
+
+  const deletes = await together(t, runt, 3, ['delete', '--force', id])
+  t.same(
+    deletes.map((r) => r.status),
+    [0, 0, 0],
+    'delete --force of a container that is gone meanwhile is not an error',
+  )
+  t.match(runt.run(['state', id]).stderr, 'container does not exist')
+  t.same(fs.readdirSync(runt.root), [], 'nothing left behind')
 })
