@@ -43,7 +43,7 @@ export type ExecProcessInput = {
   timeFd?: number
   /** setgroups(2) is allowed in the user namespace the process ends up in. */
   setgroups: boolean
-  /** The LSM exec attr file in the container's procfs, and what to write to it. */
+  /** The LSM exec attr file (/proc/thread-self/attr/...), and what to write to it. */
   lsmAttr?: { path: string; value: string }
   /** An fd of the host's /proc (A is outside the container's pid namespace). */
   hostProc: number
@@ -75,11 +75,13 @@ function bytes(chain: CloneChain, b: Buffer): bigint {
 export function spawnExecProcess(x: ExecProcessInput): number {
   const { cfg, plan } = x
   const p = cfg.process
-  const E = 3 + cfg.extraFds // B's status pipe; E+1 its go pipe; E+2 the first free fd
+  // B's status pipe; E+1 its go pipe; E+2 the host's /proc while B needs it, then the first
+  // free fd.
+  const E = 3 + cfg.extraFds
   const pipe = () =>
     sys.pipe2(C.O_CLOEXEC).map((fd) => {
       // Above B's final layout, so the dup2s below cannot clobber one with the other.
-      const high = sys.fcntl(fd, F_DUPFD_CLOEXEC, E + 2)
+      const high = sys.fcntl(fd, F_DUPFD_CLOEXEC, E + 3)
       sys.close(fd)
       return high
     }) as [number, number]
@@ -113,12 +115,18 @@ export function spawnExecProcess(x: ExecProcessInput): number {
   }
   if (x.userFd !== undefined) chain.call('setns', x.userFd, C.CLONE_NEWUSER)
   if (x.timeFd !== undefined) chain.call('setns', x.timeFd, C.CLONE_NEWTIME)
+  // The LSM label is written through the host's procfs (A's fd), never the container's /proc,
+  // which a container with CAP_SYS_ADMIN in its user namespace may have remounted or covered
+  // with a bind of another file (CVE-2025-52881); "thread-self" there names B all the same,
+  // since B has a pid in the host's namespace too. Copied first: the pipes sit above E+2, and
+  // the dup2s below may reuse A's fd number.
+  if (x.lsmAttr) chain.call('dup2', x.hostProc, E + 2)
   // Only stdio, the preserved fds and our two pipes from here on.
   chain.call('dup2', statusW, E)
   chain.call('dup2', goR, E + 1)
   chain.call('fcntl', E, C.F_SETFD, C.FD_CLOEXEC)
   chain.call('fcntl', E + 1, C.F_SETFD, C.FD_CLOEXEC)
-  chain.call('syscall', C.SYS.close_range, E + 2, 0xffffffff, 0)
+  chain.call('syscall', C.SYS.close_range, x.lsmAttr ? E + 3 : E + 2, 0xffffffff, 0)
   if (!cfg.noNewKeyring) {
     // runc's exec joins the container's session keyring; a kernel without keyrings is fine,
     // so whatever errno keyctl leaves is thrown away (the one before it is kept).
@@ -146,10 +154,13 @@ export function spawnExecProcess(x: ExecProcessInput): number {
     if (ambient & (1n << BigInt(bit))) chain.call('prctl', C.PR_CAP_AMBIENT, C.PR_CAP_AMBIENT_RAISE, bit, 0, 0)
   if (plan.personality) chain.call('syscall', C.SYS.personality, plan.personality.persona)
   if (x.lsmAttr) {
-    // The first free fd is E+2: that is what openat returns.
-    chain.call('openat', C.AT_FDCWD, x.lsmAttr.path, C.O_WRONLY | C.O_CLOEXEC, 0)
+    // The first free fd is E+3: that is what openat returns. Both closed before seccomp, whose
+    // listener is then E+2 again.
+    const rel = x.lsmAttr.path.replace(/^\/proc\//, '')
+    chain.call('openat', E + 2, rel, C.O_WRONLY | C.O_CLOEXEC, 0)
     const v = Buffer.from(x.lsmAttr.value)
-    chain.call('write', E + 2, bytes(chain, v), v.length)
+    chain.call('write', E + 3, bytes(chain, v), v.length)
+    chain.call('close', E + 3)
     chain.call('close', E + 2)
   }
   if (p.noNewPrivileges) chain.call('prctl', C.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
