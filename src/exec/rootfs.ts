@@ -6,9 +6,17 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as C from '../sys/constants.js'
 import type { Sys } from '../sys/linux.js'
-import { SysError, StepError } from '../errors.js'
+import { RuntimeError, SysError, StepError } from '../errors.js'
 import { fdPath, InRoot } from './in-root.js'
-import { DEV_SYMLINKS, deviceModeBits, makedev, type DevicePlan, type MountPlan, type RootfsPlan } from '../plan/rootfs.js'
+import {
+  DEV_SYMLINKS,
+  deviceModeBits,
+  makedev,
+  PROC_MOUNT_ALLOWED,
+  type DevicePlan,
+  type MountPlan,
+  type RootfsPlan,
+} from '../plan/rootfs.js'
 import { mountOf, parseMountInfo, parseProcCgroup, type MountInfo } from '../plan/mountinfo.js'
 
 export type RootfsContext = {
@@ -74,6 +82,19 @@ export function prepareRoot(ctx: RootfsContext): void {
   step('root.path', '', () => sys.mount(plan.rootfs, plan.rootfs, 'bind', C.MS_BIND | C.MS_REC, null))
 }
 
+/**
+ * plan/rootfs.ts checks destinations as written; a symlink in the rootfs (/myproc -> /proc) can
+ * still lead a mount into the container's procfs, over /proc/self/attr/exec (an LSM bypass,
+ * CVE-2019-16884) or any other file the kernel or runt relies on. So the target, once
+ * resolved and opened, is checked again: on procfs only runc's allow-list may be covered.
+ */
+function guardProcTarget(ctx: RootfsContext, root: InRoot, m: MountPlan, fd: number): void {
+  if (ctx.sys.fstatfs(fd, m.destination).type !== C.PROC_SUPER_MAGIC) return
+  const where = root.containerPathOf(fd)
+  if (PROC_MOUNT_ALLOWED.includes(where)) return
+  throw new RuntimeError(`resolves to ${where}, inside /proc, where nothing but procfs may be mounted`, 'EPROCMOUNT')
+}
+
 function mountBind(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
   const { sys } = ctx
   let st: fs.Stats
@@ -90,6 +111,7 @@ function mountBind(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
   }
   const fd = st.isDirectory() ? root.mkdirAll(m.destination) : root.ensureFile(m.destination)
   try {
+    guardProcTarget(ctx, root, m, fd)
     if (m.options.extensions.includes('idmap') || m.options.extensions.includes('ridmap')) {
       if (!ctx.attachIdmapped) throw new Error('idmapped mount without a tree from the parent')
       ctx.attachIdmapped(m.field, fd)
@@ -111,6 +133,8 @@ function mountFs(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
   const { sys } = ctx
   const fd = root.mkdirAll(m.destination)
   try {
+    // A new procfs may go over procfs (a proc mount at /proc when the rootfs's /proc is one).
+    if (m.kind !== 'proc') guardProcTarget(ctx, root, m, fd)
     if (m.kind === 'tmpfs' && m.options.extensions.includes('tmpcopyup')) {
       mountTmpCopyUp(ctx, fd, m)
       return
@@ -185,6 +209,7 @@ function mountCgroup(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
   if (v1.length === 0 || m.type === 'cgroup2') {
     const fd = root.mkdirAll(m.destination)
     try {
+      guardProcTarget(ctx, root, m, fd)
       if (ctx.cgroupns) {
         sys.mount('cgroup2', fdPath(fd), 'cgroup2', m.flags, m.data || null, m.destination)
       } else {
@@ -209,6 +234,7 @@ function mountCgroup(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
   // v1: tmpfs at the destination, then each hierarchy below it.
   const fd = root.mkdirAll(m.destination)
   try {
+    guardProcTarget(ctx, root, m, fd)
     sys.mount('tmpfs', fdPath(fd), 'tmpfs', flags & (C.MS_NOSUID | C.MS_NODEV | C.MS_NOEXEC), 'mode=755', m.destination)
   } finally {
     sys.close(fd)

@@ -103,7 +103,7 @@ export const DEV_SYMLINKS: readonly [string, string][] = [
 ]
 
 // Paths under /proc a non-procfs mount may cover (lxcfs and friends), as runc allows.
-const PROC_MOUNT_ALLOWED = [
+export const PROC_MOUNT_ALLOWED = [
   '/proc/cpuinfo',
   '/proc/diskstats',
   '/proc/meminfo',
