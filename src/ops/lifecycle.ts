@@ -111,11 +111,14 @@ export function start(store: Store, id: string): void {
 
 const SIGNALS: Readonly<Record<string, number>> = os.constants.signals
 
-/** "KILL", "SIGKILL", "kill", "9" -> 9; runc's error text otherwise. */
+/**
+ * "KILL", "SIGKILL", "kill", "9" -> 9; runc's error text otherwise. 0 is accepted, as runc
+ * does: it checks that the container is running without signalling it.
+ */
 export function parseSignal(s: string): number {
   if (/^\d+$/.test(s)) {
     const n = Number(s)
-    if (n < 1 || n > 64) throw new RuntimeError(`invalid signal number ${s}`, 'ESIGNAL')
+    if (n > 64) throw new RuntimeError(`invalid signal number ${s}`, 'ESIGNAL')
     return n
   }
   const up = s.toUpperCase()

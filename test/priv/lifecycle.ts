@@ -31,8 +31,11 @@ t.test('create, start, kill, delete', priv(), async (t) => {
   t.equal(del.status, 1)
   t.match(del.stderr, `cannot delete container ${id} that is not stopped: running`)
 
+  runt.ok(['kill', id, '0']) // as runc: is it running? (signals nothing)
+  t.equal(runt.state(id).status, 'running', 'signal 0 leaves it running')
   runt.ok(['kill', id, 'KILL'])
   t.ok(await waitFor(() => runt.state(id).status === 'stopped'), 'stopped after SIGKILL')
+  t.match(runt.run(['kill', id, '0']).stderr, 'container not running', 'signal 0 of a stopped container')
   t.equal(runt.state(id).pid, 0, 'a stopped container reports pid 0')
   const k = runt.run(['kill', id])
   t.equal(k.status, 1)
