@@ -78,6 +78,14 @@ export function prepare(opts: CreateOptions): Prepared {
   const log = logger()
   validateId(opts.id)
   const bundle = path.resolve(opts.bundle)
+  // runc chdirs into the bundle first, and engines have seen its error text for a missing one.
+  try {
+    if (!fs.statSync(bundle).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' })
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    const why = code === 'ENOENT' ? 'no such file or directory' : code === 'ENOTDIR' ? 'not a directory' : (e as Error).message
+    throw new RuntimeError(`chdir ${opts.bundle || '.'}: ${why}`, code ?? 'EBUNDLE')
+  }
   const spec = loadSpec(bundle, {
     onUnknownKeys: (keys) => log.debug(`config.json: ignoring unknown properties ${keys.join(', ')}`),
   })

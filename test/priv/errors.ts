@@ -90,3 +90,15 @@ t.test('invalid container ids are refused before anything is created', priv(), a
   }
   t.notOk(fs.existsSync(runt.root) && fs.readdirSync(runt.root).length > 0, 'nothing under --root')
 })
+
+t.test("a missing bundle or config.json: runc's messages, nothing left", priv(), async (t) => {
+  const runt = new Runt(t)
+  const none = runt.run(['create', '--bundle', '/nonexistent-bundle', runt.id('nobundle')])
+  t.equal(none.status, 1)
+  t.match(none.stderr, 'runt create failed: chdir /nonexistent-bundle: no such file or directory')
+  const empty = t.testdir({})
+  const noConfig = runt.run(['create', '--bundle', empty, runt.id('noconfig')])
+  t.equal(noConfig.status, 1)
+  t.match(noConfig.stderr, 'runt create failed: JSON specification file config.json not found')
+  t.same(fs.existsSync(runt.root) ? fs.readdirSync(runt.root) : [], [], 'nothing under --root')
+})
