@@ -178,14 +178,14 @@ export class SystemdManager implements CgroupManager {
   paths(): Record<string, string> {
     return this.fsm.paths()
   }
+  /** Undo create(): the scope only if this manager started it. */
   removeCreated(): void {
-    this.stop()
+    if (this.started) this.stop()
     this.fsm.removeCreated()
   }
 
-  /** Stop the scope if this manager started it (systemd also stops an empty scope itself). */
+  /** Stop the scope; gone already is fine (systemd also stops an empty scope itself). */
   private stop(): void {
-    if (!this.started) return
     this.started = false
     try {
       stopUnit(this.unit, this.busctl)
@@ -221,8 +221,7 @@ export class SystemdManager implements CgroupManager {
     return this.fsm.killAll()
   }
   destroy(): void {
-    this.started = true // whoever started it, the unit goes
-    this.stop()
+    this.stop() // whoever started it, the unit goes
     this.fsm.destroy()
   }
   exists(): boolean {

@@ -61,6 +61,11 @@ export function interimCaps(final: CapSets, extra: bigint): CapSets {
   return { ...final, effective: final.effective | extra, permitted: final.permitted | extra }
 }
 
+/** The one warning for ambient capabilities that could not be raised, named together. */
+export function ambientWarning(caps: string[], why: string): string {
+  return `process.capabilities.ambient: cannot raise ${caps.join(', ')}: ${why}`
+}
+
 /**
  * capset to `sets`, clear PR_SET_KEEPCAPS, then clear and raise the ambient set. A cap that
  * cannot be raised is a warning, as in runc (it must be in permitted and inheritable).
@@ -86,5 +91,5 @@ export function applyCaps(sys: CredSys, sets: CapSets, lastCap: number, warn: (m
       why ||= (e as Error).message
     }
   }
-  if (failed.length) warn(`process.capabilities.ambient: cannot raise ${failed.join(', ')}: ${why}`)
+  if (failed.length) warn(ambientWarning(failed, why))
 }

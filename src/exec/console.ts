@@ -11,9 +11,6 @@ import { SysError } from '../errors.js'
 
 const TIOCSPTLCK = 0x40045431
 const TIOCGPTPEER = 0x5441
-const TIOCSWINSZ = 0x5414
-const TIOCSCTTY = 0x540e
-const SYSFS_MAGIC = 0x62656572
 
 export type ConsoleOptions = {
   /** The socket to send the master on (inherited from the parent). */
@@ -49,12 +46,7 @@ export function setupConsole(sys: Sys, root: InRoot, o: ConsoleOptions): number 
     sys.ioctlBuf(master, TIOCSPTLCK, unlock, 'ioctl TIOCSPTLCK')
     // TIOCGPTPEER opens the slave through the master: no /dev/pts/N path to be swapped.
     slave = sys.ioctl(master, TIOCGPTPEER, C.O_RDWR | C.O_NOCTTY | C.O_CLOEXEC, 'ioctl TIOCGPTPEER')
-    if (o.size) {
-      const ws = Buffer.alloc(8)
-      ws.writeUInt16LE(o.size.height, 0)
-      ws.writeUInt16LE(o.size.width, 2)
-      sys.ioctlBuf(master, TIOCSWINSZ, ws, 'ioctl TIOCSWINSZ')
-    }
+    if (o.size) setWinsize(sys, master, o.size)
     if (o.bindConsole) {
       const target = consoleTarget(sys, root)
       try {
@@ -74,6 +66,14 @@ export function setupConsole(sys: Sys, root: InRoot, o: ConsoleOptions): number 
   return slave
 }
 
+/** TIOCSWINSZ on a pty master (or any terminal fd). */
+export function setWinsize(sys: Sys, fd: number, size: { height: number; width: number }): void {
+  const ws = Buffer.alloc(8)
+  ws.writeUInt16LE(size.height, 0)
+  ws.writeUInt16LE(size.width, 2)
+  sys.ioctlBuf(fd, C.TIOCSWINSZ, ws, 'ioctl TIOCSWINSZ')
+}
+
 /**
  * An O_PATH fd of /dev/console to bind the slave over (CVE-2025-52565): never through a
  * symlink (one is replaced by a fresh empty file), only a regular file or a device node, and
@@ -83,7 +83,7 @@ export function consoleTarget(sys: Sys, root: InRoot): number {
   const dir = root.mkdirAll('/dev')
   try {
     const fsType = sys.fstatfs(dir, '/dev').type
-    if (fsType === C.PROC_SUPER_MAGIC || fsType === SYSFS_MAGIC)
+    if (fsType === C.PROC_SUPER_MAGIC || fsType === C.SYSFS_MAGIC)
       throw new SysError({
         syscall: 'open',
         errno: 1,
@@ -127,5 +127,5 @@ export function useConsole(sys: Sys, slave: number, o: { newSession: boolean; co
   if (o.newSession) sys.setsid()
   for (const fd of [0, 1, 2]) sys.dup2(slave, fd)
   if (slave > 2) sys.close(slave)
-  if (o.controlling) sys.ioctl(0, TIOCSCTTY, 0, 'ioctl TIOCSCTTY')
+  if (o.controlling) sys.ioctl(0, C.TIOCSCTTY, 0, 'ioctl TIOCSCTTY')
 }

@@ -79,13 +79,15 @@ export function prepare(opts: CreateOptions): Prepared {
   validateId(opts.id)
   const bundle = path.resolve(opts.bundle)
   // runc chdirs into the bundle first, and engines have seen its error text for a missing one.
+  const chdirError = (why: string, code: string) => new RuntimeError(`chdir ${opts.bundle || '.'}: ${why}`, code)
+  let bundleStat: fs.Stats
   try {
-    if (!fs.statSync(bundle).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' })
+    bundleStat = fs.statSync(bundle)
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    const why = code === 'ENOENT' ? 'no such file or directory' : code === 'ENOTDIR' ? 'not a directory' : (e as Error).message
-    throw new RuntimeError(`chdir ${opts.bundle || '.'}: ${why}`, code ?? 'EBUNDLE')
+    const code = (e as NodeJS.ErrnoException).code ?? 'EBUNDLE'
+    throw chdirError(code === 'ENOENT' ? 'no such file or directory' : (e as Error).message, code)
   }
+  if (!bundleStat.isDirectory()) throw chdirError('not a directory', 'ENOTDIR')
   const spec = loadSpec(bundle, {
     onUnknownKeys: (keys) => log.debug(`config.json: ignoring unknown properties ${keys.join(', ')}`),
   })

@@ -22,11 +22,10 @@ import { RuntimeError } from '../errors.js'
 import type { InitConfig } from './init-config.js'
 import type { ConfinePlan } from '../confine/plan.js'
 import type { CompiledFilter } from '../confine/seccomp-filter.js'
-import { interimCaps } from '../confine/credentials.js'
+import { ambientWarning, interimCaps } from '../confine/credentials.js'
 import { capName } from '../confine/capabilities.js'
 import { schedAttr, cpuMask, allCpusMask, IOPRIO_WHO_PROCESS } from '../confine/sched.js'
 
-const TIOCSCTTY = 0x540e
 const F_DUPFD_CLOEXEC = 1030
 const KEYCTL_JOIN_SESSION_KEYRING = 1
 const SECCOMP_SET_MODE_FILTER = 1
@@ -97,8 +96,7 @@ export function spawnExecProcess(x: ExecProcessInput): number {
   const ambient = p.caps.ambient & interim.permitted & interim.inheritable
   const unraisable: string[] = []
   for (let bit = 0; bit <= cfg.lastCap; bit++) if (p.caps.ambient & ~ambient & (1n << BigInt(bit))) unraisable.push(capName(bit))
-  if (unraisable.length)
-    x.warn(`process.capabilities.ambient: cannot raise ${unraisable.join(', ')}: not in permitted and inheritable`)
+  if (unraisable.length) x.warn(ambientWarning(unraisable, 'not in permitted and inheritable'))
 
   const chain = new CloneChain()
   const errnoPtr = ffi.errnoLocation()
@@ -174,7 +172,7 @@ export function spawnExecProcess(x: ExecProcessInput): number {
   if (extra) finalCaps()
   if (p.terminal) {
     chain.call('setsid')
-    chain.call('ioctl', 0, TIOCSCTTY, 0)
+    chain.call('ioctl', 0, C.TIOCSCTTY, 0)
   }
   const one = chain.buffer(8)
   chain.call('write', E, errnoPtr, 4)

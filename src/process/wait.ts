@@ -6,6 +6,7 @@ import * as os from 'node:os'
 import * as tty from 'node:tty'
 import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
+import { setWinsize } from '../exec/console.js'
 
 // Every signal runt can catch and forward. SIGCHLD is ours; SIGKILL/SIGSTOP cannot be caught;
 // SIGBUS/SIGFPE/SIGILL/SIGSEGV are Node's own. SIGWINCH resizes the pty instead, with a tty.
@@ -36,18 +37,9 @@ const FORWARD = [
   'SIGSYS',
 ] as const
 
-const TIOCSWINSZ = 0x5414
-
 export function exitStatusCode(status: number): number {
   const sig = status & 0x7f
   return sig ? 128 + sig : (status >> 8) & 0xff
-}
-
-export function setWinsize(fd: number, rows: number, cols: number): void {
-  const ws = Buffer.alloc(8)
-  ws.writeUInt16LE(rows, 0)
-  ws.writeUInt16LE(cols, 2)
-  sys.ioctlBuf(fd, TIOCSWINSZ, ws, 'ioctl TIOCSWINSZ')
 }
 
 /**
@@ -59,8 +51,6 @@ export function callerWinsize(): { height: number; width: number } | undefined {
   return out.isTTY && out.rows && out.columns ? { height: out.rows, width: out.columns } : undefined
 }
 
-const TCGETS = 0x5401
-const TCSETS = 0x5402
 const OPOST = 0x1
 
 /** Clear OPOST on a terminal fd; returns what puts the old output flags back. */
@@ -68,15 +58,15 @@ function rawOutput(fd: number): () => void {
   if (!tty.isatty(fd)) return () => {}
   const t = Buffer.alloc(60) // struct termios (kernel): c_oflag at offset 4
   try {
-    sys.ioctlBuf(fd, TCGETS, t, 'ioctl TCGETS')
+    sys.ioctlBuf(fd, C.TCGETS, t, 'ioctl TCGETS')
     const oflag = t.readUInt32LE(4)
     if (!(oflag & OPOST)) return () => {}
     t.writeUInt32LE(oflag & ~OPOST, 4)
-    sys.ioctlBuf(fd, TCSETS, t, 'ioctl TCSETS')
+    sys.ioctlBuf(fd, C.TCSETS, t, 'ioctl TCSETS')
     return () => {
       try {
         t.writeUInt32LE(oflag, 4)
-        sys.ioctlBuf(fd, TCSETS, t, 'ioctl TCSETS')
+        sys.ioctlBuf(fd, C.TCSETS, t, 'ioctl TCSETS')
       } catch {
         /* the terminal went away */
       }
@@ -96,12 +86,12 @@ function attach(master: number): { done: Promise<void>; resize(): void; detach()
   // caller's terminal must pass output through untouched (cfmakeraw, as runc's console does).
   const restoreOutput = rawOutput(1)
   const resize = () => {
-    if (process.stdout.isTTY) {
-      try {
-        setWinsize(master, process.stdout.rows, process.stdout.columns)
-      } catch {
-        /* pty gone */
-      }
+    const size = callerWinsize()
+    if (!size) return
+    try {
+      setWinsize(sys, master, size)
+    } catch {
+      /* pty gone */
     }
   }
   resize()

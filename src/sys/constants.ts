@@ -151,7 +151,13 @@ export const ST_NOSYMFOLLOW = 8192
 export const CGROUP2_SUPER_MAGIC = 0x63677270
 export const TMPFS_MAGIC = 0x01021994
 export const PROC_SUPER_MAGIC = 0x9fa0
-export const DEVPTS_SUPER_MAGIC = 0x1cd1
+export const SYSFS_MAGIC = 0x62656572
+
+// Terminal ioctls (asm-generic/ioctls.h).
+export const TCGETS = 0x5401
+export const TCSETS = 0x5402
+export const TIOCSCTTY = 0x540e
+export const TIOCSWINSZ = 0x5414
 
 type SyscallTable = {
   pivot_root: number
