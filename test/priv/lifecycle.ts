@@ -4,9 +4,8 @@
 import t, { type Test } from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import * as os from 'node:os'
 import { spawn } from 'node:child_process'
-import { cleanCommand, makeBundle, priv, REPO, Runt, waitFor } from '../fixtures/runt.js'
+import { cleanCommand, makeBundle, priv, Runt, socketPeer, waitFor } from '../fixtures/runt.js'
 
 t.test('create, start, kill, delete', priv(), async (t) => {
   const runt = new Runt(t)
@@ -103,20 +102,11 @@ t.test('the container sees its own hostname, pid 1 and processes', priv(), async
   t.equal(Number(lines), 4, 'ps sees only sh, ps and wc (plus the header)')
 })
 
-/** A --pidfd-socket peer (test/fixtures/pidfd-peer.py); resolves with what it received. */
+/** A --pidfd-socket peer, listening: what it received arrives in `report`. */
 async function pidfdPeer(t: Test) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runt-sock-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  const sock = path.join(dir, 'pidfd.sock')
-  const p = spawn('python3', [path.join(REPO, 'test/fixtures/pidfd-peer.py'), sock], { stdio: ['ignore', 'pipe', 'inherit'] })
-  t.teardown(() => p.kill())
-  let out = ''
-  p.stdout.on('data', (d) => (out += d))
-  await new Promise<void>((r) => p.stdout.on('data', () => out.includes('listening') && r()))
-  const report = new Promise<{ fds: number; pid: number | null }>((resolve) =>
-    p.on('exit', () => resolve(JSON.parse(out.split('\n').find((l) => l.startsWith('{')) ?? '{}'))),
-  )
-  return { sock, report }
+  const p = socketPeer<{ fds: number; pid: number | null }>(t, 'pidfd-peer.py', 'pidfd.sock')
+  await p.listening
+  return p
 }
 
 t.test('create and exec --pidfd-socket send one pidfd of the process', priv(), async (t) => {

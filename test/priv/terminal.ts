@@ -2,30 +2,10 @@
 // which the container's output arrives; consoleSize is applied; runc's errors for a terminal
 // without a socket and a socket without a terminal.
 
-import t, { type Test } from 'tap'
-import * as fs from 'node:fs'
-import * as os from 'node:os'
+import t from 'tap'
 import * as path from 'node:path'
-import { spawn, spawnSync } from 'node:child_process'
-import { cleanCommand, makeBundle, priv, Runt, REPO } from '../fixtures/runt.js'
-
-/** A socket path short enough for sun_path (the test dir is deep). */
-function sockPath(t: Test, name: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runt-sock-'))
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
-  return path.join(dir, name)
-}
-
-function peer(sock: string) {
-  const p = spawn('python3', [path.join(REPO, 'test/fixtures/console-peer.py'), sock], { stdio: ['ignore', 'pipe', 'inherit'] })
-  let out = ''
-  p.stdout.on('data', (d) => (out += d))
-  const listening = new Promise<void>((r) => p.stdout.on('data', () => out.includes('listening') && r()))
-  const report = new Promise<Record<string, unknown>>((resolve) =>
-    p.on('exit', () => resolve(JSON.parse(out.split('\n').find((l) => l.startsWith('{')) ?? '{}'))),
-  )
-  return { listening, report, kill: () => p.kill() }
-}
+import { spawnSync } from 'node:child_process'
+import { cleanCommand, makeBundle, priv, Runt, REPO, socketPeer } from '../fixtures/runt.js'
 
 t.test('create --console-socket sends one tty fd carrying the output', priv(), async (t) => {
   const runt = new Runt(t)
@@ -33,9 +13,8 @@ t.test('create --console-socket sends one tty fd carrying the output', priv(), a
     c.process!.terminal = true
     c.process!.consoleSize = { height: 33, width: 101 }
   })
-  const sock = sockPath(t, 'console.sock')
-  const p = peer(sock)
-  t.teardown(p.kill)
+  const p = socketPeer(t, 'console-peer.py', 'console.sock')
+  const sock = p.sock
   await p.listening
   const id = runt.id()
   runt.ok(['create', '--bundle', b.dir, '--console-socket', sock, id])
@@ -69,9 +48,8 @@ t.test('exec -t --console-socket into a running container', priv(), async (t) =>
   const b = makeBundle(t, ['sleep', '1000'])
   const id = runt.id()
   runt.ok(['run', '-d', '--bundle', b.dir, id])
-  const sock = sockPath(t, 'exec.sock')
-  const p = peer(sock)
-  t.teardown(p.kill)
+  const p = socketPeer(t, 'console-peer.py', 'exec.sock')
+  const sock = p.sock
   await p.listening
   runt.ok(['exec', '-t', '-d', '--console-socket', sock, id, 'sh', '-c', 'tty; echo done'])
   const r = await p.report
