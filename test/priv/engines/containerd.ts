@@ -165,7 +165,9 @@ t.test('containerd + ctr run --runc-binary runt', opts, async (t) => {
       'tty1',
       'sh',
       '-c',
-      'tty; exit 4',
+      // The pause lets ctr's copy from the pty catch up before the task exits: once, under CI
+      // load, the output arrived empty while the exit status was right.
+      'tty; sleep 0.5; exit 4',
     ])
     t.equal(r.status, 4, 'ctr run -t exits with the container status', { output: r.out })
     t.match(r.stdout, '/dev/pts/0', 'the process has a terminal')
