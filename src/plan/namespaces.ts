@@ -46,7 +46,7 @@ export type NamespacePlan = {
   mountJoin?: NsJoin
   /** Joined by the parent's main thread before the clone, then the parent returns. */
   parentJoins: NsJoin[]
-  /** Stage 1 unshares CLONE_NEWCGROUP once it sits in its cgroup. */
+  /** The init unshares CLONE_NEWCGROUP once the parent has put it in its cgroup. */
   cgroupLate: boolean
   /** Stage 1 unshares CLONE_NEWTIME before the handshake so the parent can set offsets. */
   timeEarly: boolean

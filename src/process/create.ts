@@ -267,7 +267,6 @@ export function createContainer(opts: CreateOptions): Created {
       seal: sealTargets((f) => lockedFlags(sys.statfs(f).flags) & ~C.MS_RDONLY),
       chainJoins: [],
       timeEarly: ns.timeEarly,
-      cgroupLate: ns.cgroupLate,
       becomeRoot: ns.created.includes('user'),
       syncFd: childEnd,
       inheritFds: inherit,
@@ -301,14 +300,18 @@ export function createContainer(opts: CreateOptions): Created {
     cleanup.push(() => killAndReap(pid))
     if (ns.created.includes('user')) writeIdMaps(pid, spec)
     if (ns.timeEarly) writeTimeOffsets(pid, spec)
-    // Into its cgroup, limits applied, before the init runs anything (and before stage 1
-    // unshares its cgroup namespace, whose root becomes this cgroup).
+    ch.sendByte(0x47)
+    // The init execs and its Node boots (20-25 ms) while we make its cgroup, apply the limits
+    // and move it in: the first write to a cgroup.procs waits for an RCU grace period, most of
+    // this step. It reads the bootstrap only once this is done, so nothing of the container
+    // (mounts, hooks, the cgroup namespace it unshares, whose root is this cgroup) happens
+    // outside the cgroup. What Node's boot allocated stays charged where runt runs, as runc's
+    // init is started before runc moves it.
     const cg = setupCgroups({ id: opts.id, spec, systemd: opts.systemdCgroup, pid })
     cleanup.push(() => {
       killAndReap(pid)
       cg.undo()
     })
-    ch.sendByte(0x47)
 
     const mountJoin = joins.find((j) => j.type === 'mount')
     const cfg: InitConfig = {

@@ -222,7 +222,6 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
       seal: sealTargets((f) => lockedFlags(sys.statfs(f).flags) & ~C.MS_RDONLY),
       chainJoins: [],
       timeEarly: false,
-      cgroupLate: false,
       becomeRoot: false,
       syncFd: childEnd,
       inheritFds: inherit,

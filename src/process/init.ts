@@ -226,6 +226,10 @@ export function runInit(): void {
     if (!msg || msg.type !== 'bootstrap') throw new RuntimeError('init: no bootstrap from the parent', 'EPARENT')
     cfg = msg.config as InitConfig
     hostPidValue = msg.hostPid
+    // The parent has put us in our cgroup: that cgroup becomes the namespace's root. Only this
+    // thread moves, the one that goes on to execve (and forks hooks); unshare(CLONE_NEWCGROUP)
+    // has no single-thread rule.
+    if (cfg.cgroupns) sys.unshare(C.CLONE_NEWCGROUP)
     verifyNamespaces(cfg)
     verifySealedExe()
     const confinement = preload(cfg, sys, (level, msg) => ch.send({ type: 'log', level, msg }))

@@ -1,10 +1,11 @@
 // Stage 1 for create and exec: the libc-only child (process/clone-chain.ts) that enters the
 // container's namespaces, seals the runtime binary read-only, hands the parent a moment to
-// write id maps, time offsets and cgroup membership, and execs the init stage.
+// write id maps and time offsets, and execs the init stage. The parent puts the init in its
+// cgroup while the init's Node boots; the init unshares its cgroup namespace after that.
 //
 // Direct path (no user namespace to join): namespaces are created at clone(2) time.
 //   clone(flags) -> seal exe -> [setns time] -> [unshare NEWTIME] -> keep fds -> 'S' -> wait 'G'
-//   -> [become root of a new user namespace] -> [unshare NEWCGROUP] -> execve(init)
+//   -> [become root of a new user namespace] -> execve(init)
 // Late path (a user namespace is joined, or created after joining a time namespace):
 //   A: clone(NEWNS) -> seal exe -> [setns time] -> setns user, become root in it
 //      -> unshare(everything else) -> clone(CLONE_PARENT) B -> _exit(0)
@@ -28,7 +29,6 @@ export type Stage1Spec = {
   /** Other namespaces to join in the chain, after the user namespace (exec). */
   chainJoins: { fd: number; nstype: number }[]
   timeEarly: boolean
-  cgroupLate: boolean
   /**
    * A user namespace was created: once the parent has written the id maps, become its root
    * (our host uid is not mapped in it), or the execve would drop every capability.
@@ -51,7 +51,6 @@ function tail(chain: CloneChain, s: Stage1Spec): void {
     chain.call('syscall', C.SYS.setresgid, 0, 0, 0)
     chain.call('syscall', C.SYS.setresuid, 0, 0, 0)
   }
-  if (s.cgroupLate) chain.call('unshare', C.CLONE_NEWCGROUP)
   chain.call('execve', s.exec.path, chain.strArray(s.exec.argv), chain.strArray(s.exec.env))
 }
 
