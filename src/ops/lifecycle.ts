@@ -225,7 +225,9 @@ export function del(store: Store, id: string, force: boolean): void {
 
 /**
  * A directory without state.json is a create that died before writing it (killed, or the
- * machine went down). Once its creator no longer holds the lock, --force removes it.
+ * machine went down). Once its creator no longer holds the lock, --force removes it, and what
+ * the create had recorded in creating.json: its init (which may sit waiting for a start that
+ * will never come) and its cgroup.
  */
 function removeHalfCreated(store: Store, id: string): void {
   validateId(id)
@@ -236,7 +238,13 @@ function removeHalfCreated(store: Store, id: string): void {
     return // no such directory
   }
   try {
-    if (!lock.removed() && !store.exists(id)) store.remove(id)
+    if (lock.removed() || store.exists(id)) return
+    const rec = store.readCreating(id)
+    if (rec) {
+      if (isAlive(rec.pid, rec.pidStartTime)) killAndWait(rec)
+      destroyCgroups(rec)
+    }
+    store.remove(id)
   } finally {
     lock.release()
   }

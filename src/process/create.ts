@@ -20,7 +20,7 @@ import { capSets } from '../confine/capabilities.js'
 import { planConfinement } from '../confine/plan.js'
 import { Store, validateId, writeFileAtomic, type ContainerRecord } from '../state/store.js'
 import { createLocked, type Lock } from '../state/lock.js'
-import { readProcStat } from '../state/status.js'
+import { isAlive, readProcStat } from '../state/status.js'
 import { Channel } from './sync.js'
 import { spawnStage1, type Stage1Spec } from './stage1.js'
 import { initEnv, sealTargets, selfExec } from './self.js'
@@ -312,6 +312,28 @@ export function createContainer(opts: CreateOptions): Created {
       killAndReap(pid)
       cg.undo()
     })
+    const stat = readProcStat(pid)
+    if (!stat) throw initDied(pid)
+    const rec: ContainerRecord = {
+      ociVersion: OCI_VERSION,
+      id: opts.id,
+      pid,
+      pidStartTime: stat.startTime,
+      bundle: prep.bundle,
+      rootfs: prep.rootfs.rootfs,
+      created: new Date().toISOString(),
+      config: spec,
+      namespacePaths: Object.fromEntries(ns.types.map((t) => [t, `/proc/${pid}/ns/${NS_INFO[t].proc}`])),
+      cgroupPaths: cg.paths,
+      cgroupOwned: cg.owned,
+    }
+    if (opts.systemdCgroup) rec.systemdCgroup = true
+    if (opts.noNewKeyring) rec.noNewKeyring = true
+    if (spec.annotations) rec.annotations = spec.annotations
+    // If this create is killed from here on (an engine's timeout, say), `delete --force` finds
+    // in it the init to kill and the cgroup to remove. Before this point the init exits on
+    // its own: it waits for the bootstrap, and reads EOF.
+    opts.store.writeCreating(rec)
 
     const mountJoin = joins.find((j) => j.type === 'mount')
     const cfg: InitConfig = {
@@ -376,25 +398,10 @@ export function createContainer(opts: CreateOptions): Created {
     // The init sent the pty master before 'ready': take it if runt is its receiver.
     const master = console ? console.receiveMaster() : null
     console?.close()
-    const stat = readProcStat(pid)
-    if (!stat) throw initDied(pid)
-    const rec: ContainerRecord = {
-      ociVersion: OCI_VERSION,
-      id: opts.id,
-      pid,
-      pidStartTime: stat.startTime,
-      bundle: prep.bundle,
-      rootfs: prep.rootfs.rootfs,
-      created: new Date().toISOString(),
-      config: spec,
-      namespacePaths: Object.fromEntries(ns.types.map((t) => [t, `/proc/${pid}/ns/${NS_INFO[t].proc}`])),
-      cgroupPaths: cg.paths,
-      cgroupOwned: cg.owned,
-    }
-    if (opts.systemdCgroup) rec.systemdCgroup = true
-    if (opts.noNewKeyring) rec.noNewKeyring = true
-    if (spec.annotations) rec.annotations = spec.annotations
+    if (!isAlive(pid, rec.pidStartTime)) throw initDied(pid)
+    rec.created = new Date().toISOString()
     opts.store.write(rec)
+    opts.store.removeCreating(opts.id)
     if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(pid))
     if (opts.pidfdSocket) sendPidfd(opts.pidfdSocket, pid)
     sys.close(startFd)

@@ -10,6 +10,8 @@ import { RuntimeError, StateError } from '../errors.js'
 export const STATE_FILE = 'state.json'
 export const EXEC_FIFO = 'exec.fifo'
 export const START_SOCKET = 'init.sock'
+/** What a create in progress has made (its init, its cgroup), until state.json replaces it. */
+export const CREATING_FILE = 'creating.json'
 
 /** What we persist for a container. The OCI state printed by `state` is derived from it. */
 export type ContainerRecord = {
@@ -82,6 +84,28 @@ export class Store {
     writeFileAtomic(path.join(this.dir(rec.id), STATE_FILE), JSON.stringify(rec), 0o600)
   }
 
+  /**
+   * Record what a create in progress has made so far, for `delete --force` to undo if the
+   * create dies before state.json. Atomic, not fsync'd: processes and cgroups do not outlive
+   * a crash of the machine either.
+   */
+  writeCreating(rec: ContainerRecord): void {
+    writeFileAtomic(path.join(this.dir(rec.id), CREATING_FILE), JSON.stringify(rec), 0o600, false)
+  }
+
+  /** The record of a create that died before writing state.json, if it got that far. */
+  readCreating(id: string): ContainerRecord | null {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.dir(id), CREATING_FILE), 'utf8')) as ContainerRecord
+    } catch {
+      return null
+    }
+  }
+
+  removeCreating(id: string): void {
+    fs.rmSync(path.join(this.dir(id), CREATING_FILE), { force: true })
+  }
+
   fifoPath(id: string): string {
     return path.join(this.dir(id), EXEC_FIFO)
   }
@@ -112,13 +136,13 @@ export function notExist(): StateError {
   return new StateError('container does not exist', 'ENOTEXIST')
 }
 
-export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): void {
+export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644, sync = true): void {
   const dir = path.dirname(file)
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`)
   const fd = fs.openSync(tmp, 'w', mode)
   try {
     fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data)
-    fs.fsyncSync(fd)
+    if (sync) fs.fsyncSync(fd)
   } finally {
     fs.closeSync(fd)
   }

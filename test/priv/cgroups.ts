@@ -6,7 +6,7 @@ import t from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { spawnSync } from 'node:child_process'
-import { makeBundle, priv, Runt, waitFor } from '../fixtures/runt.js'
+import { makeBundle, priv, Runt, tempDir, waitFor } from '../fixtures/runt.js'
 import { parseHost } from '../../src/cgroups/host.js'
 
 const host = fs.existsSync('/proc/self/mountinfo')
@@ -187,6 +187,62 @@ t.test('a create that fails in the init leaves no cgroup behind', v1(), async (t
   t.match(r.stderr, 'nonexistent-runt-test')
   t.same(dirsOf(cg), [])
 })
+
+t.test('delete --force undoes a create killed halfway: its cgroup and its init', v1(), async (t) => {
+  const runt = new Runt(t)
+  const cg = cgPath()
+  const hookPid = path.join(tempDir(t), 'hook.pid')
+  t.teardown(() => {
+    try {
+      process.kill(Number(fs.readFileSync(hookPid, 'utf8')), 'SIGKILL')
+    } catch {
+      /* gone */
+    }
+  })
+  // Killed while a prestart hook runs: after the cgroup step, before state.json.
+  const b = makeBundle(t, ['sleep', '1000'], (c) => {
+    c.linux!.cgroupsPath = cg
+    c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', `echo $$ > ${hookPid}; exec sleep 60`] }] }
+  })
+  const id = runt.id()
+  const create = runt.spawn(['create', '--bundle', b.dir, id])
+  const exited = new Promise((r) => create.on('exit', r))
+  t.ok(await waitFor(() => fs.existsSync(hookPid) && fs.readFileSync(hookPid, 'utf8').trim() !== '', 20_000), 'the hook runs')
+  create.kill('SIGKILL')
+  await exited
+  t.notSame(dirsOf(cg), [], 'the killed create left its cgroup')
+  t.ok(fs.existsSync(path.join(runt.root, id)), 'and its state directory')
+  t.match(runt.run(['state', id]).stderr, 'container does not exist', 'which is no container')
+  const r = runt.run(['delete', '--force', id])
+  t.equal(r.status, 0, r.stderr)
+  t.same(dirsOf(cg), [], 'delete --force removed the cgroup')
+  t.notOk(fs.existsSync(path.join(runt.root, id)), 'and the directory')
+
+  // Killed after the init said ready but before state.json: the init waits for a start that
+  // never comes. (Made by hand: the record of a created container under the name a create
+  // in progress gives it.)
+  b.config.hooks = {}
+  b.write()
+  const id2 = runt.id()
+  runt.ok(['create', '--bundle', b.dir, id2])
+  const pid = runt.state(id2).pid
+  fs.renameSync(path.join(runt.root, id2, 'state.json'), path.join(runt.root, id2, 'creating.json'))
+  t.match(runt.run(['delete', id2]).stderr, 'container does not exist', 'plain delete: no such container')
+  t.ok(fs.existsSync(`/proc/${pid}`), 'the init is still there')
+  const r2 = runt.run(['delete', '--force', id2])
+  t.equal(r2.status, 0, r2.stderr)
+  t.ok(await waitFor(() => !fs.existsSync(`/proc/${pid}`) || /^State:\s+Z/m.test(readStatus(pid)), 5000), 'the init was killed')
+  t.same(dirsOf(cg), [], 'its cgroup removed')
+  t.notOk(fs.existsSync(path.join(runt.root, id2)), 'its directory removed')
+})
+
+function readStatus(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/status`, 'utf8')
+  } catch {
+    return ''
+  }
+}
 
 t.test('an existing cgroup with processes is refused', v1(), async (t) => {
   const runt = new Runt(t)

@@ -3,6 +3,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { RuntimeError, StateError } from '../../../src/errors.js'
 import {
+  CREATING_FILE,
   EXEC_FIFO,
   START_SOCKET,
   STATE_FILE,
@@ -191,4 +192,24 @@ t.test('writeFileAtomic', async (t) => {
     thrown(() => writeFileAtomic(path.join(dir, 'no', 'x'), 'y')),
     { code: 'ENOENT' },
   )
+})
+
+t.test('creating.json: the record of a create in progress, never a container', async (t) => {
+  const store = new Store(t.testdir())
+  store.ensureRoot()
+  fs.mkdirSync(store.dir('half'))
+  t.equal(store.readCreating('half'), null, 'nothing recorded yet')
+  const rec = record('half', { cgroupOwned: true })
+  store.writeCreating(rec)
+  t.same(store.readCreating('half'), rec)
+  t.same(fs.readdirSync(store.dir('half')), [CREATING_FILE], 'no temp file left')
+  t.equal(fs.statSync(path.join(store.dir('half'), CREATING_FILE)).mode & 0o777, 0o600)
+  t.equal(store.exists('half'), false, 'no state.json: no container')
+  t.same(store.list(), [], 'not listed')
+  t.ok(thrown(() => store.read('half')) instanceof StateError, 'read says it does not exist')
+  fs.writeFileSync(path.join(store.dir('half'), CREATING_FILE), '{"id": "ha')
+  t.equal(store.readCreating('half'), null, 'a torn record counts as none')
+  store.removeCreating('half')
+  store.removeCreating('half')
+  t.same(fs.readdirSync(store.dir('half')), [], 'removed, and removing twice is fine')
 })
