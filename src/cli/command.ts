@@ -28,11 +28,10 @@ export type CommandDef = {
   run: (args: Args) => Promise<number>
 }
 
-/** The container id, with runc's message when it is missing. */
-export function requireId(args: Args, name: string, max = 1): string {
+/** The container id and nothing else, with runc's message (its exactArgs) otherwise. */
+export function requireId(args: Args, name: string): string {
   const pos = positionals(args)
-  if (pos.length < 1) throw new UsageError(`runt: "${name}" requires a minimum of 1 argument(s)`)
-  if (pos.length > max) throw new UsageError(`runt: "${name}" requires a maximum of ${max} argument(s)`)
+  if (pos.length !== 1) throw new UsageError(`runt: "${name}" requires exactly 1 argument(s)`)
   return pos[0]!
 }
 

@@ -185,17 +185,21 @@ t.test('an unknown command with --log --log-format json', async (t) => {
 
 t.test('a missing container id', async (t) => {
   const root = t.testdir()
-  for (const cmd of ['kill', 'state', 'start', 'delete']) {
+  // runc's wording: "exactly" for the commands that take just an id, "minimum" for kill.
+  for (const cmd of ['state', 'start', 'delete', 'create', 'run', 'pause', 'resume', 'events']) {
     const r = await run(['--root', root, cmd])
     t.equal(r.code, 1, cmd)
-    t.match(r.stderr, TEXT(`"runt: \\\\"${cmd}\\\\" requires a minimum of 1 argument\\(s\\)"`), cmd)
+    t.match(r.stderr, TEXT(`"runt: \\\\"${cmd}\\\\" requires exactly 1 argument\\(s\\)"`), cmd)
   }
+  const k0 = await run(['--root', root, 'kill'])
+  t.equal(k0.code, 1)
+  t.match(k0.stderr, /msg="runt: \\"kill\\" requires a minimum of 1 argument\(s\)"/)
   const k = await run(['--root', root, 'kill', 'a', 'TERM', 'extra'])
   t.equal(k.code, 1)
   t.match(k.stderr, /msg="runt: \\"kill\\" requires a maximum of 2 argument\(s\)"/)
   const s = await run(['--root', root, 'state', 'a', 'b'])
   t.equal(s.code, 1)
-  t.match(s.stderr, /msg="runt: \\"state\\" requires a maximum of 1 argument\(s\)"/)
+  t.match(s.stderr, /msg="runt: \\"state\\" requires exactly 1 argument\(s\)"/)
 })
 
 t.test('a container that does not exist', async (t) => {
