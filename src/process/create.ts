@@ -12,7 +12,7 @@ import { RuntimeError, SpecError, fromWire, toWire, withContext } from '../error
 import { loadSpec } from '../spec/load.js'
 import { validateSpec } from '../spec/validate.js'
 import { OCI_VERSION } from '../spec/defaults.js'
-import type { Spec } from '../spec/schema.js'
+import type { Process, Spec } from '../spec/schema.js'
 import { NS_INFO, planNamespaces, type NamespacePlan } from '../plan/namespaces.js'
 import { planRootfs, type RootfsPlan } from '../plan/rootfs.js'
 import { selinuxEnabled } from '../confine/lsm.js'
@@ -135,22 +135,35 @@ export function prepare(opts: CreateOptions): Prepared {
   const extraFds = listenFds + opts.preserveFds
   checkInheritedFds(extraFds)
 
+  const proc = processConfig(p, spec, { caps: sets, extraEnv, consoleSocket: opts.consoleSocket })
+  return { spec, bundle, ns, rootfs, proc, extraEnv, extraFds }
+}
+
+/**
+ * What the init makes of a validated process (create's, or exec's in `spec`). Without a
+ * console socket, a terminal gets the caller's size unless the process gives one.
+ */
+export function processConfig(
+  p: Process,
+  spec: Spec,
+  o: { caps: ProcessConfig['caps']; extraEnv?: string[]; consoleSocket?: string | undefined },
+): ProcessConfig {
   const proc: ProcessConfig = {
     args: p.args ?? [],
-    env: [...(p.env ?? []), ...extraEnv],
+    env: [...(p.env ?? []), ...(o.extraEnv ?? [])],
     cwd: p.cwd,
     uid: p.user.uid,
     gid: p.user.gid,
     additionalGids: p.user.additionalGids ?? [],
     terminal: p.terminal === true,
-    caps: sets,
+    caps: o.caps,
     noNewPrivileges: p.noNewPrivileges === true,
     confine: planConfinement(spec),
   }
   if (p.user.umask !== undefined) proc.umask = p.user.umask
   if (p.consoleSize) proc.consoleSize = p.consoleSize
-  else if (proc.terminal && !opts.consoleSocket) proc.consoleSize = callerWinsize()
-  return { spec, bundle, ns, rootfs, proc, extraEnv, extraFds }
+  else if (proc.terminal && !o.consoleSocket) proc.consoleSize = callerWinsize()
+  return proc
 }
 
 /**

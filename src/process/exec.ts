@@ -14,7 +14,6 @@ import { validateProcess } from '../spec/validate.js'
 import type { Process, Spec } from '../spec/schema.js'
 import { NS_INFO, type NsType } from '../plan/namespaces.js'
 import { capBit, capSets } from '../confine/capabilities.js'
-import { planConfinement } from '../confine/plan.js'
 import { Store, writeFileAtomic, type ContainerRecord } from '../state/store.js'
 import { lockContainer } from '../state/lock.js'
 import { isAlive } from '../state/status.js'
@@ -23,12 +22,12 @@ import { Channel } from './sync.js'
 import { spawnStage1, type Stage1Spec } from './stage1.js'
 import { initEnv, sealTargets, selfExec } from './self.js'
 import { killAndReap, type OpenedJoin } from './host-ns.js'
-import { ENV_SYNC_FD, type InitConfig, type ProcessConfig } from './init-config.js'
+import { ENV_SYNC_FD, type InitConfig } from './init-config.js'
 import { lockedFlags } from '../exec/rootfs.js'
-import { checkInheritedFds, lastCap, stateBase } from './create.js'
+import { checkInheritedFds, lastCap, processConfig, stateBase } from './create.js'
 import { joinCgroup } from '../cgroups/join.js'
 import { logger } from '../log.js'
-import { callerWinsize, waitChild } from './wait.js'
+import { waitChild } from './wait.js'
 import { openConsoleSocket, type ConsoleHandle } from './console-host.js'
 
 export type ExecOptions = {
@@ -55,31 +54,40 @@ export type ExecOptions = {
   cgroup: string[]
 }
 
+/** A --process FILE ("-": stdin) read and parsed as JSON; not validated yet. */
+export function readProcessFile(file: string): unknown {
+  let text: string
+  try {
+    text = file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(file, 'utf8')
+  } catch (e) {
+    throw new RuntimeError(
+      `open ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`,
+    )
+  }
+  try {
+    return JSON.parse(text) as unknown
+  } catch (e) {
+    throw new SpecError([{ path: '', message: `invalid JSON in ${file}: ${(e as Error).message}` }], 'invalid process file')
+  }
+}
+
+/** A process file's JSON through the spec's schema and checks. */
+export function validProcess(json: unknown): Process {
+  let p: Process
+  try {
+    p = parseProcess(json)
+  } catch (e) {
+    if (e instanceof SpecError) throw new SpecError(e.issues, 'invalid process file')
+    throw e
+  }
+  const { errors } = validateProcess(p)
+  if (errors.length) throw new SpecError(errors, 'invalid process file')
+  return p
+}
+
 /** The process to run: --process FILE as is, or the container's process with the flags. */
 export function execProcessSpec(base: Process | undefined, o: ExecOptions): Process {
-  if (o.processFile) {
-    let text: string
-    try {
-      text = o.processFile === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(o.processFile, 'utf8')
-    } catch (e) {
-      throw new RuntimeError(
-        `open ${o.processFile}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`,
-      )
-    }
-    let json: unknown
-    try {
-      json = JSON.parse(text)
-    } catch (e) {
-      throw new SpecError(
-        [{ path: '', message: `invalid JSON in ${o.processFile}: ${(e as Error).message}` }],
-        'invalid process file',
-      )
-    }
-    const p = parseProcess(json)
-    const { errors } = validateProcess(p)
-    if (errors.length) throw new SpecError(errors, 'invalid process file')
-    return p
-  }
+  if (o.processFile) return validProcess(readProcessFile(o.processFile))
   if (o.args.length === 0) throw new RuntimeError('args must not be empty', 'EUSAGE')
   const p: Process = {
     ...(base ?? { user: { uid: 0, gid: 0 }, cwd: '/' }),
@@ -156,29 +164,17 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     if (status === 'paused' && !o.ignorePaused)
       throw new StateError('cannot exec in a paused container (use --ignore-paused to override)', 'EPAUSED')
     const spec = rec.config as Spec
-    const p = execProcessSpec(spec.process, o)
-    if (p.terminal && o.detach && !o.consoleSocket)
+    // A process file (how engines call exec) is validated once the init is on its way: zod's
+    // 15-20 ms then run while the init's Node boots. Only its terminal flag is needed before
+    // the clone, for the console socket; a file that fails validation kills the init.
+    const raw = o.processFile ? readProcessFile(o.processFile) : undefined
+    const flagged = raw === undefined ? execProcessSpec(spec.process, o) : undefined
+    const terminal = flagged ? flagged.terminal === true : (raw as { terminal?: unknown } | null)?.terminal === true
+    if (terminal && o.detach && !o.consoleSocket)
       throw new RuntimeError('cannot allocate tty if runt will detach without setting console socket', 'ETTY')
-    if (!p.terminal && o.consoleSocket)
+    if (!terminal && o.consoleSocket)
       throw new RuntimeError('cannot use console socket if runt will not detach or allocate tty', 'ETTY')
-    const { sets, warnings } = capSets(p.capabilities, lastCap())
-    for (const w of warnings) log.warn(w)
     checkInheritedFds(o.preserveFds)
-    const proc: ProcessConfig = {
-      args: p.args ?? [],
-      env: p.env ?? [],
-      cwd: p.cwd,
-      uid: p.user.uid,
-      gid: p.user.gid,
-      additionalGids: p.user.additionalGids ?? [],
-      terminal: p.terminal === true,
-      caps: sets,
-      noNewPrivileges: p.noNewPrivileges === true,
-      confine: planConfinement({ ...spec, process: p }),
-    }
-    if (p.user.umask !== undefined) proc.umask = p.user.umask
-    if (p.consoleSize) proc.consoleSize = p.consoleSize
-    else if (proc.terminal && !o.consoleSocket) proc.consoleSize = callerWinsize()
 
     const joins = openContainerNs(rec)
     fds.push(...joins.map((j) => j.fd))
@@ -193,7 +189,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     channel = new Channel(parentEnd)
     setPassCred(parentEnd)
     fds.push(childEnd)
-    if (p.terminal) {
+    if (terminal) {
       console = openConsoleSocket(o.consoleSocket)
       fds.push(console.initFd)
     }
@@ -242,6 +238,11 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
       throw new RuntimeError(`exec stage failed to start (status ${st >> 8}, signal ${st & 0x7f})`, 'ESTAGE1')
     }
     channel.sendByte(0x47)
+
+    const p = flagged ?? validProcess(raw)
+    const { sets, warnings } = capSets(p.capabilities, lastCap())
+    for (const w of warnings) log.warn(w)
+    const proc = processConfig(p, { ...spec, process: p }, { caps: sets, consoleSocket: o.consoleSocket })
 
     const cfg: InitConfig = {
       mode: 'exec',

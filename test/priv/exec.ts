@@ -103,7 +103,32 @@ t.test('exec --process FILE, -e, -u, --cwd, --cap', priv(), async (t) => {
   t.ok(eff & (1n << 21n), '--cap adds CAP_SYS_ADMIN to the effective set')
   const ls = runt.run(['exec', id, 'ls', '-la', '/'])
   t.equal(ls.status, 0, 'options after the command belong to the command')
+
+  // A process file is validated while the exec init boots: a bad one must take the init down.
+  fs.writeFileSync(proc, JSON.stringify({ args: ['true'], cwd: '/', user: { uid: 'root', gid: 0 } }))
+  const bad = runt.run(['exec', '--process', proc, id])
+  t.equal(bad.status, 255)
+  t.match(bad.stderr, /exec failed: invalid process file: user\.uid: /)
+  t.notMatch(bad.stderr, /\n\s+at /, 'no stack trace')
+  await new Promise((r) => setTimeout(r, 300))
+  t.same(orphanExecInits(), [], 'no exec init left behind')
 })
+
+/** Exec inits whose `runt exec` is gone (reparented to pid 1): what a failed exec must not leave. */
+function orphanExecInits(): number[] {
+  const out: number[] = []
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8')
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (ppid === 1 && fs.readFileSync(`/proc/${name}/environ`, 'utf8').includes('_RUNT_MNT_FD=')) out.push(Number(name))
+    } catch {
+      /* gone */
+    }
+  }
+  return out
+}
 
 t.test('exec into a paused container is refused unless --ignore-paused', priv(), async (t) => {
   const runt = new Runt(t)
