@@ -146,6 +146,11 @@ const bTrue = path.join(work, 'bundle-true')
 const bSleep = path.join(work, 'bundle-sleep')
 makeBundle(bTrue, ['true'])
 makeBundle(bSleep, ['sleep', '3600'])
+// exec as engines send it (containerd, podman, docker: always --process FILE): the bundle's
+// process with `true` as its command.
+const procFile = path.join(work, 'process.json')
+const procSpec = JSON.parse(fs.readFileSync(path.join(bSleep, 'config.json'), 'utf8')).process
+fs.writeFileSync(procFile, JSON.stringify({ ...procSpec, args: ['true'], terminal: false }))
 const roots = Object.fromEntries(names.map((n) => [n, path.join(work, `root-${n}`)]))
 const failures = []
 const times = Object.fromEntries(names.map((n) => [n, Object.fromEntries(LIFECYCLE.map((c) => [c, []]))]))
@@ -170,7 +175,7 @@ try {
       step(n, 'create', ['create', '--bundle', bSleep, id])
       step(n, 'state', ['state', id])
       step(n, 'start', ['start', id])
-      step(n, 'exec', ['exec', id, 'true'])
+      step(n, 'exec', ['exec', '--process', procFile, id])
       step(n, 'kill', ['kill', id, 'KILL'])
       waitStopped(rt[n], roots[n], id)
       step(n, 'delete', ['delete', id])
@@ -194,7 +199,7 @@ try {
     if (hasTime) {
       rss[n].state = peakRss(rt[n], r(['state', id]))
       rss[n].start = peakRss(rt[n], r(['start', id]))
-      rss[n].exec = peakRss(rt[n], r(['exec', id, 'true']))
+      rss[n].exec = peakRss(rt[n], r(['exec', '--process', procFile, id]))
       rss[n].kill = peakRss(rt[n], r(['kill', id, 'KILL']))
       waitStopped(rt[n], roots[n], id)
       rss[n].delete = peakRss(rt[n], r(['delete', id]))
