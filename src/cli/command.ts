@@ -1,6 +1,8 @@
 // What a command is, and the argument helpers every command file shares. Command files only
 // parse and call; the modules doing the work are imported when the command runs.
 
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 import type { Argv } from 'yargs'
 import { UsageError } from '../errors.js'
 
@@ -39,6 +41,46 @@ export function positionals(args: Args): string[] {
   // Declared positionals first, then any extra ones (args._[0] is the command name).
   const named = ['container-id', 'signal'].map((k) => args[k]).filter((v) => v !== undefined)
   return [...named.map(String), ...args._.slice(1).map(String)]
+}
+
+type RootEnv = { env?: NodeJS.ProcessEnv; euid?: number; inUserNs?: () => boolean }
+
+/** Not in the initial user namespace: /proc/self/uid_map is not the identity over all ids. */
+export function runningInUserNs(): boolean {
+  try {
+    return !/^\s*0\s+0\s+4294967295\s*$/.test(fs.readFileSync('/proc/self/uid_map', 'utf8'))
+  } catch {
+    return false
+  }
+}
+
+/**
+ * `$XDG_RUNTIME_DIR/runt` where runc would use `$XDG_RUNTIME_DIR/runc` (its
+ * shouldHonorXDGRuntimeDir): an unprivileged user, or root of a user namespace whose USER is
+ * not root (rootless podman runs the runtime so). Otherwise undefined.
+ */
+export function xdgRoot(o: RootEnv = {}): string | undefined {
+  const env = o.env ?? process.env
+  const xdg = env.XDG_RUNTIME_DIR
+  if (!xdg) return undefined
+  if ((o.euid ?? process.geteuid?.() ?? 0) !== 0) return path.join(xdg, 'runt')
+  if (!(o.inUserNs ?? runningInUserNs)()) return undefined
+  return env.USER === 'root' ? undefined : path.join(xdg, 'runt')
+}
+
+/** The default of --root, as runc chooses its own: /run/runt, or the XDG one above. */
+export function defaultRoot(o: RootEnv = {}): string {
+  return xdgRoot(o) ?? '/run/runt'
+}
+
+/**
+ * runc makes its XDG root before any command, sticky so that the runtime directory's
+ * periodic clean-up leaves it alone (XDG Base Directory spec); so does runt with its own.
+ */
+export function ensureXdgRoot(root: string, o: RootEnv = {}): void {
+  if (root !== xdgRoot(o)) return
+  fs.mkdirSync(root, { recursive: true, mode: 0o700 })
+  fs.chmodSync(root, 0o1700)
 }
 
 export async function store(args: Args) {

@@ -9,7 +9,7 @@ import { Logger, setLogger, type LogFormat } from '../log.js'
 import { reportError } from './report.js'
 import { UsageError } from '../errors.js'
 import { COMMANDS } from './commands/index.js'
-import type { CommandDef, GlobalOptions } from './command.js'
+import { defaultRoot, ensureXdgRoot, type CommandDef, type GlobalOptions } from './command.js'
 import { parseFast, recordOptions, type OptSpec } from './argv.js'
 
 // exec's options that take a value, so we can tell where its container id is.
@@ -60,7 +60,7 @@ function globalOptions(y: Argv): Argv<GlobalOptions> {
   return y
     .option('root', {
       type: 'string',
-      default: '/run/runt',
+      default: defaultRoot(),
       describe: 'root directory for storage of container state (this should be located in tmpfs)',
     })
     .option('log', { type: 'string', default: '', describe: 'set the log file to write runt logs to (default is stderr)' })
@@ -102,6 +102,7 @@ export async function main(rawArgv: string[]): Promise<number> {
   if (fast === null) return yargsMain(argv)
   setLoggerFrom(fast.args)
   try {
+    ensureXdgRoot(fast.args.root)
     return await fast.def.run(fast.args)
   } catch (e) {
     // As on the yargs path: usage errors carry no "runt create failed" context.
@@ -152,6 +153,7 @@ async function yargsMain(argv: string[]): Promise<number> {
         context = def.context
         failExit = def.exitCode
         try {
+          ensureXdgRoot((args as GlobalOptions).root)
           exitCode = await def.run(args as Parameters<CommandDef['run']>[0])
         } catch (e) {
           failed = e
