@@ -4,7 +4,8 @@
 import t from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { makeBundle, priv, Runt } from '../fixtures/runt.js'
+import { spawnSync } from 'node:child_process'
+import { cleanCommand, cleanEnv, makeBundle, priv, Runt, RUNT, tempDir } from '../fixtures/runt.js'
 import type { Spec } from '../../src/spec/schema.js'
 
 const cases: [string, (c: Spec & Record<string, unknown>) => void, RegExp][] = [
@@ -101,4 +102,28 @@ t.test("a missing bundle or config.json: runc's messages, nothing left", priv(),
   t.equal(noConfig.status, 1)
   t.match(noConfig.stderr, 'runt create failed: JSON specification file config.json not found')
   t.same(fs.existsSync(runt.root) ? fs.readdirSync(runt.root) : [], [], 'nothing under --root')
+})
+
+t.test("an unprivileged user: runc's XDG root, and errors in its words", priv(), async (t) => {
+  const xdg = tempDir(t, 'runt-xdg-')
+  fs.chownSync(xdg, 65534, 65534)
+  const asNobody = (args: string[], env: Record<string, string> = {}) => {
+    const [cmd, argv] = cleanCommand(args, cleanEnv(env))
+    return spawnSync(cmd, argv, { uid: 65534, gid: 65534, encoding: 'utf8', cwd: '/' })
+  }
+  const v = asNobody(['--version'])
+  if (v.status !== 0) return t.skip(`nobody cannot run ${RUNT} here: ${v.stderr.trim() || v.error?.message}`, () => {})
+  const list = asNobody(['list'], { XDG_RUNTIME_DIR: xdg })
+  t.equal(list.status, 0, list.stderr)
+  const root = path.join(xdg, 'runt')
+  t.equal(fs.statSync(root).mode & 0o7777, 0o1700, '$XDG_RUNTIME_DIR/runt made, 0700 and sticky (as runc does)')
+  t.equal(fs.statSync(root).uid, 65534)
+  const state = asNobody(['state', 'nope'], { XDG_RUNTIME_DIR: xdg })
+  t.equal(state.status, 1)
+  t.match(state.stderr, 'msg="container does not exist"', 'looked in the XDG root')
+  const locked = tempDir(t, 'runt-locked-')
+  fs.chmodSync(locked, 0o700)
+  const denied = asNobody(['--root', path.join(locked, 'state'), 'list'])
+  t.equal(denied.status, 1)
+  t.match(denied.stderr, `msg="open ${locked}/state: permission denied"`, "Go's wording, not Node's")
 })

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { StateError, SysError } from '../../../src/errors.js'
 import { Lock, createLocked, lockContainer } from '../../../src/state/lock.js'
 import { Store } from '../../../src/state/store.js'
+import { thrown } from '../../fixtures/thrown.js'
 
 const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src')
 
@@ -64,15 +65,6 @@ async function holder(t: Test, helper: string, mode: string, root: string, id: s
     child.once('exit', () => reject(new Error('helper exited early')))
   })
   return { exited }
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (e) {
-    return e
-  }
-  return undefined
 }
 
 t.test('createLocked makes the directory (and the root) and holds its lock', async (t) => {

@@ -13,6 +13,7 @@ import {
   writeFileAtomic,
   type ContainerRecord,
 } from '../../../src/state/store.js'
+import { thrown } from '../../fixtures/thrown.js'
 
 const record = (id: string, extra: Partial<ContainerRecord> = {}): ContainerRecord => ({
   ociVersion: '1.3.0',
@@ -27,15 +28,6 @@ const record = (id: string, extra: Partial<ContainerRecord> = {}): ContainerReco
   cgroupPaths: { '': '/sys/fs/cgroup/runt/' + id },
   ...extra,
 })
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (e) {
-    return e
-  }
-  return undefined
-}
 
 t.test('constants', async (t) => {
   t.equal(STATE_FILE, 'state.json')
