@@ -41,7 +41,8 @@ echo "runt-demo" > "$root/etc/hostname"
 
 (cd "$dir" && "$runt" spec)
 if [ $# -eq 0 ]; then
-  set -- sh -c 'echo "hostname: $(hostname)"; echo "pid: $$"; echo "processes:"; ps -o pid,user,args'
+  # The trailing `exit` keeps sh as pid 1 (it would exec its last command in its own place).
+  set -- sh -c 'echo "hostname: $(hostname)"; echo "pid: $$"; echo "processes:"; ps -o pid,user,args; exit 0'
 fi
 node - "$dir/config.json" "$@" <<'JS'
 const fs = require('fs')
