@@ -1,19 +1,8 @@
-import t, { type Test } from 'tap'
+import t from 'tap'
 import * as C from '../../../src/sys/constants.js'
-import { SpecError } from '../../../src/errors.js'
 import { defaultSpec } from '../../../src/spec/defaults.js'
 import { NS_INFO, planNamespaces, procNsName, type NamespacePlan } from '../../../src/plan/namespaces.js'
-
-function specError(t: Test, fn: () => unknown): SpecError {
-  try {
-    fn()
-  } catch (e) {
-    t.type(e, SpecError)
-    return e as SpecError
-  }
-  t.fail('no SpecError thrown')
-  return new SpecError([])
-}
+import { specError } from '../../fixtures/thrown.js'
 
 const none: NamespacePlan = {
   types: [],

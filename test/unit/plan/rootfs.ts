@@ -1,9 +1,8 @@
-import t, { type Test } from 'tap'
+import t from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as C from '../../../src/sys/constants.js'
-import { SpecError } from '../../../src/errors.js'
 import { defaultSpec } from '../../../src/spec/defaults.js'
 import { parseMountOptions } from '../../../src/plan/mount-options.js'
 import {
@@ -18,6 +17,7 @@ import {
   type MountPlan,
   type RootfsInput,
 } from '../../../src/plan/rootfs.js'
+import { specError } from '../../fixtures/thrown.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const fixture = (name: string): RootfsInput =>
@@ -52,18 +52,6 @@ const defaultDevices: DevicePlan[] = [
 ]
 
 const base = (extra: Partial<RootfsInput> = {}): RootfsInput => ({ root: { path: 'rootfs' }, ...extra })
-
-/** The SpecError thrown by `fn`, or a failed assertion. */
-function specError(t: Test, fn: () => unknown): SpecError {
-  try {
-    fn()
-  } catch (e) {
-    t.type(e, SpecError)
-    return e as SpecError
-  }
-  t.fail('no SpecError thrown')
-  return new SpecError([])
-}
 
 t.test("DEFAULT_DEVICES and DEV_SYMLINKS are runc's", async (t) => {
   t.same(
