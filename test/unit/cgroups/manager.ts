@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { mkdirs, removeTree, treePids } from '../../../src/cgroups/manager.js'
 import { realFs } from '../../../src/cgroups/fs.js'
-import { FakeKernel } from './fake-kernel.js'
+import { FakeKernel } from '../../fixtures/fake-kernel.js'
 
 t.test('pids of a cgroup and its sub-cgroups', async (t) => {
   const dir = t.testdir({

@@ -3,7 +3,7 @@ import * as path from 'node:path'
 import { applyDevicesV1, applyDevicesV2, type BpfOps } from '../../../../src/cgroups/devices/apply.js'
 import { deviceRules } from '../../../../src/cgroups/devices/rules.js'
 import { CgDir } from '../../../../src/cgroups/fs.js'
-import { FakeKernel } from '../fake-kernel.js'
+import { FakeKernel } from '../../../fixtures/fake-kernel.js'
 
 t.test('v1: deny all, then the allow-list, into a new cgroup', async (t) => {
   const k = new FakeKernel(t.testdir({}))

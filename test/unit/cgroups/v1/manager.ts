@@ -6,7 +6,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { newManager } from '../../../../src/cgroups/open.js'
 import { V1Manager } from '../../../../src/cgroups/v1/manager.js'
-import { CONTROLLERS, v1Host } from '../fake-kernel.js'
+import { CONTROLLERS, v1Host } from '../../../fixtures/fake-kernel.js'
 
 t.test('create, join, freeze, kill, destroy', async (t) => {
   const { k, host } = v1Host(t.testdir({}), { hybrid: true })

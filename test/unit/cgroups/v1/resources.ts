@@ -4,17 +4,9 @@
 import t, { type Test } from 'tap'
 import { newManager } from '../../../../src/cgroups/open.js'
 import type { LinuxResources } from '../../../../src/spec/schema.js'
-import { Logger, setLogger, type Level } from '../../../../src/log.js'
-import { v1Host } from '../fake-kernel.js'
+import { captureWarnings, v1Host } from '../../../fixtures/fake-kernel.js'
 
-const warnings: string[] = []
-setLogger(
-  new (class extends Logger {
-    override log(level: Level, msg: string) {
-      if (level === 'warning') warnings.push(msg)
-    }
-  })(undefined, 'text', 'debug'),
-)
+const warnings = captureWarnings()
 
 function setup(t: Test, controllers?: string[]) {
   const { k, host } = v1Host(t.testdir({}), controllers ? { controllers } : {})

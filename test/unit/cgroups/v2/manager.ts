@@ -6,7 +6,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { newManager, managerFromRecord } from '../../../../src/cgroups/open.js'
 import { statsJson, encodeJson } from '../../../../src/cgroups/stats.js'
-import { v2Host } from '../fake-kernel.js'
+import { v2Host } from '../../../fixtures/fake-kernel.js'
 
 t.test('create enables every controller down to the leaf', async (t) => {
   const { k, host, mp } = v2Host(t.testdir({}))

@@ -6,17 +6,9 @@ import * as fs from 'node:fs'
 import { newManager } from '../../../../src/cgroups/open.js'
 import type { LinuxResources } from '../../../../src/spec/schema.js'
 import type { BpfOps } from '../../../../src/cgroups/devices/apply.js'
-import { Logger, setLogger, type Level } from '../../../../src/log.js'
-import { v2Host } from '../fake-kernel.js'
+import { captureWarnings, v2Host } from '../../../fixtures/fake-kernel.js'
 
-const warnings: string[] = []
-setLogger(
-  new (class extends Logger {
-    override log(level: Level, msg: string) {
-      if (level === 'warning') warnings.push(msg)
-    }
-  })(undefined, 'text', 'debug'),
-)
+const warnings = captureWarnings()
 
 function setup(t: Test, controllers?: string[]) {
   const { k, host } = v2Host(t.testdir({}), controllers)
