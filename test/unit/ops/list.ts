@@ -13,8 +13,7 @@ t.test('tabulate: header only, as runc prints an empty list', async (t) => {
 })
 
 t.test('tabulate: columns widen to the longest cell plus 3; the last column is not padded', async (t) => {
-  const out = tabulate([
-    HEADER,
+  const rows = [
     [
       'abc',
       '4242',
@@ -24,7 +23,8 @@ t.test('tabulate: columns widen to the longest cell plus 3; the last column is n
       'root',
     ],
     ['a-much-longer-container-id', '0', 'stopped', '/b', '2026-11-23T21:00:01Z', '#1000'],
-  ])
+  ]
+  const out = tabulate([HEADER, ...rows])
   // Go's text/tabwriter (minwidth 12, tabwidth 1, padding 3, padchar ' '): the widest cells are
   // 26, 4, 7, 57 and 30 runes, so the columns are 29, 12, 12, 60 and 33 wide.
   const row = (cells: string[]) =>
@@ -35,19 +35,7 @@ t.test('tabulate: columns widen to the longest cell plus 3; the last column is n
     cells[4]!.padEnd(33) +
     cells[5] +
     '\n'
-  t.equal(
-    out,
-    row(HEADER) +
-      row([
-        'abc',
-        '4242',
-        'running',
-        '/run/containerd/io.containerd.runtime.v2.task/default/abc',
-        '2026-11-23T21:00:00.123456789Z',
-        'root',
-      ]) +
-      row(['a-much-longer-container-id', '0', 'stopped', '/b', '2026-11-23T21:00:01Z', '#1000']),
-  )
+  t.equal(out, row(HEADER) + rows.map(row).join(''))
   t.equal(
     out.split('\n')[1],
     'abc                          4242        running     /run/containerd/io.containerd.runtime.v2.task/default/abc   2026-11-23T21:00:00.123456789Z   root',
