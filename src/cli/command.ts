@@ -69,16 +69,16 @@ export function xdgRoot(o: RootEnv = {}): string | undefined {
 }
 
 /** The default of --root, as runc chooses its own: /run/runt, or the XDG one above. */
-export function defaultRoot(o: RootEnv = {}): string {
-  return xdgRoot(o) ?? '/run/runt'
+export function defaultRoot(xdg = xdgRoot()): string {
+  return xdg ?? '/run/runt'
 }
 
 /**
  * runc makes its XDG root before any command, sticky so that the runtime directory's
  * periodic clean-up leaves it alone (XDG Base Directory spec); so does runt with its own.
  */
-export function ensureXdgRoot(root: string, o: RootEnv = {}): void {
-  if (root !== xdgRoot(o)) return
+export function ensureXdgRoot(root: string, xdg = xdgRoot()): void {
+  if (root !== xdg) return
   fs.mkdirSync(root, { recursive: true, mode: 0o700 })
   fs.chmodSync(root, 0o1700)
 }

@@ -9,7 +9,7 @@ import { Logger, setLogger, type LogFormat } from '../log.js'
 import { reportError } from './report.js'
 import { UsageError } from '../errors.js'
 import { COMMANDS } from './commands/index.js'
-import { defaultRoot, ensureXdgRoot, type CommandDef, type GlobalOptions } from './command.js'
+import { defaultRoot, ensureXdgRoot, xdgRoot, type CommandDef, type GlobalOptions } from './command.js'
 import { parseFast, recordOptions, type OptSpec } from './argv.js'
 
 // exec's options that take a value, so we can tell where its container id is.
@@ -56,11 +56,14 @@ export function normalizeArgv(argv: string[]): string[] {
   return out
 }
 
+/** The XDG state root where runc's rule picks one (read once: the default and its mkdir). */
+const XDG_ROOT = xdgRoot()
+
 function globalOptions(y: Argv): Argv<GlobalOptions> {
   return y
     .option('root', {
       type: 'string',
-      default: defaultRoot(),
+      default: defaultRoot(XDG_ROOT),
       describe: 'root directory for storage of container state (this should be located in tmpfs)',
     })
     .option('log', { type: 'string', default: '', describe: 'set the log file to write runt logs to (default is stderr)' })
@@ -102,7 +105,7 @@ export async function main(rawArgv: string[]): Promise<number> {
   if (fast === null) return yargsMain(argv)
   setLoggerFrom(fast.args)
   try {
-    ensureXdgRoot(fast.args.root)
+    ensureXdgRoot(fast.args.root, XDG_ROOT)
     return await fast.def.run(fast.args)
   } catch (e) {
     // As on the yargs path: usage errors carry no "runt create failed" context.
@@ -153,7 +156,7 @@ async function yargsMain(argv: string[]): Promise<number> {
         context = def.context
         failExit = def.exitCode
         try {
-          ensureXdgRoot((args as GlobalOptions).root)
+          ensureXdgRoot((args as GlobalOptions).root, XDG_ROOT)
           exitCode = await def.run(args as Parameters<CommandDef['run']>[0])
         } catch (e) {
           failed = e

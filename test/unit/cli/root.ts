@@ -14,22 +14,22 @@ const always = () => true
 
 t.test('--root defaults as runc chooses its own', async (t) => {
   const xdg = { XDG_RUNTIME_DIR: '/run/user/1000', USER: 'alice' }
-  t.equal(defaultRoot({ env: {}, euid: 0, inUserNs: never }), '/run/runt', 'root')
+  t.equal(defaultRoot(xdgRoot({ env: {}, euid: 0, inUserNs: never })), '/run/runt', 'root')
   t.equal(
-    defaultRoot({ env: { XDG_RUNTIME_DIR: '/run/user/0', USER: 'root' }, euid: 0, inUserNs: never }),
+    defaultRoot(xdgRoot({ env: { XDG_RUNTIME_DIR: '/run/user/0', USER: 'root' }, euid: 0, inUserNs: never })),
     '/run/runt',
     'root with a runtime dir',
   )
-  t.equal(defaultRoot({ env: xdg, euid: 1000, inUserNs: never }), '/run/user/1000/runt', 'an unprivileged user')
-  t.equal(defaultRoot({ env: { USER: 'alice' }, euid: 1000, inUserNs: never }), '/run/runt', 'no XDG_RUNTIME_DIR')
+  t.equal(defaultRoot(xdgRoot({ env: xdg, euid: 1000, inUserNs: never })), '/run/user/1000/runt', 'an unprivileged user')
+  t.equal(defaultRoot(xdgRoot({ env: { USER: 'alice' }, euid: 1000, inUserNs: never })), '/run/runt', 'no XDG_RUNTIME_DIR')
   t.equal(
-    defaultRoot({ env: xdg, euid: 0, inUserNs: always }),
+    defaultRoot(xdgRoot({ env: xdg, euid: 0, inUserNs: always })),
     '/run/user/1000/runt',
     'root of a user namespace (rootless podman)',
   )
-  t.equal(defaultRoot({ env: { ...xdg, USER: 'root' }, euid: 0, inUserNs: always }), '/run/runt', 'unless USER is root')
-  t.equal(defaultRoot({ env: { XDG_RUNTIME_DIR: '/x' }, euid: 0, inUserNs: always }), '/x/runt', 'no USER at all')
-  t.equal(defaultRoot({ env: xdg, euid: 0, inUserNs: never }), '/run/runt', 'real root ignores XDG')
+  t.equal(defaultRoot(xdgRoot({ env: { ...xdg, USER: 'root' }, euid: 0, inUserNs: always })), '/run/runt', 'unless USER is root')
+  t.equal(defaultRoot(xdgRoot({ env: { XDG_RUNTIME_DIR: '/x' }, euid: 0, inUserNs: always })), '/x/runt', 'no USER at all')
+  t.equal(defaultRoot(xdgRoot({ env: xdg, euid: 0, inUserNs: never })), '/run/runt', 'real root ignores XDG')
 })
 
 t.test('the XDG root is made, mode 0700 and sticky; any other root is left alone', async (t) => {
@@ -37,13 +37,13 @@ t.test('the XDG root is made, mode 0700 and sticky; any other root is left alone
   const o = { env: { XDG_RUNTIME_DIR: dir }, euid: 1000, inUserNs: never }
   const root = xdgRoot(o)!
   t.equal(root, path.join(dir, 'runt'))
-  ensureXdgRoot(root, o)
+  ensureXdgRoot(root, xdgRoot(o))
   t.equal(fs.statSync(root).mode & 0o7777, 0o1700)
   fs.chmodSync(root, 0o755)
-  ensureXdgRoot(root, o)
+  ensureXdgRoot(root, xdgRoot(o))
   t.equal(fs.statSync(root).mode & 0o7777, 0o1700, 'put back on every command, as runc does')
   const other = path.join(dir, 'elsewhere')
-  ensureXdgRoot(other, o)
+  ensureXdgRoot(other, xdgRoot(o))
   t.notOk(fs.existsSync(other), '--root given: nothing made here')
 })
 
