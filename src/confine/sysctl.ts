@@ -39,6 +39,20 @@ export function sysctlPath(key: string): string {
   return dotForm(key).replace(/[./]/g, (c) => (c === '.' ? '/' : '.'))
 }
 
+/**
+ * Why `key` does not name a file below /proc/sys, or null when it does. A key is a relative
+ * name of plain components: never absolute, never "." or "..", no empty component, no NUL.
+ * Kubernetes passes pod sysctls from users, so a key is hostile input.
+ */
+export function sysctlKeyProblem(key: string): string | null {
+  if (key === '') return 'a sysctl key must not be empty'
+  if (key.includes('\0')) return 'a sysctl key must not contain NUL'
+  const parts = sysctlPath(key).split('/')
+  if (parts.some((p) => p === '' || p === '.' || p === '..'))
+    return 'a sysctl key names a file below /proc/sys: no leading "/" or ".", and no empty, "." or ".." component'
+  return null
+}
+
 /** Which namespace owns `key`, or null if it is not namespaced at all. */
 export function owningNamespace(key: string): SysctlNs | null {
   const k = dotForm(key)
@@ -60,6 +74,11 @@ export function checkSysctl(input: SysctlInput, isHostNs: (type: SysctlNs, path:
   const nsOf = (type: SysctlNs) => (input.namespaces ?? []).find((n) => n.type === type)
   for (const key of Object.keys(input.sysctl ?? {})) {
     const at = `linux.sysctl[${JSON.stringify(key)}]`
+    const problem = sysctlKeyProblem(key)
+    if (problem !== null) {
+      issues.push({ path: at, message: problem })
+      continue
+    }
     const owner = owningNamespace(key)
     const k = dotForm(key)
     if (owner === null) {

@@ -181,11 +181,33 @@ function setNames(cfg: InitConfig): void {
   if (cfg.domainname !== undefined) step('domainname', () => sys.setdomainname(cfg.domainname!))
 }
 
+/**
+ * Write each key below /proc/sys: opened from a /proc/sys fd that is procfs, with
+ * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, so no key can name a file elsewhere (the planner has
+ * already refused "..", absolute and empty components; this holds even if it had not).
+ */
 function writeSysctls(sysctl: Record<string, string>): void {
-  for (const [key, value] of Object.entries(sysctl)) {
-    step(`linux.sysctl["${key}"]`, () => {
-      fs.writeFileSync('/proc/sys/' + sysctlPath(key), value)
-    })
+  const entries = Object.entries(sysctl)
+  if (entries.length === 0) return
+  const dir = sys.openat(C.AT_FDCWD, '/proc/sys', C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW)
+  try {
+    if (sys.fstatfs(dir, '/proc/sys').type !== C.PROC_SUPER_MAGIC) throw new RuntimeError('/proc/sys is not on procfs', 'ESYSCTL')
+    for (const [key, value] of entries) {
+      const rel = sysctlPath(key)
+      step(`linux.sysctl[${JSON.stringify(key)}]`, () => {
+        const resolve = C.RESOLVE_BENEATH | C.RESOLVE_NO_SYMLINKS | C.RESOLVE_NO_MAGICLINKS
+        const fd = sys.openat2(dir, rel, C.O_WRONLY, 0, resolve, `/proc/sys/${rel}`)
+        try {
+          if (sys.fstatfs(fd, `/proc/sys/${rel}`).type !== C.PROC_SUPER_MAGIC)
+            throw new RuntimeError(`/proc/sys/${rel} is not on procfs`, 'ESYSCTL')
+          sys.write(fd, Buffer.from(value))
+        } finally {
+          sys.close(fd)
+        }
+      })
+    }
+  } finally {
+    sys.close(dir)
   }
 }
 

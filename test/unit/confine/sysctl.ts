@@ -1,7 +1,7 @@
 // linux.sysctl: only keys of a namespace the container owns, never the host's.
 
 import t from 'tap'
-import { checkSysctl, dotForm, owningNamespace, sysctlPath } from '../../../src/confine/sysctl.js'
+import { checkSysctl, dotForm, owningNamespace, sysctlKeyProblem, sysctlPath } from '../../../src/confine/sysctl.js'
 
 const own = [{ type: 'ipc' }, { type: 'network' }, { type: 'uts' }, { type: 'mount' }]
 const never = () => false
@@ -83,4 +83,35 @@ t.test('keys that are not namespaced, and kernel.hostname', async (t) => {
 t.test('user.* needs a user namespace', async (t) => {
   t.same(checkSysctl({ sysctl: { 'user.max_user_namespaces': '5' }, namespaces: [...own, { type: 'user' }] }, never), [])
   t.equal(checkSysctl({ sysctl: { 'user.max_user_namespaces': '5' }, namespaces: own }, never).length, 1)
+})
+
+t.test('a key names a file below /proc/sys, never outside it', async (t) => {
+  for (const ok of [
+    'net.ipv4.ip_forward',
+    'net/ipv4/conf/eno2.100/rp_filter',
+    'kernel.shmmax',
+    'net.ipv4.conf.eno2/100.rp_filter',
+  ])
+    t.equal(sysctlKeyProblem(ok), null, ok)
+  for (const bad of [
+    '',
+    'net/ipv4/../../../../tmp/victim',
+    'net/..',
+    '/net/ipv4/ip_forward',
+    '/tmp/victim',
+    'net//ipv4',
+    'net/ipv4/',
+    'net..ipv4',
+    '.net.ipv4',
+    'net.ipv4.',
+    'net/./ipv4',
+    'net.ipv4\0x',
+  ])
+    t.not(sysctlKeyProblem(bad), null, JSON.stringify(bad))
+  t.same(checkSysctl({ sysctl: { 'net/ipv4/../../../../tmp/victim': 'x' }, namespaces: own }, never), [
+    {
+      path: 'linux.sysctl["net/ipv4/../../../../tmp/victim"]',
+      message: 'a sysctl key names a file below /proc/sys: no leading "/" or ".", and no empty, "." or ".." component',
+    },
+  ])
 })
