@@ -12,7 +12,7 @@ import { RuntimeError, SpecError, fromWire, toWire, withContext } from '../error
 import { loadSpec } from '../spec/load.js'
 import { validateSpec } from '../spec/validate.js'
 import { OCI_VERSION } from '../spec/defaults.js'
-import type { Process, Spec } from '../spec/schema.js'
+import { ID_RANGE_MESSAGE, idProblem, type Process, type Spec } from '../spec/schema.js'
 import { NS_INFO, planNamespaces, type NamespacePlan } from '../plan/namespaces.js'
 import { planRootfs, type RootfsPlan } from '../plan/rootfs.js'
 import { selinuxEnabled } from '../confine/lsm.js'
@@ -148,6 +148,10 @@ export function processConfig(
   spec: Spec,
   o: { caps: ProcessConfig['caps']; extraEnv?: string[]; consoleSocket?: string | undefined },
 ): ProcessConfig {
+  // The schema refuses these in config.json and --process files; exec's -u and -g flags reach
+  // here unchecked. (uid_t)-1 is "no change" to setresuid(2): the process would stay root.
+  if ([p.user.uid, p.user.gid, ...(p.user.additionalGids ?? [])].some((n) => idProblem(n) !== null))
+    throw new RuntimeError(`unable to setup user: ${ID_RANGE_MESSAGE}`, 'EUSER')
   const proc: ProcessConfig = {
     args: p.args ?? [],
     env: [...(p.env ?? []), ...(o.extraEnv ?? [])],

@@ -178,6 +178,18 @@ function showNumber(n: number): string {
   return Number.isInteger(n) && !Number.isSafeInteger(n) ? BigInt(n).toString() : String(n)
 }
 
+/**
+ * The largest uid or gid a process may be given. (uid_t)-1 means "no change" to setresuid(2),
+ * so 4294967295 would leave the process root; runc refuses everything above INT32_MAX.
+ */
+export const ID_MAX = 2147483647
+export const ID_RANGE_MESSAGE = 'uids and gids must be in range 0-2147483647'
+
+/** Why `n` is no uid or gid a process may run as, or null. */
+export function idProblem(n: number): string | null {
+  return Number.isInteger(n) && n >= 0 && n <= ID_MAX ? null : `${ID_RANGE_MESSAGE}, got ${showNumber(n)}`
+}
+
 // ---------------------------------------------------------------------------------------------
 // Schema construction (lazy).
 
@@ -235,12 +247,19 @@ function build(z: ZodNs) {
   // defs.json IDMapping: containerID, hostID, size, all uint32 and required.
   const idMapping = z.object({ containerID: int('uint32'), hostID: int('uint32'), size: int('uint32') })
 
-  // config.md: process.user.
+  // config.md: process.user. The spec says uint32; runc refuses what setresuid would read as -1
+  // or that no user namespace can map (ID_MAX).
+  const id = () =>
+    z.number({ error: 'expected integer' }).check((ctx) => {
+      const n = ctx.value
+      const problem = Number.isInteger(n) ? idProblem(n) : `expected integer, got ${showNumber(n)}`
+      if (problem !== null) ctx.issues.push({ code: 'custom', message: problem, input: n })
+    })
   const user = z.object({
-    uid: int('uint32'),
-    gid: int('uint32'),
+    uid: id(),
+    gid: id(),
     umask: int('uint32').optional(),
-    additionalGids: z.array(int('uint32')).optional(),
+    additionalGids: z.array(id()).optional(),
     username: str().optional(),
   })
 

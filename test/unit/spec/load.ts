@@ -135,7 +135,7 @@ const INVALID: Record<string, { stage: 'load' | 'validate'; issues: SpecIssue[] 
   },
   'negative-uid.json': {
     stage: 'load',
-    issues: [{ path: 'process.user.uid', message: 'expected uint32 (0 to 4294967295), got -1' }],
+    issues: [{ path: 'process.user.uid', message: 'uids and gids must be in range 0-2147483647, got -1' }],
   },
   'non-integer.json': { stage: 'load', issues: [{ path: 'process.rlimits[0].soft', message: 'expected integer, got 1024.5' }] },
   'relative-cwd.json': { stage: 'validate', issues: [{ path: 'process.cwd', message: 'must be an absolute path' }] },

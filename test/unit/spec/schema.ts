@@ -139,9 +139,13 @@ t.test('unknown properties are dropped at every level', async (t) => {
 
 t.test('integers are integers within their C range', async (t) => {
   const cases: [string, unknown, string | null][] = [
-    ['process.user.uid', 4294967295, null],
-    ['process.user.uid', 4294967296, 'expected uint32 (0 to 4294967295), got 4294967296'],
-    ['process.user.uid', -1, 'expected uint32 (0 to 4294967295), got -1'],
+    ['process.user.uid', 2147483647, null],
+    // (uid_t)-1 is "no change" to setresuid: the process would keep root. runc's range.
+    ['process.user.uid', 4294967295, 'uids and gids must be in range 0-2147483647, got 4294967295'],
+    ['process.user.gid', 4294967295, 'uids and gids must be in range 0-2147483647, got 4294967295'],
+    ['process.user.uid', 2147483648, 'uids and gids must be in range 0-2147483647, got 2147483648'],
+    ['process.user.uid', -1, 'uids and gids must be in range 0-2147483647, got -1'],
+    ['process.user.additionalGids', [5, 4294967295], 'uids and gids must be in range 0-2147483647, got 4294967295'],
     ['process.user.gid', 1.5, 'expected integer, got 1.5'],
     ['process.user.gid', '0', 'expected integer, got string'],
     ['process.user.umask', 18, null],
