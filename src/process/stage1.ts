@@ -42,6 +42,10 @@ export type Stage1Spec = {
 
 function tail(chain: CloneChain, s: Stage1Spec): void {
   if (s.timeEarly) chain.call('unshare', C.CLONE_NEWTIME)
+  // The caller's descriptors that lack close-on-exec (an engine's, a shell's) must not reach
+  // the init, which holds what it inherits until `start` inside the container's namespaces:
+  // mark everything above stdio close-on-exec, then clear the flag on the fds to pass.
+  chain.call('syscall', C.SYS.close_range, 3, 0xffffffff, C.CLOSE_RANGE_CLOEXEC)
   for (const fd of s.inheritFds) chain.call('fcntl', fd, C.F_SETFD, 0)
   const byte = chain.buffer(8)
   chain.call('write', s.syncFd, chain.str('S'), 1)

@@ -72,13 +72,18 @@ const BECOME_ROOT: [string, ...unknown[]][] = [
   ['syscall', C.SYS.setresgid, 0, 0, 0],
   ['syscall', C.SYS.setresuid, 0, 0, 0],
 ]
+/** Everything above stdio close-on-exec, then the flag cleared on the fds the init inherits. */
+const keep = (...fds: number[]): [string, ...unknown[]][] => [
+  ['syscall', C.SYS.close_range, 3, 0xffffffff, C.CLOSE_RANGE_CLOEXEC],
+  ...fds.map((fd): [string, ...unknown[]] => ['fcntl', fd, C.F_SETFD, 0]),
+]
 const exitCode = (c: CloneChain) => (c as unknown as { exitCode: number }).exitCode
 
 t.test('direct path: seal, keep fds, handshake, execve', async (t) => {
   const r = buildStage1(spec())
   t.teardown(() => r.chain.release())
   t.same(Object.keys(r), ['chain'], 'no nested chain')
-  t.same(decoded(r.chain.describe()), [...SEAL, ['fcntl', 5, C.F_SETFD, 0], ['fcntl', 7, C.F_SETFD, 0], ...HANDSHAKE, ...EXEC])
+  t.same(decoded(r.chain.describe()), [...SEAL, ...keep(5, 7), ...HANDSHAKE, ...EXEC])
   t.equal(exitCode(r.chain), 127, 'a failed execve exits 127')
 })
 
@@ -106,6 +111,7 @@ t.test('direct path with every option: time join, user join, chain joins, timeEa
     ['setns', 13, C.CLONE_NEWNET],
     ['setns', 14, C.CLONE_NEWIPC],
     ['unshare', C.CLONE_NEWTIME],
+    ...keep(),
     ...HANDSHAKE,
     ...BECOME_ROOT,
     ...EXEC,
@@ -122,7 +128,7 @@ t.test('becomeRoot alone: setgroups, setresgid, setresuid after the parent answe
 t.test('timeEarly: unshare(CLONE_NEWTIME) before the fds and the handshake', async (t) => {
   const r = buildStage1(spec({ timeEarly: true, inheritFds: [9] }))
   t.teardown(() => r.chain.release())
-  t.same(decoded(r.chain.describe()), [...SEAL, ['unshare', C.CLONE_NEWTIME], ['fcntl', 9, C.F_SETFD, 0], ...HANDSHAKE, ...EXEC])
+  t.same(decoded(r.chain.describe()), [...SEAL, ['unshare', C.CLONE_NEWTIME], ...keep(9), ...HANDSHAKE, ...EXEC])
 })
 
 t.test("the cgroup namespace is not stage 1's: the init unshares it once in its cgroup", async (t) => {
@@ -155,7 +161,7 @@ t.test('late path: join the user namespace, unshare the rest, clone pid 1 with C
     ['unshare', late],
     ['clone', 'fn', 'fn', C.CLONE_PARENT | C.SIGCHLD, 'fn'],
   ])
-  t.same(decoded(r.nested!.describe()), [['unshare', C.CLONE_NEWTIME], ['fcntl', 5, C.F_SETFD, 0], ...HANDSHAKE, ...EXEC])
+  t.same(decoded(r.nested!.describe()), [['unshare', C.CLONE_NEWTIME], ...keep(5), ...HANDSHAKE, ...EXEC])
   t.equal(exitCode(r.chain), 0, 'the first child exits 0 once it has cloned pid 1')
   t.equal(exitCode(r.nested!), 127)
 
@@ -182,7 +188,7 @@ t.test('late path with a time join and becomeRoot', async (t) => {
     ['unshare', C.CLONE_NEWPID],
     ['clone', 'fn', 'fn', C.CLONE_PARENT | C.SIGCHLD, 'fn'],
   ])
-  t.same(decoded(r.nested!.describe()), [...HANDSHAKE, ...BECOME_ROOT, ...EXEC])
+  t.same(decoded(r.nested!.describe()), [...keep(), ...HANDSHAKE, ...BECOME_ROOT, ...EXEC])
 })
 
 t.test('lateUnshare 0 still takes the late path', async (t) => {
