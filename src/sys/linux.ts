@@ -328,13 +328,40 @@ export const linux = {
     const empty = new BigUint64Array(16)
     check(ffi.sigprocmask(2 /* SIG_SETMASK */, empty, null), 'sigprocmask')
   },
-  /** Call `cb` once when `fd` turns readable, from the event loop (libuv poll). */
+  /**
+   * Call `cb` once when `fd` turns readable, from the event loop. poll(2) blocks on one of the
+   * FFI's worker threads (an async call), so it works under any runtime that runs Node-API
+   * async work (Node's libuv pool, Bun's); a pipe of our own wakes it for close().
+   */
   onReadable(fd: number, cb: () => void): { close(): void } {
-    const h = ffi.koffi.node.poll(fd, { readable: true }, () => {
-      h.stop()
-      cb()
-    })
-    return { close: () => h.close() }
+    const wake = [0, 0]
+    check(ffi.pipe2(wake, C.O_CLOEXEC), 'pipe2')
+    const fds = [
+      { fd, events: C.POLLIN, revents: 0 },
+      { fd: wake[0]!, events: C.POLLIN, revents: 0 },
+    ]
+    let closed = false
+    const finish = () => {
+      ffi.close(wake[0]!)
+      ffi.close(wake[1]!)
+    }
+    const wait = () =>
+      ffi.poll.async(fds, fds.length, -1, (_err: unknown, r: number) => {
+        if (closed) return finish()
+        // -1 is EINTR or ENOMEM (a bad fd is POLLNVAL, not an error): wait again.
+        if (r <= 0 || !(fds[0]!.revents & (C.POLLIN | C.POLLHUP | C.POLLERR | C.POLLNVAL))) return wait()
+        closed = true
+        finish()
+        cb()
+      })
+    wait()
+    return {
+      close() {
+        if (closed) return
+        closed = true
+        ffi.write(wake[1]!, Buffer.from([1]), 1)
+      },
+    }
   },
   /** ioctl(2) with an integer argument (or none); returns the result. */
   ioctl(fd: number, request: number, arg = 0, what = 'ioctl'): number {
