@@ -22,7 +22,7 @@ import { Store, validateId, writeFileAtomic, type ContainerRecord } from '../sta
 import { createLocked, type Lock } from '../state/lock.js'
 import { isAlive, readProcStat } from '../state/status.js'
 import { Channel } from './sync.js'
-import { spawnStage1, type Stage1Spec } from './stage1.js'
+import { prepareStage1, type Stage1Spec } from './stage1.js'
 import { initEnv, sealTargets, selfExec } from './self.js'
 import { enterParentJoins, expectation, initDied, killAndReap, openJoins } from './host-ns.js'
 import { openConsoleSocket, sendPidfd } from './console-host.js'
@@ -293,12 +293,17 @@ export function createContainer(opts: CreateOptions): Created {
     if (userJoin) s1.userJoinFd = userJoin.fd
     if (lateUnshare !== undefined) s1.lateUnshare = lateUnshare
 
-    const restore = enterParentJoins(parentJoins)
+    const stage1 = prepareStage1(s1)
     let stage1Pid: number
     try {
-      stage1Pid = spawnStage1(s1)
+      const restore = enterParentJoins(parentJoins)
+      try {
+        stage1Pid = stage1.launch()
+      } finally {
+        restore()
+      }
     } finally {
-      restore()
+      stage1.release()
     }
     sys.close(childEnd)
     cleanup.push(() => killAndReap(stage1Pid))

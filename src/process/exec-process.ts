@@ -2,8 +2,9 @@
 // chain (B), so that no runtime process is ever reachable from the container:
 //
 // - A runs the sealed binary in the host's user and pid namespaces: the container cannot see
-//   it. B is born in the container's pid namespace (A joined it for its children) as a child
-//   of `runt exec` (CLONE_PARENT). Until its execve, B's /proc/<pid>/exe is the sealed binary
+//   it. B is born in the container's pid namespace (A joins it for its children around the
+//   clone alone: the runtime cannot start a thread meanwhile) as a child of `runt exec`
+//   (CLONE_PARENT). Until its execve, B's /proc/<pid>/exe is the sealed binary
 //   and its memory belongs to the host's user namespace, so CAP_SYS_PTRACE inside a user
 //   namespace is not enough to touch it (runc's init has the same property).
 // - B joins the user (and time) namespace, keeps only stdio, the preserved fds and its two
@@ -40,6 +41,8 @@ export type ExecProcessInput = {
   /** The container's user and time namespaces to join (fds of A), if it has them. */
   userFd?: number
   timeFd?: number
+  /** The container's pid namespace, joined for the clone of B only (an fd of A). */
+  pidFd?: number
   /** setgroups(2) is allowed in the user namespace the process ends up in. */
   setgroups: boolean
   /** The LSM exec attr file (/proc/thread-self/attr/...), and what to write to it. */
@@ -183,7 +186,7 @@ export function spawnExecProcess(x: ExecProcessInput): number {
 
   let pid = 0
   try {
-    pid = launch()
+    pid = x.pidFd === undefined ? launch() : launchInPidNs(launch, x.pidFd, x.hostProc)
     sys.close(statusW)
     sys.close(goR)
     const st = Buffer.alloc(4)
@@ -220,6 +223,26 @@ export function spawnExecProcess(x: ExecProcessInput): number {
     chain.release()
     for (const fd of pidfds.values()) sys.close(fd)
     pidfds.clear()
+  }
+}
+
+/**
+ * clone(2) with the pid namespace for children set to `pidFd`'s, then our own again. Nothing
+ * but the clone runs in between: a thread the runtime started in that window could not be
+ * created (EINVAL) and would abort it.
+ */
+function launchInPidNs(launch: () => number, pidFd: number, hostProc: number): number {
+  // Our /proc is the container's now (we are chrooted): our own namespace is in the host's.
+  const own = sys.openat(hostProc, 'self/ns/pid', C.O_RDONLY)
+  try {
+    sys.setns(pidFd, C.CLONE_NEWPID, 'container pid namespace')
+    try {
+      return launch()
+    } finally {
+      sys.setns(own, C.CLONE_NEWPID, 'own pid namespace')
+    }
+  } finally {
+    sys.close(own)
   }
 }
 

@@ -204,10 +204,13 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
       _RUNT_MNT_FD: String(mnt.fd),
       _RUNT_ROOT_FD: String(rootFd),
     }
-    // The init joins net, uts, ipc, cgroup and (for its child) pid itself; the process it
-    // forks joins user and time (process/exec-process.ts). Stage 1 joins nothing.
-    const joinFds = joins.filter((j) => ['network', 'uts', 'ipc', 'cgroup', 'pid'].includes(j.type))
+    // The init joins net, uts, ipc and cgroup itself, and pid around the clone of its child;
+    // the process it forks joins user and time (process/exec-process.ts). Stage 1 joins
+    // nothing.
+    const joinFds = joins.filter((j) => ['network', 'uts', 'ipc', 'cgroup'].includes(j.type))
     if (joinFds.length) env._RUNT_JOIN_FDS = joinFds.map((j) => `${j.type}:${j.fd}`).join(',')
+    const pidJoin = joins.find((j) => j.type === 'pid')
+    if (pidJoin) env._RUNT_PID_FD = String(pidJoin.fd)
     const user = joins.find((j) => j.type === 'user')
     const time = joins.find((j) => j.type === 'time')
     if (user) env._RUNT_USER_FD = String(user.fd)

@@ -343,12 +343,19 @@ export function runInit(): void {
 }
 
 /** What the exec init keeps from the host side before it chroots into the container. */
-type ExecHost = { hostProc: number; userFd?: number; timeFd?: number; setgroups: boolean; lsmAttrPath?: string }
+type ExecHost = {
+  hostProc: number
+  userFd?: number
+  timeFd?: number
+  pidFd?: number
+  setgroups: boolean
+  lsmAttrPath?: string
+}
 
 /**
  * exec mode: this process stays in the host's user and pid namespaces (the container cannot
- * see it); it joins the container's net, uts, ipc and cgroup namespaces, its pid namespace for
- * the process it forks, its mount namespace and root. The user and time namespaces are joined
+ * see it); it joins the container's net, uts, ipc and cgroup namespaces, its mount namespace
+ * and root; its pid namespace only around the clone of the process it forks. The user and time namespaces are joined
  * by that process (process/exec-process.ts). The parent passed every fd.
  */
 function enterExecRoot(cfg: InitConfig): ExecHost {
@@ -357,8 +364,10 @@ function enterExecRoot(cfg: InitConfig): ExecHost {
   const host: ExecHost = { hostProc: sys.openat(C.AT_FDCWD, '/proc', C.O_PATH | C.O_DIRECTORY), setgroups: true }
   const userFd = num(env._RUNT_USER_FD)
   const timeFd = num(env._RUNT_TIME_FD)
+  const pidFd = num(env._RUNT_PID_FD)
   if (userFd !== undefined) host.userFd = userFd
   if (timeFd !== undefined) host.timeFd = timeFd
+  if (pidFd !== undefined) host.pidFd = pidFd
   // setgroups(2) is refused where the container's user namespace says "deny".
   try {
     host.setgroups = fs.readFileSync(`/proc/${cfg.state.pid}/setgroups`, 'utf8').trim() !== 'deny'
@@ -424,6 +433,7 @@ function execTail(cfg: InitConfig, ch: Channel, confinement: ReturnType<typeof p
   }
   if (host.userFd !== undefined) input.userFd = host.userFd
   if (host.timeFd !== undefined) input.timeFd = host.timeFd
+  if (host.pidFd !== undefined) input.pidFd = host.pidFd
   if (host.lsmAttrPath && label)
     input.lsmAttr = { path: host.lsmAttrPath, value: execAttrValue(plan.apparmorProfile ? 'apparmor' : 'selinux', label) }
   const pid = spawnExecProcess(input)

@@ -86,12 +86,29 @@ export function buildStage1(s: Stage1Spec): { chain: CloneChain; nested?: CloneC
   return { chain, nested: n.chain }
 }
 
-/** Spawn stage 1; returns the pid clone(2) gave (the init's in the direct path). */
-export function spawnStage1(s: Stage1Spec): number {
+/**
+ * Build stage 1 now; `launch` then only calls clone(2) and returns the pid it gave (the
+ * init's in the direct path). A caller that joins namespaces on its own thread for the clone
+ * joins them around launch() alone: the JavaScript runtime may start threads whenever it
+ * runs code, and a thread cannot be created while the pid namespace for children differs
+ * from the caller's own (clone(2): EINVAL), which aborts the runtime.
+ */
+export function prepareStage1(s: Stage1Spec): { launch: () => number; release: () => void } {
   const { chain } = buildStage1(s)
   try {
-    return chain.spawn(s.cloneFlags)
-  } finally {
+    return { launch: chain.prepare(s.cloneFlags), release: () => chain.release() }
+  } catch (e) {
     chain.release()
+    throw e
+  }
+}
+
+/** Spawn stage 1 (no namespaces to join around it). */
+export function spawnStage1(s: Stage1Spec): number {
+  const { launch, release } = prepareStage1(s)
+  try {
+    return launch()
+  } finally {
+    release()
   }
 }
