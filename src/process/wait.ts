@@ -95,7 +95,16 @@ function attach(master: number): { done: Promise<void>; resize(): void; detach()
     }
   }
   resize()
-  stdin.on('data', (d) => stream.write(d))
+  // Typed input goes to the master with write(2): a tty.ReadStream is read-only under Bun.
+  stdin.on('data', (d: Buffer) => {
+    for (let off = 0; off < d.length;) {
+      try {
+        off += sys.write(master, d.subarray(off))
+      } catch {
+        return // the pty went away
+      }
+    }
+  })
   stdin.resume()
   stream.on('data', (d) => process.stdout.write(d))
   const done = new Promise<void>((resolve) => {
