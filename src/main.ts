@@ -3,11 +3,12 @@
 // command needs is imported when it runs.
 
 async function entry(): Promise<void> {
-  // Node has already applied these to this process (nothing can stop that); they must not
-  // reach anything runt starts. process/self.ts builds the init's environment from scratch.
-  delete process.env.NODE_OPTIONS
-  delete process.env.NODE_EXTRA_CA_CERTS
-  // argv[1] is the script under node, and argv[0] as given to the single binary.
+  // The runtime has already read what it honours of these (nothing can stop that); they must
+  // not reach anything runt starts. process/self.ts builds the init's environment from
+  // scratch; hooks get the environment their spec gives.
+  for (const k of Object.keys(process.env))
+    if (k === 'NODE_OPTIONS' || k === 'NODE_EXTRA_CA_CERTS' || k.startsWith('BUN_')) delete process.env[k]
+  // argv[1] is the script from a checkout, and the embedded entry in the single binary.
   const argv = process.argv.slice(2)
   if (argv[0] === 'init' && argv.length === 1 && process.env._RUNT_SYNC_FD !== undefined) {
     const { runInit } = await import('./process/init.js')
@@ -18,8 +19,4 @@ async function entry(): Promise<void> {
   process.exitCode = await main(argv)
 }
 
-const done = entry()
-// The build's code-cache training (scripts/sea/train.cjs) runs more command lines through
-// entry(), and loads (never runs) the init stage, which it cannot reach through a command.
-const warmInit = () => import('./process/init.js')
-;(globalThis as Record<symbol, unknown>)[Symbol.for('runt.main')] = { done, entry, warmInit }
+void entry()

@@ -8,6 +8,12 @@ declare const __RUNT_COMMIT__: string | undefined
 export const VERSION = typeof __RUNT_VERSION__ === 'string' ? __RUNT_VERSION__ : '0.0.0-dev'
 export const COMMIT = typeof __RUNT_COMMIT__ === 'string' ? __RUNT_COMMIT__ : 'unknown'
 
+/** The JavaScript runtime's line, as runc prints its Go's: `bun: 1.4.5` in the single binary. */
+function runtime(): string {
+  const bun = (process.versions as Record<string, string | undefined>).bun
+  return bun ? `bun: ${bun}` : `node: ${process.version}`
+}
+
 export async function VERSION_TEXT(): Promise<string> {
   let seccomp = 'unavailable'
   try {
@@ -16,5 +22,5 @@ export async function VERSION_TEXT(): Promise<string> {
   } catch {
     /* no libseccomp on this host */
   }
-  return `runt version ${VERSION}\ncommit: ${COMMIT}\nspec: ${OCI_VERSION}\nnode: ${process.version}\nlibseccomp: ${seccomp}\n`
+  return `runt version ${VERSION}\ncommit: ${COMMIT}\nspec: ${OCI_VERSION}\n${runtime()}\nlibseccomp: ${seccomp}\n`
 }

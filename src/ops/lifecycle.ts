@@ -19,9 +19,9 @@ import { createRequire } from 'node:module'
 
 /**
  * cgroups/lifecycle.js on first use: it brings every cgroup manager (v1, v2, devices, stats,
- * systemd), which `start` and a plain `kill` never need (about 1.6 ms at each start-up). The
- * literal require() is what lets esbuild bundle it behind a lazy initializer; under tsx there
- * is no require, so make one.
+ * systemd), which `start` and a plain `kill` never need. Bun has `require` in ES modules, and
+ * its bundler makes the literal require() of an ES module a chunk loaded at the call; under
+ * tsx there is no require, so make one.
  */
 function cgroupOps(): typeof import('../cgroups/lifecycle.js') {
   return typeof require === 'function'

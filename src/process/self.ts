@@ -1,18 +1,13 @@
 // How to re-execute this runtime as its own init stage: the single binary re-runs itself; from
-// a checkout, node runs the bundle. The environment is built from scratch: NODE_OPTIONS,
-// NODE_EXTRA_CA_CERTS and the caller's variables never reach the init.
+// a checkout, `bun src/main.ts` re-runs bun on that file. The environment is built from
+// scratch: NODE_OPTIONS, BUN_* and the caller's other variables never reach the init.
 
 import * as fs from 'node:fs'
-import { createRequire } from 'node:module'
 import { ENV_ADDON, loadedAddon } from '../sys/koffi-addon.js'
 
-function isSea(): boolean {
-  try {
-    const req = typeof require === 'function' ? require : createRequire(import.meta.url)
-    return (req('node:sea') as { isSea(): boolean }).isSea()
-  } catch {
-    return false
-  }
+/** True in the executable `bun build --compile` made (scripts/build.mjs). */
+export function isStandalone(): boolean {
+  return (globalThis as { Bun?: { isStandaloneExecutable?: boolean } }).Bun?.isStandaloneExecutable === true
 }
 
 export type SelfExec = { path: string; argv: string[] }
@@ -22,7 +17,7 @@ let cached: SelfExec | undefined
 export function selfExec(): SelfExec {
   if (cached) return cached
   const exe = fs.realpathSync(process.execPath)
-  if (isSea()) cached = { path: exe, argv: ['runt', 'init'] }
+  if (isStandalone()) cached = { path: exe, argv: ['runt', 'init'] }
   else {
     const script = process.argv[1]
     if (!script) throw new Error('cannot locate the runt script to re-execute')

@@ -1,6 +1,6 @@
 // zod schemas for the Linux part of runtime-spec 1.3 config.json, the spec's enumerations as
 // plain arrays, the z.infer types named after specs-go, and the zod-issue -> SpecIssue formatter.
-// Pure: no fs, no process. Importing this file must never load zod (about 60 ms): zod is
+// Pure: no fs, no process. Importing this file must never load zod: zod (spec/zod-lib.ts) is
 // required on the first specSchemas() call only, and types come from `import type`.
 
 import { createRequire } from 'node:module'
@@ -196,11 +196,12 @@ export function idProblem(n: number): string | null {
 type ZodNs = typeof Z
 
 function loadZod(): ZodNs {
-  // The CommonJS single-binary bundle has `require`: esbuild sees the literal require('zod')
-  // and bundles zod behind a lazy initializer. Under tsx/ESM there is none, so make one.
-  const mod = (typeof require === 'function' ? require('zod') : createRequire(import.meta.url)('zod')) as {
-    z: ZodNs
-  }
+  // Bun has `require` in ES modules: its bundler sees the literal require() of an ES module
+  // and makes zod a chunk loaded at this call, so the commands and the init stage that import
+  // this file for its plain tables never load zod. Under tsx there is none, so make one.
+  const mod = (
+    typeof require === 'function' ? require('./zod-lib.js') : createRequire(import.meta.url)('./zod-lib.js')
+  ) as typeof import('./zod-lib.js')
   // One parse per process: generating a fast path with new Function costs more than it saves
   // (-3 ms on create, measured; see docs/performance.md).
   mod.z.config({ jitless: true })

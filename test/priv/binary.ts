@@ -1,6 +1,6 @@
 // The single executable stands alone: copied into an empty directory it runs `--version` and
 // a container with an empty environment (no node on PATH, no node_modules), its init stage is
-// the same binary, and neither NODE_OPTIONS nor NODE_EXTRA_CA_CERTS reaches the init.
+// the same binary, and neither NODE_OPTIONS, NODE_EXTRA_CA_CERTS nor any BUN_* reaches the init.
 
 import t, { type Test } from 'tap'
 import * as fs from 'node:fs'
@@ -67,10 +67,21 @@ t.test('the init stage is the same binary, with none of the caller environment',
   const s = standalone(t)
   const b = makeBundle(t, ['sleep', '1000'])
   const id = s.id('init')
-  // Node applies these to runt itself; they must go no further.
+  // Bun applies BUN_OPTIONS to runt itself before any of runt's code runs (a preload records
+  // each process that ran it); these must go no further than the process the caller started.
+  const marker = path.join(s.dir, 'preloaded')
+  const preload = path.join(s.dir, 'preload.js')
+  fs.writeFileSync(preload, `require('node:fs').appendFileSync(${JSON.stringify(marker)}, process.pid + '\\n')\n`)
   const r = s.run(
     ['create', '--bundle', b.dir, id],
-    ['NODE_OPTIONS=--no-deprecation', 'NODE_EXTRA_CA_CERTS=/nonexistent', 'FOO=bar'],
+    [
+      'NODE_OPTIONS=--no-deprecation',
+      'NODE_EXTRA_CA_CERTS=/nonexistent',
+      `BUN_OPTIONS=--preload=${preload}`,
+      'BUN_JSC_useJIT=0',
+      'BUN_CONFIG_VERBOSE_FETCH=1',
+      'FOO=bar',
+    ],
   )
   t.equal(r.status, 0, r.stderr)
   const state = JSON.parse(s.run(['state', id]).stdout) as { pid: number; status: string }
@@ -81,8 +92,10 @@ t.test('the init stage is the same binary, with none of the caller environment',
   const bin = fs.statSync(s.bin)
   t.same([exe.dev, exe.ino], [bin.dev, bin.ino], 'the init re-executed this binary')
   const env = fs.readFileSync(`/proc/${state.pid}/environ`, 'utf8').split('\0').filter(Boolean)
+  const ran = fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8').trim().split('\n').map(Number) : []
+  t.notOk(ran.includes(state.pid), `the preload never ran in the init (ran in ${ran.join(', ') || 'nothing'})`)
   t.notOk(
-    env.some((kv) => /^(NODE_OPTIONS|NODE_EXTRA_CA_CERTS|FOO)=/.test(kv)),
+    env.some((kv) => /^(NODE_OPTIONS|NODE_EXTRA_CA_CERTS|BUN_\w*|FOO)=/.test(kv)),
     `init environment holds only runt's own variables: ${env.map((kv) => kv.split('=')[0]).join(', ')}`,
   )
   t.equal(s.run(['start', id]).status, 0)
