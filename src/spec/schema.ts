@@ -203,7 +203,7 @@ function loadZod(): ZodNs {
     typeof require === 'function' ? require('./zod-lib.js') : createRequire(import.meta.url)('./zod-lib.js')
   ) as typeof import('./zod-lib.js')
   // One parse per process: generating a fast path with new Function costs more than it saves
-  // (-3 ms on create, measured; see docs/performance.md).
+  // (measured under V8: -3 ms on create).
   mod.z.config({ jitless: true })
   return mod.z
 }

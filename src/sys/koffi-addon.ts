@@ -1,7 +1,7 @@
 // Where the single binary keeps koffi's native addon on disk, and which copy this process
-// loaded. glibc's dlopen needs a path, so the addon, carried inside the executable as a SEA
-// asset, is written once per content hash to a directory only root (or, rootless, the user)
-// can write: `<dir>/koffi-<version>-<sha256 prefix>.node`, mode 0555, replaced atomically.
+// loaded. glibc's dlopen needs a path, so the addon, carried inside the executable as an
+// embedded file, is written once per content hash to a directory only root (or, rootless,
+// the user) can write: `<dir>/koffi-<version>-<sha256 prefix>.node`, mode 0555, replaced atomically.
 //
 // The container must never be able to write it (the CVE-2019-5736 class): the file lives
 // outside every container's mount namespace, is not writable even by its owner, is re-checked
