@@ -1,7 +1,7 @@
 // config.json -> RootfsPlan: what the init stage mounts, creates and masks, in order, with
 // every option already parsed and every spec field it came from recorded for errors.
 // Pure: no sys/, no fs; host facts arrive as arguments. Container paths stay container paths
-// (resolved only at execution, inside the rootfs: exec/in-root.ts).
+// (resolved only at execution, inside the rootfs: rootfs/in-root.ts).
 
 import * as path from 'node:path'
 import * as C from '../sys/constants.js'

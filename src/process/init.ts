@@ -25,9 +25,9 @@ import {
   prepareRoot,
   setupDev,
   type RootfsContext,
-} from '../exec/rootfs.js'
-import { InRoot } from '../exec/in-root.js'
-import { setupConsole, useConsole } from '../exec/console.js'
+} from '../rootfs/build.js'
+import { InRoot } from '../rootfs/in-root.js'
+import { setupConsole, useConsole } from '../rootfs/console.js'
 import { runHooks } from '../hooks.js'
 import { preload } from '../confine/index.js'
 

@@ -6,7 +6,7 @@ import * as os from 'node:os'
 import * as tty from 'node:tty'
 import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
-import { setWinsize } from '../exec/console.js'
+import { setWinsize } from '../rootfs/console.js'
 
 // Every signal runt can catch and forward. SIGCHLD is ours; SIGKILL/SIGSTOP cannot be caught;
 // SIGBUS/SIGFPE/SIGILL/SIGSEGV are Node's own. SIGWINCH resizes the pty instead, with a tty.

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { SysError } from '../../../src/errors.js'
-import { InRoot, fdPath, joinPath, splitPath } from '../../../src/exec/in-root.js'
+import { InRoot, fdPath, joinPath, splitPath } from '../../../src/rootfs/in-root.js'
 import { linux } from '../../../src/sys/linux.js'
 import * as C from '../../../src/sys/constants.js'
 

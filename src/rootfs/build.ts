@@ -1,5 +1,5 @@
 // Carry out a RootfsPlan inside the container's mount namespace (init stage). Every mount
-// target is an O_PATH fd resolved inside the rootfs (exec/in-root.ts); every failure names
+// target is an O_PATH fd resolved inside the rootfs (rootfs/in-root.ts); every failure names
 // the spec field it came from. Runs on the main thread with synchronous calls only.
 
 import * as fs from 'node:fs'
