@@ -22,6 +22,8 @@ export type ErrorWire = {
 export class RuntimeError extends Error {
   code: string
   exitCode: number
+  /** What failed while undoing after this error (cli/report.ts logs them after it). */
+  cleanup?: Error[]
   constructor(message: string, code = 'ERUNTIME', exitCode = 1) {
     super(message)
     this.name = 'RuntimeError'
@@ -200,4 +202,14 @@ export function fromWire(w: ErrorWire): RuntimeError {
 export function withContext<E extends Error>(err: E, context: string): E {
   err.message = `${context}: ${err.message}`
   return err
+}
+
+/**
+ * A failure while undoing what a failed command had made: kept on the error that caused the
+ * undo, never replacing it.
+ */
+export function attachCleanup(cause: unknown, failure: unknown): void {
+  if (typeof cause !== 'object' || cause === null) return
+  const c = cause as { cleanup?: Error[] }
+  ;(c.cleanup ??= []).push(failure instanceof Error ? failure : new RuntimeError(String(failure)))
 }

@@ -52,6 +52,8 @@ export function reportError(err: unknown, context?: string): number {
   const log = logger()
   let msg = describe(err)
   if (context) msg = `${context}: ${msg}`
+  // Before the error: engines take the last record as the reason.
+  for (const c of (err as { cleanup?: Error[] } | null)?.cleanup ?? []) log.warn(`cleanup after the failure: ${describe(c)}`)
   log.error(msg)
   if (log.toFile) {
     try {

@@ -7,8 +7,8 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
-import { listenUnix, recvWithAncillary, setPassCred } from '../sys/scm.js'
-import { RuntimeError, SpecError, fromWire, toWire, withContext } from '../errors.js'
+import { listenUnix } from '../sys/scm.js'
+import { RuntimeError, SpecError, toWire, withContext } from '../errors.js'
 import { loadSpec } from '../spec/load.js'
 import { validateSpec } from '../spec/validate.js'
 import { OCI_VERSION } from '../spec/defaults.js'
@@ -22,14 +22,12 @@ import { Store, validateId, writeFileAtomic, type ContainerRecord } from '../sta
 import { createLocked, type Lock } from '../state/lock.js'
 import { isAlive, readProcStat } from '../state/status.js'
 import { Channel } from './sync.js'
-import { prepareStage1, type Stage1Spec } from './stage1.js'
-import { initEnv, sealTargets, selfExec } from './self.js'
-import { enterParentJoins, expectation, initDied, killAndReap, openJoins } from './host-ns.js'
+import { expectation, initDied, killAndReap, openJoins } from './host-ns.js'
 import { openConsoleSocket, sendPidfd } from './console-host.js'
 import { callerWinsize } from './wait.js'
 import { attachIdmappedTree, prepareIdmappedMounts } from './idmap.js'
-import { ENV_SYNC_FD, type InitConfig, type ProcessConfig } from './init-config.js'
-import { lockedFlags } from '../rootfs/build.js'
+import type { InitConfig, ProcessConfig } from './init-config.js'
+import { checkTerminal, Launch, Undo, type LaunchSpec } from './launch.js'
 import { runHooks } from '../hooks.js'
 import { setupCgroups } from '../cgroups/setup.js'
 import { logger } from '../log.js'
@@ -117,10 +115,7 @@ export function prepare(opts: CreateOptions): Prepared {
   if (!st.isDirectory()) throw new RuntimeError(`invalid rootfs: ${rootfs.rootfs} is not a directory`, 'EROOTFS')
 
   const p = spec.process
-  if (p.terminal && !opts.consoleSocket && opts.detach)
-    throw new RuntimeError('cannot allocate tty if runt will detach without setting console socket', 'ETTY')
-  if (opts.consoleSocket && (!p.terminal || !opts.detach))
-    throw new RuntimeError('cannot use console socket if runt will not detach or allocate tty', 'ETTY')
+  checkTerminal(p.terminal === true, opts.detach, opts.consoleSocket)
 
   const { sets, warnings: capWarnings } = capSets(p.capabilities, lastCap())
   for (const w of capWarnings) log.warn(w)
@@ -225,29 +220,25 @@ function writeTimeOffsets(pid: number, spec: Spec): void {
 }
 
 export function createContainer(opts: CreateOptions): Created {
-  const log = logger()
   const prep = prepare(opts)
   const { spec, ns } = prep
   const joins = openJoins(ns)
   let lock: Lock | null = null
-  let pid = 0
-  let channel: Channel | null = null
-  const cleanup: (() => void)[] = []
+  let launch: Launch | null = null
+  const undo = new Undo()
   try {
     lock = createLocked(opts.store, opts.id)
-    cleanup.push(() => opts.store.remove(opts.id))
+    undo.push(() => opts.store.remove(opts.id))
     // exec.fifo marks a created container (runc's status rule); init.sock is how `start`
     // releases the init and hears whether its process was exec'd.
     sys.mkfifo(opts.store.fifoPath(opts.id), 0o622)
     const startFd = listenUnix(opts.store.startSocketPath(opts.id), 0o600)
-    cleanup.push(() => sys.close(startFd))
-    const [parentEnd, childEnd] = sys.socketpair(C.SOCK_STREAM)
-    channel = new Channel(parentEnd)
-    const ch = channel
-    cleanup.push(() => ch.close())
-    setPassCred(parentEnd)
+    undo.push(() => sys.close(startFd))
+    launch = new Launch()
+    const l = launch
+    undo.push(() => l.close())
     const console = prep.proc.terminal ? openConsoleSocket(opts.consoleSocket) : null
-    if (console) cleanup.push(() => console.close())
+    if (console) undo.push(() => console.close())
 
     // What the init checks: it is in the joined namespaces and out of ours for the rest.
     const joined = joins.filter((j) => j.type !== 'mount').map((j) => expectation(j.type, j.fd))
@@ -258,9 +249,8 @@ export function createContainer(opts: CreateOptions): Created {
       uid: spec.linux?.uidMappings ?? [],
       gid: spec.linux?.gidMappings ?? [],
     })
-    cleanup.push(() => Object.values(mountFds).forEach((fd) => sys.close(fd)))
+    undo.push(() => Object.values(mountFds).forEach((fd) => sys.close(fd)))
 
-    const self = selfExec()
     const timeJoin = joins.find((j) => j.type === 'time')
     const userJoin = joins.find((j) => j.type === 'user')
     // Joining a time namespace needs a single-threaded process: stage 1 does it, before it
@@ -273,64 +263,40 @@ export function createContainer(opts: CreateOptions): Created {
       lateUnshare = C.CLONE_NEWNS
       for (const t of ns.created) if (t !== 'cgroup' && t !== 'time') lateUnshare |= NS_INFO[t].flag
     }
-    const parentJoins = joins.filter((j) => j.type !== 'user' && j.type !== 'mount' && j.type !== 'time')
-    const inherit = [0, 1, 2]
+    const inherit: number[] = []
     for (let fd = 3; fd < 3 + prep.extraFds; fd++) inherit.push(fd)
-    inherit.push(childEnd, startFd)
+    inherit.push(startFd)
     if (console) inherit.push(console.initFd)
-
-    const s1: Stage1Spec = {
+    const s1: LaunchSpec = {
       cloneFlags,
-      seal: sealTargets((f) => lockedFlags(sys.statfs(f).flags) & ~C.MS_RDONLY),
       chainJoins: [],
       timeEarly: ns.timeEarly,
       becomeRoot: ns.created.includes('user'),
-      syncFd: childEnd,
-      inheritFds: inherit,
-      exec: { path: self.path, argv: self.argv, env: initEnv({ [ENV_SYNC_FD]: String(childEnd) }) },
+      inherit,
+      env: {},
+      parentJoins: joins.filter((j) => j.type !== 'user' && j.type !== 'mount' && j.type !== 'time'),
     }
     if (timeJoin) s1.timeJoinFd = timeJoin.fd
     if (userJoin) s1.userJoinFd = userJoin.fd
     if (lateUnshare !== undefined) s1.lateUnshare = lateUnshare
-
-    const stage1 = prepareStage1(s1)
-    let stage1Pid: number
-    try {
-      const restore = enterParentJoins(parentJoins)
-      try {
-        stage1Pid = stage1.launch()
-      } finally {
-        restore()
-      }
-    } finally {
-      stage1.release()
-    }
-    sys.close(childEnd)
-    cleanup.push(() => killAndReap(stage1Pid))
+    launch.spawn(s1)
+    undo.push(() => l.stage1Pid && killAndReap(l.stage1Pid))
 
     // 'S': stage 1 (or its pid-1 child) is in its namespaces. Its pid rides on the byte.
-    const hello = recvWithAncillary(parentEnd, 1, 0)
-    if (hello.data.length !== 1 || hello.data[0] !== 0x53 || !hello.pid) {
-      const [, status] = sys.waitpid(stage1Pid, 0)
-      throw new RuntimeError(
-        `container init failed to start (stage 1 exited with status ${status >> 8}, signal ${status & 0x7f})`,
-        'ESTAGE1',
-      )
-    }
-    pid = hello.pid
-    if (late) sys.waitpid(stage1Pid, 0) // the intermediate exits once its child is cloned
-    cleanup.push(() => killAndReap(pid))
+    const pid = launch.hello('container init')
+    if (late) sys.waitpid(launch.stage1Pid, 0) // the intermediate exits once its child is cloned
+    undo.push(() => killAndReap(pid))
     if (ns.created.includes('user')) writeIdMaps(pid, spec)
     if (ns.timeEarly) writeTimeOffsets(pid, spec)
-    ch.sendByte(0x47)
-    // The init execs and its Node boots (20-25 ms) while we make its cgroup, apply the limits
-    // and move it in: the first write to a cgroup.procs waits for an RCU grace period, most of
-    // this step. It reads the bootstrap only once this is done, so nothing of the container
+    launch.go()
+    // The init execs and boots (40-45 ms) while we make its cgroup, apply the limits and move
+    // it in: the first write to a cgroup.procs waits for an RCU grace period, most of this
+    // step. It reads the bootstrap only once this is done, so nothing of the container
     // (mounts, hooks, the cgroup namespace it unshares, whose root is this cgroup) happens
-    // outside the cgroup. What Node's boot allocated stays charged where runt runs, as runc's
+    // outside the cgroup. What its boot allocated stays charged where runt runs, as runc's
     // init is started before runc moves it.
     const cg = setupCgroups({ id: opts.id, spec, systemd: opts.systemdCgroup, pid })
-    cleanup.push(() => {
+    undo.push(() => {
       killAndReap(pid)
       cg.undo()
     })
@@ -387,15 +353,12 @@ export function createContainer(opts: CreateOptions): Created {
     if (mountJoin) cfg.mountNsPath = `/proc/self/fd/${mountJoin.fd}`
     if (spec.hostname !== undefined) cfg.hostname = spec.hostname
     if (spec.domainname !== undefined) cfg.domainname = spec.domainname
-    ch.send({ type: 'bootstrap', config: cfg, hostPid: pid })
+    launch.bootstrap(cfg, pid)
     console?.closeInitEnd()
 
-    for (;;) {
-      const msg = ch.recv()
-      if (!msg) throw initDied(pid)
-      if (msg.type === 'log') log.log(msg.level, msg.msg)
-      else if (msg.type === 'error') throw withContext(fromWire(msg.error), 'unable to start container process')
-      else if (msg.type === 'idmap') {
+    const ch = launch.channel
+    const ready = launch.serve({
+      idmap: (msg) => {
         try {
           attachIdmappedTree(pid, mountFds[msg.field], msg.fd)
           ch.send({ type: 'idmap-done' })
@@ -403,18 +366,21 @@ export function createContainer(opts: CreateOptions): Created {
           ch.send({ type: 'error', error: toWire(withContext(e as Error, msg.field)) })
           throw e
         }
-      } else if (msg.type === 'hooks') {
+      },
+      hooks: () => {
         const state = { ...cfg.state, pid, status: 'creating' }
         try {
           runHooks('prestart', spec.hooks?.prestart, state)
           runHooks('createRuntime', spec.hooks?.createRuntime, state)
         } catch (e) {
-          ch.send({ type: 'error', error: { name: 'RuntimeError', message: (e as Error).message, code: 'EHOOK' } })
+          ch.send({ type: 'error', error: toWire(e) })
           throw e
         }
         ch.send({ type: 'hooks-done' })
-      } else if (msg.type === 'ready') break
-    }
+      },
+      ready: () => 'stop',
+    })
+    if (!ready) throw initDied(pid)
     cg.finish()
 
     // The init sent the pty master before 'ready': take it if runt is its receiver.
@@ -427,21 +393,17 @@ export function createContainer(opts: CreateOptions): Created {
     if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(pid))
     if (opts.pidfdSocket) sendPidfd(opts.pidfdSocket, pid)
     sys.close(startFd)
+    undo.clear()
+    let channel: Channel | null = launch.channel
     if (!opts.reportExec) {
-      ch.close()
+      launch.close()
       channel = null
     }
     for (const j of joins) sys.close(j.fd)
     lock.release()
     return { rec, pid, channel, master }
   } catch (e) {
-    for (const c of cleanup.reverse()) {
-      try {
-        c()
-      } catch (ce) {
-        log.warn(`cleanup after failed create: ${(ce as Error).message}`)
-      }
-    }
+    undo.run(e)
     for (const j of joins) sys.close(j.fd)
     lock?.release()
     throw e

@@ -7,8 +7,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
-import { recvWithAncillary, setPassCred } from '../sys/scm.js'
-import { RuntimeError, SpecError, StateError, fromWire, withContext } from '../errors.js'
+import { RuntimeError, SpecError, StateError } from '../errors.js'
 import { parseProcess } from '../spec/load.js'
 import { validateProcess } from '../spec/validate.js'
 import type { Process, Spec } from '../spec/schema.js'
@@ -18,12 +17,9 @@ import { Store, writeFileAtomic, type ContainerRecord } from '../state/store.js'
 import { lockContainer } from '../state/lock.js'
 import { isAlive } from '../state/status.js'
 import { statusOfRecord } from '../ops/container.js'
-import { Channel } from './sync.js'
-import { spawnStage1, type Stage1Spec } from './stage1.js'
-import { initEnv, sealTargets, selfExec } from './self.js'
 import { killAndReap, type OpenedJoin } from './host-ns.js'
-import { ENV_SYNC_FD, type InitConfig } from './init-config.js'
-import { lockedFlags } from '../rootfs/build.js'
+import type { InitConfig } from './init-config.js'
+import { checkTerminal, Launch } from './launch.js'
 import { checkInheritedFds, lastCap, processConfig, stateBase } from './create.js'
 import { joinCgroup } from '../cgroups/join.js'
 import { logger } from '../log.js'
@@ -149,8 +145,8 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
   const log = logger()
   const lock = lockContainer(o.store, o.id)
   const fds: number[] = []
+  let launch: Launch | null = null
   let pid = 0
-  let channel: Channel | null = null
   let released = false
   const release = () => {
     if (!released) lock.release()
@@ -165,15 +161,12 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
       throw new StateError('cannot exec in a paused container (use --ignore-paused to override)', 'EPAUSED')
     const spec = rec.config as Spec
     // A process file (how engines call exec) is validated once the init is on its way: zod's
-    // 15-20 ms then run while the init's Node boots. Only its terminal flag is needed before
-    // the clone, for the console socket; a file that fails validation kills the init.
+    // 15-20 ms then run while the init boots. Only its terminal flag is needed before the
+    // clone, for the console socket; a file that fails validation kills the init.
     const raw = o.processFile ? readProcessFile(o.processFile) : undefined
     const flagged = raw === undefined ? execProcessSpec(spec.process, o) : undefined
     const terminal = flagged ? flagged.terminal === true : (raw as { terminal?: unknown } | null)?.terminal === true
-    if (terminal && o.detach && !o.consoleSocket)
-      throw new RuntimeError('cannot allocate tty if runt will detach without setting console socket', 'ETTY')
-    if (!terminal && o.consoleSocket)
-      throw new RuntimeError('cannot use console socket if runt will not detach or allocate tty', 'ETTY')
+    checkTerminal(terminal, o.detach, o.consoleSocket)
     checkInheritedFds(o.preserveFds)
 
     const joins = openContainerNs(rec)
@@ -185,25 +178,17 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     const mnt = joins.find((j) => j.type === 'mount')
     if (!mnt) throw new RuntimeError('container has no mount namespace', 'ENONS')
 
-    const [parentEnd, childEnd] = sys.socketpair(C.SOCK_STREAM)
-    channel = new Channel(parentEnd)
-    setPassCred(parentEnd)
-    fds.push(childEnd)
+    launch = new Launch()
     if (terminal) {
       console = openConsoleSocket(o.consoleSocket)
       fds.push(console.initFd)
     }
 
-    const self = selfExec()
-    const inherit = [0, 1, 2]
+    const inherit: number[] = []
     for (let fd = 3; fd < 3 + o.preserveFds; fd++) inherit.push(fd)
-    inherit.push(childEnd, mnt.fd, rootFd)
+    inherit.push(mnt.fd, rootFd)
     if (console) inherit.push(console.initFd)
-    const env: Record<string, string> = {
-      [ENV_SYNC_FD]: String(childEnd),
-      _RUNT_MNT_FD: String(mnt.fd),
-      _RUNT_ROOT_FD: String(rootFd),
-    }
+    const env: Record<string, string> = { _RUNT_MNT_FD: String(mnt.fd), _RUNT_ROOT_FD: String(rootFd) }
     // The init joins net, uts, ipc and cgroup itself, and pid around the clone of its child;
     // the process it forks joins user and time (process/exec-process.ts). Stage 1 joins
     // nothing.
@@ -216,31 +201,13 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     if (user) env._RUNT_USER_FD = String(user.fd)
     if (time) env._RUNT_TIME_FD = String(time.fd)
     inherit.push(...joins.filter((j) => j.type !== 'mount').map((j) => j.fd))
-    const s1: Stage1Spec = {
-      cloneFlags: C.CLONE_NEWNS,
-      seal: sealTargets((f) => lockedFlags(sys.statfs(f).flags) & ~C.MS_RDONLY),
-      chainJoins: [],
-      timeEarly: false,
-      becomeRoot: false,
-      syncFd: childEnd,
-      inheritFds: inherit,
-      exec: { path: self.path, argv: self.argv, env: initEnv(env) },
-    }
     // Stage 1 and the init stay in our pid namespace, where the container cannot see them; the
     // init forks the container process into the container's (see process/init.ts).
     // Non-dumpable, so are they until they exec the sealed binary.
     sys.prctl(C.PR_SET_DUMPABLE, 0)
-    const stage1 = spawnStage1(s1)
-    sys.close(childEnd)
-    fds.splice(fds.indexOf(childEnd), 1)
-    pid = stage1
-    const hello = recvWithAncillary(parentEnd, 1, 0)
-    if (hello.data.length !== 1 || hello.data[0] !== 0x53) {
-      const [, st] = sys.waitpid(stage1, 0)
-      pid = 0
-      throw new RuntimeError(`exec stage failed to start (status ${st >> 8}, signal ${st & 0x7f})`, 'ESTAGE1')
-    }
-    channel.sendByte(0x47)
+    launch.spawn({ cloneFlags: C.CLONE_NEWNS, chainJoins: [], timeEarly: false, becomeRoot: false, inherit, env })
+    pid = launch.hello('exec stage')
+    launch.go()
 
     const p = flagged ?? validProcess(raw)
     const { sets, warnings } = capSets(p.capabilities, lastCap())
@@ -267,7 +234,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
       debug: false,
     }
     if (console) cfg.consoleSocketFd = console.initFd
-    channel.send({ type: 'bootstrap', config: cfg, hostPid: pid })
+    launch.bootstrap(cfg, pid)
     for (const fd of fds.splice(0)) sys.close(fd)
     console?.closeInitEnd()
     release()
@@ -275,22 +242,22 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     // 'ready': the init is set; put it in the container's cgroup (the process it forks will
     // be born there), then 'go'. 'exec {pid}': that process has exec'd.
     let execPid = 0
-    for (;;) {
-      const msg = channel.recv()
-      if (!msg) break
-      if (msg.type === 'log') log.log(msg.level, msg.msg)
-      else if (msg.type === 'error') throw withContext(fromWire(msg.error), 'unable to start container process')
-      else if (msg.type === 'ready') {
-        joinCgroup(rec, pid, o.cgroup)
-        channel.send({ type: 'go' })
-      } else if (msg.type === 'exec' && msg.pid) execPid = msg.pid
-    }
+    const ch = launch.channel
+    const initPid = pid
+    launch.serve({
+      ready: () => {
+        joinCgroup(rec, initPid, o.cgroup)
+        ch.send({ type: 'go' })
+      },
+      exec: (msg) => {
+        if (msg.pid) execPid = msg.pid
+      },
+    })
     sys.waitpid(pid, 0)
     pid = 0
     if (!execPid) throw new RuntimeError('exec stage exited unexpectedly', 'EINIT')
     pid = execPid
-    channel.close()
-    channel = null
+    launch.close()
     const master = console ? console.receiveMaster() : null
 
     if (o.pidFile) writeFileAtomic(path.resolve(o.pidFile), String(pid))
@@ -307,7 +274,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     throw e
   } finally {
     for (const fd of fds) sys.close(fd)
-    channel?.close()
+    launch?.close()
     console?.close()
     release()
   }

@@ -132,7 +132,7 @@ function buildContainer(cfg: InitConfig, ch: Channel): void {
       ch.send({ type: 'hooks', state: { ...cfg.state, pid: process.pid, status: 'creating' } })
       const reply = ch.recv()
       if (!reply) throw new RuntimeError('parent went away while running hooks', 'EPARENT')
-      if (reply.type === 'error') throw new RuntimeError(reply.error.message, reply.error.code)
+      if (reply.type === 'error') throw fromWire(reply.error)
     }
     // createContainer: in the container's namespaces, before pivot_root (host paths).
     runHooks('createContainer', cfg.hooks.createContainer, { ...cfg.state, pid: hostPid(), status: 'creating' })
@@ -232,13 +232,13 @@ function finalFds(cfg: InitConfig): void {
   }
 }
 
+/** Where a failure is reported: `start` once it is connected, else the parent, once. */
+type Report = { startConn: Channel | null; reported: boolean }
+
 export function runInit(): void {
   const fd = Number(process.env[ENV_SYNC_FD])
   const ch = new Channel(fd)
-  let cfg: InitConfig | undefined
-  let reported = false
-  let startConn: Channel | null = null
-  let execHost: ExecHost | undefined
+  const rep: Report = { startConn: null, reported: false }
   try {
     process.title = 'runt:[2:INIT]'
     // Nobody in the container may ptrace us or open /proc/<pid>/{exe,fd} while we hold host
@@ -246,7 +246,7 @@ export function runInit(): void {
     sys.prctl(C.PR_SET_DUMPABLE, 0)
     const msg = ch.recv()
     if (!msg || msg.type !== 'bootstrap') throw new RuntimeError('init: no bootstrap from the parent', 'EPARENT')
-    cfg = msg.config as InitConfig
+    const cfg = msg.config as InitConfig
     hostPidValue = msg.hostPid
     // The parent has put us in our cgroup: that cgroup becomes the namespace's root. Only this
     // thread moves, the one that goes on to execve (and forks hooks); unshare(CLONE_NEWCGROUP)
@@ -255,83 +255,27 @@ export function runInit(): void {
     verifyNamespaces(cfg)
     verifySealedExe()
     const confinement = preload(cfg, sys, (level, msg) => ch.send({ type: 'log', level, msg }))
-
-    if (cfg.mode === 'create') {
-      if (cfg.mountNsPath) {
-        // setns into a mount namespace needs a private fs_struct (see DESIGN.md fact 4).
-        sys.unshare(C.CLONE_FS)
-        const nsfd = sys.openat(C.AT_FDCWD, cfg.mountNsPath, C.O_RDONLY)
-        sys.setns(nsfd, C.CLONE_NEWNS, cfg.mountNsPath)
-        sys.close(nsfd)
-      }
-      buildContainer(cfg, ch)
-      setNames(cfg)
-    } else {
-      execHost = enterExecRoot(cfg)
-      if (cfg.process.terminal && cfg.consoleSocketFd !== undefined) {
-        const root = InRoot.open(sys, '/')
-        try {
-          const slave = step('process.terminal', () =>
-            setupConsole(sys, root, { socketFd: cfg!.consoleSocketFd!, size: cfg!.process.consoleSize, bindConsole: false }),
-          )
-          // The process forked at the end takes the terminal as its controlling one.
-          useConsole(sys, slave, { newSession: false, controlling: false })
-        } finally {
-          root.close()
-        }
-      }
-    }
-    setHome(cfg.process)
-
-    const p = cfg.process
-    if (cfg.mode === 'exec') {
-      execTail(cfg, ch, confinement, execHost!)
-      return
-    }
-    // Confinement, in the order confine/index.ts explains: privileged steps, the user switch
-    // (with the cwd proven inside the root), then after start everything that binds the
-    // process execve will run, and last the capability sets and the seccomp filter.
-    confinement.privileged()
-    confinement.switchUser()
-    const exe = step('process.args', () => lookPath(p.args[0]!, p.env, isExecutableFile))
-
-    if (cfg.mode === 'create') {
-      ch.send({ type: 'ready', pid: hostPid() })
-      if (!cfg.reportExec) {
-        ch.close()
-        reported = true
-      }
-      startConn = waitForStart(cfg.startFd!)
-      runHooks('startContainer', cfg.hooks.startContainer, { ...cfg.state, pid: hostPid(), status: 'created' })
-    }
-
-    confinement.late()
-    finalFds(cfg)
-    sys.resetSignals()
-    startConn?.send({ type: 'exec' })
-    // From here the filter may be in force: only execve follows (and sendmsg of the notify
-    // fd to its agent; capset without no_new_privs). An error reaches `start` if it can.
-    confinement.lockdown(hostPid())
-    sys.execve(exe, p.args, p.env)
+    if (cfg.mode === 'exec') initExec(cfg, ch, confinement)
+    else initCreate(cfg, ch, confinement, rep)
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e))
-    if (startConn) {
+    if (rep.startConn) {
       try {
-        startConn.send({ type: 'error', error: toWire(err) })
-        reported = true
+        rep.startConn.send({ type: 'error', error: toWire(err) })
+        rep.reported = true
       } catch {
         /* start went away */
       }
     }
-    if (!reported) {
+    if (!rep.reported) {
       try {
         ch.send({ type: 'error', error: toWire(err) })
-        reported = true
+        rep.reported = true
       } catch {
         /* parent gone */
       }
     }
-    if (!reported) {
+    if (!rep.reported) {
       try {
         fs.writeSync(2, `runt init: ${err.message}\n`)
       } catch {
@@ -340,6 +284,64 @@ export function runInit(): void {
     }
     process.exit(255)
   }
+}
+
+/**
+ * create: build the container, switch to its user, report ready, wait for `start`, run the
+ * startContainer hooks, then confine and execve. Confinement is in the order
+ * confine/index.ts explains: privileged steps, the user switch (with the cwd proven inside
+ * the root), after start everything that binds the process execve will run, and last the
+ * capability sets and the seccomp filter.
+ */
+function initCreate(cfg: InitConfig, ch: Channel, confinement: ReturnType<typeof preload>, rep: Report): void {
+  if (cfg.mountNsPath) {
+    // setns into a mount namespace needs a private fs_struct (see DESIGN.md fact 4).
+    sys.unshare(C.CLONE_FS)
+    const nsfd = sys.openat(C.AT_FDCWD, cfg.mountNsPath, C.O_RDONLY)
+    sys.setns(nsfd, C.CLONE_NEWNS, cfg.mountNsPath)
+    sys.close(nsfd)
+  }
+  buildContainer(cfg, ch)
+  setNames(cfg)
+  setHome(cfg.process)
+  const p = cfg.process
+  confinement.privileged()
+  confinement.switchUser()
+  const exe = step('process.args', () => lookPath(p.args[0]!, p.env, isExecutableFile))
+  ch.send({ type: 'ready', pid: hostPid() })
+  if (!cfg.reportExec) {
+    ch.close()
+    rep.reported = true
+  }
+  rep.startConn = waitForStart(cfg.startFd!)
+  runHooks('startContainer', cfg.hooks.startContainer, { ...cfg.state, pid: hostPid(), status: 'created' })
+  confinement.late()
+  finalFds(cfg)
+  sys.resetSignals()
+  rep.startConn.send({ type: 'exec' })
+  // From here the filter may be in force: only execve follows (and sendmsg of the notify
+  // fd to its agent; capset without no_new_privs). An error reaches `start` if it can.
+  confinement.lockdown(hostPid())
+  sys.execve(exe, p.args, p.env)
+}
+
+/** exec: enter the container's root, set up its terminal, and fork the process. */
+function initExec(cfg: InitConfig, ch: Channel, confinement: ReturnType<typeof preload>): void {
+  const host = enterExecRoot(cfg)
+  if (cfg.process.terminal && cfg.consoleSocketFd !== undefined) {
+    const root = InRoot.open(sys, '/')
+    try {
+      const slave = step('process.terminal', () =>
+        setupConsole(sys, root, { socketFd: cfg.consoleSocketFd!, size: cfg.process.consoleSize, bindConsole: false }),
+      )
+      // The process forked at the end takes the terminal as its controlling one.
+      useConsole(sys, slave, { newSession: false, controlling: false })
+    } finally {
+      root.close()
+    }
+  }
+  setHome(cfg.process)
+  execTail(cfg, ch, confinement, host)
 }
 
 /** What the exec init keeps from the host side before it chroots into the container. */

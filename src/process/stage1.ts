@@ -102,13 +102,3 @@ export function prepareStage1(s: Stage1Spec): { launch: () => number; release: (
     throw e
   }
 }
-
-/** Spawn stage 1 (no namespaces to join around it). */
-export function spawnStage1(s: Stage1Spec): number {
-  const { launch, release } = prepareStage1(s)
-  try {
-    return launch()
-  } finally {
-    release()
-  }
-}
