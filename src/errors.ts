@@ -57,6 +57,17 @@ export class StateError extends RuntimeError {
   }
 }
 
+/**
+ * A broken invariant of runt's own (a bug, never bad input): reported as "internal error",
+ * and named so, so that a test can tell it from a refusal.
+ */
+export class InternalError extends RuntimeError {
+  constructor(message: string) {
+    super(`internal error: ${message}`, 'EINTERNAL')
+    this.name = 'InternalError'
+  }
+}
+
 /** Bad command-line usage. runc exits 1 for these, 3 for an unknown command. */
 export class UsageError extends RuntimeError {
   constructor(message: string, exitCode = 1) {
@@ -212,4 +223,94 @@ export function attachCleanup(cause: unknown, failure: unknown): void {
   if (typeof cause !== 'object' || cause === null) return
   const c = cause as { cleanup?: Error[] }
   ;(c.cleanup ??= []).push(failure instanceof Error ? failure : new RuntimeError(String(failure)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// runc's texts that engines and scripts match (containerd's shim, podman, docker look for
+// these words), typed once.
+
+export const TEXT = {
+  notExist: 'container does not exist',
+  exists: 'container with given ID already exists',
+  notRunning: 'container not running',
+  startStopped: 'cannot start a container that has stopped',
+  startRunning: 'cannot start an already running container',
+  startPaused: 'cannot start a paused container',
+  execStopped: 'cannot exec in a stopped container',
+  setupUser: 'unable to setup user',
+} as const
+
+export const notExist = (): StateError => new StateError(TEXT.notExist, 'ENOTEXIST')
+export const notRunning = (): StateError => new StateError(TEXT.notRunning, 'ENOTRUNNING')
+
+// ---------------------------------------------------------------------------------------------
+// File-system errors as Go's os package words them, as runc prints them: "open /run/runt:
+// permission denied", never Node's "EACCES: permission denied, scandir '/run/runt'".
+
+/** strerror(3) texts, lowercased as Go prints them, by errno name. */
+const ERRNO_TEXT: Record<string, string> = {
+  E2BIG: 'argument list too long',
+  EACCES: 'permission denied',
+  EAGAIN: 'resource temporarily unavailable',
+  EBADF: 'bad file descriptor',
+  EBUSY: 'device or resource busy',
+  EEXIST: 'file exists',
+  EFAULT: 'bad address',
+  EINVAL: 'invalid argument',
+  EIO: 'input/output error',
+  EISDIR: 'is a directory',
+  ELOOP: 'too many levels of symbolic links',
+  EMFILE: 'too many open files',
+  ENAMETOOLONG: 'file name too long',
+  ENODEV: 'no such device',
+  ENOENT: 'no such file or directory',
+  ENOMEM: 'cannot allocate memory',
+  ENOSPC: 'no space left on device',
+  ENOSYS: 'function not implemented',
+  ENOTDIR: 'not a directory',
+  ENOTEMPTY: 'directory not empty',
+  ENOTSUP: 'operation not supported',
+  ENXIO: 'no such device or address',
+  EOPNOTSUPP: 'operation not supported',
+  EPERM: 'operation not permitted',
+  ERANGE: 'numerical result out of range',
+  EROFS: 'read-only file system',
+  ESRCH: 'no such process',
+  ETXTBSY: 'text file busy',
+  EXDEV: 'invalid cross-device link',
+}
+
+/** Node's syscall names where Go's os package reports another operation. */
+const GO_OPS: Record<string, string> = { scandir: 'open', unlink: 'remove', rmdir: 'remove', fstat: 'stat' }
+
+/** The errno name of a Node file-system error (EIO when it has none). */
+export function errnoCode(e: unknown): string {
+  return (e as NodeJS.ErrnoException | undefined)?.code ?? 'EIO'
+}
+
+/** What went wrong, in strerror(3)'s words: "no such file or directory". */
+export function errnoText(e: unknown): string {
+  if (e instanceof RuntimeError) return e.message
+  const code = (e as NodeJS.ErrnoException | undefined)?.code
+  if (code && ERRNO_TEXT[code]) return ERRNO_TEXT[code]
+  const m = e instanceof Error ? /^[A-Z0-9_]+: (.+?), [a-z_]+(?: '|$)/.exec(e.message) : null
+  return m?.[1] ?? code ?? (e instanceof Error ? e.message : String(e))
+}
+
+/**
+ * Node's file-system error as Go words it: "<op> <path> [<dest>]: <text>", with the operation
+ * and path Node recorded, or the ones given.
+ */
+export function fsErrorText(e: unknown, op?: string, path?: string): string {
+  const n = e as NodeJS.ErrnoException & { dest?: string }
+  const syscall = op ?? n.syscall ?? 'open'
+  const verb = GO_OPS[syscall] ?? syscall
+  const where = [path ?? n.path, path === undefined ? n.dest : undefined].filter((p) => p !== undefined).join(' ')
+  return where ? `${verb} ${where}: ${errnoText(e)}` : `${verb}: ${errnoText(e)}`
+}
+
+/** A RuntimeError for a failed file-system call, worded as Go words it, coded by errno. */
+export function fsError(e: unknown, op?: string, path?: string, prefix?: string): RuntimeError {
+  const text = fsErrorText(e, op, path)
+  return new RuntimeError(prefix ? `${prefix}: ${text}` : text, errnoCode(e))
 }

@@ -2,10 +2,12 @@
 // (time.ParseDuration, for `events --interval`), sizes (go-units RAMInBytes, for `update
 // --memory`), and integers (strconv, with its error texts). Pure.
 
+import { UsageError } from '../errors.js'
+
 /** time.ParseDuration, in milliseconds; throws Go's error text. */
 export function parseGoDuration(s: string): number {
   const orig = s
-  const bad = (msg: string) => new Error(`time: ${msg} ${JSON.stringify(orig)}`)
+  const bad = (msg: string) => new UsageError(`time: ${msg} ${JSON.stringify(orig)}`)
   let neg = false
   if (s.startsWith('-') || s.startsWith('+')) {
     neg = s[0] === '-'
@@ -31,7 +33,7 @@ export function parseGoDuration(s: string): number {
     const unit = /^[^\d.]*/.exec(s)![0]
     if (unit === '') throw bad('missing unit in duration')
     const mult = units[unit]
-    if (mult === undefined) throw new Error(`time: unknown unit ${JSON.stringify(unit)} in duration ${JSON.stringify(orig)}`)
+    if (mult === undefined) throw new UsageError(`time: unknown unit ${JSON.stringify(unit)} in duration ${JSON.stringify(orig)}`)
     s = s.slice(unit.length)
     total += Number(num[0]) * mult
   }
@@ -49,7 +51,7 @@ export function ramInBytes(size: string): bigint {
       break
     }
   }
-  if (sep === -1) throw new Error(`invalid size: '${size}'`)
+  if (sep === -1) throw new UsageError(`invalid size: '${size}'`)
   let num: string
   let sfx: string
   if (size[sep] !== ' ') {
@@ -60,12 +62,12 @@ export function ramInBytes(size: string): bigint {
     sfx = size.slice(sep + 1)
   }
   if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(num))
-    throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(num)}: invalid syntax`)
+    throw new UsageError(`strconv.ParseFloat: parsing ${JSON.stringify(num)}: invalid syntax`)
   let n = Number(num)
-  if (n < 0) throw new Error(`invalid size: '${size}'`)
+  if (n < 0) throw new UsageError(`invalid size: '${size}'`)
   if (sfx !== '') {
-    const badSuffix = () => new Error(`invalid suffix: '${sfx.toLowerCase()}'`)
-    if (sfx.length > 3) throw new Error(`invalid suffix: '${sfx}'`)
+    const badSuffix = () => new UsageError(`invalid suffix: '${sfx.toLowerCase()}'`)
+    if (sfx.length > 3) throw new UsageError(`invalid suffix: '${sfx}'`)
     const l = sfx.toLowerCase()
     if (l[0] === 'b') {
       if (l.length > 1) throw badSuffix()
@@ -84,16 +86,16 @@ const I64_MAX = (1n << 63n) - 1n
 
 /** strconv.ParseUint(s, 10, 64), with Go's error text. */
 export function parseUint64(s: string): bigint {
-  if (!/^\d+$/.test(s)) throw new Error(`strconv.ParseUint: parsing ${JSON.stringify(s)}: invalid syntax`)
+  if (!/^\d+$/.test(s)) throw new UsageError(`strconv.ParseUint: parsing ${JSON.stringify(s)}: invalid syntax`)
   const v = BigInt(s)
-  if (v > U64_MAX) throw new Error(`strconv.ParseUint: parsing ${JSON.stringify(s)}: value out of range`)
+  if (v > U64_MAX) throw new UsageError(`strconv.ParseUint: parsing ${JSON.stringify(s)}: value out of range`)
   return v
 }
 
 /** strconv.ParseInt(s, 10, 64), with Go's error text. */
 export function parseInt64(s: string): bigint {
-  if (!/^[+-]?\d+$/.test(s)) throw new Error(`strconv.ParseInt: parsing ${JSON.stringify(s)}: invalid syntax`)
+  if (!/^[+-]?\d+$/.test(s)) throw new UsageError(`strconv.ParseInt: parsing ${JSON.stringify(s)}: invalid syntax`)
   const v = BigInt(s)
-  if (v > I64_MAX || v < -I64_MAX - 1n) throw new Error(`strconv.ParseInt: parsing ${JSON.stringify(s)}: value out of range`)
+  if (v > I64_MAX || v < -I64_MAX - 1n) throw new UsageError(`strconv.ParseInt: parsing ${JSON.stringify(s)}: value out of range`)
   return v
 }

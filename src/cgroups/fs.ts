@@ -4,7 +4,7 @@
 
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { RuntimeError } from '../errors.js'
+import { RuntimeError, errnoCode, errnoText } from '../errors.js'
 
 export type CgroupFs = {
   read(file: string): string
@@ -35,39 +35,6 @@ export const realFs: CgroupFs = {
       .readdirSync(dir, { withFileTypes: true })
       .filter((d) => d.isDirectory())
       .map((d) => d.name),
-}
-
-// strerror(3) texts, lowercased as Go (and so runc) prints them.
-const ERRNO_TEXT: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EBUSY: 'device or resource busy',
-  EINVAL: 'invalid argument',
-  EPERM: 'operation not permitted',
-  EACCES: 'permission denied',
-  ENOSPC: 'no space left on device',
-  EROFS: 'read-only file system',
-  EOPNOTSUPP: 'operation not supported',
-  ENOTSUP: 'operation not supported',
-  ENODEV: 'no such device',
-  ESRCH: 'no such process',
-  ENOTEMPTY: 'directory not empty',
-  EEXIST: 'file exists',
-  ERANGE: 'numerical result out of range',
-  EAGAIN: 'resource temporarily unavailable',
-  EIO: 'input/output error',
-  ENOMEM: 'cannot allocate memory',
-  ENOTDIR: 'not a directory',
-  EISDIR: 'is a directory',
-  E2BIG: 'argument list too long',
-}
-
-export function errCode(e: unknown): string {
-  return (e as NodeJS.ErrnoException | undefined)?.code ?? 'EIO'
-}
-
-export function errText(e: unknown): string {
-  const code = errCode(e)
-  return ERRNO_TEXT[code] ?? (e instanceof Error ? e.message : String(e))
 }
 
 /** An error about a cgroup, led by the spec field it concerns. */
@@ -110,7 +77,7 @@ export class CgDir {
       this.io.write(this.file(name), String(value))
       return null
     } catch (e) {
-      return errCode(e)
+      return errnoCode(e)
     }
   }
 
@@ -126,6 +93,6 @@ export class CgDir {
         field,
         `${name} does not exist in ${this.path}: the controller is not available here or the kernel does not support it`,
       )
-    return cgroupError(field, `write ${JSON.stringify(String(value))} to ${this.file(name)}: ${ERRNO_TEXT[code] ?? code}`)
+    return cgroupError(field, `write ${JSON.stringify(String(value))} to ${this.file(name)}: ${errnoText({ code })}`)
   }
 }

@@ -12,7 +12,7 @@ export function parseSubCgroups(values: string[]): { all?: string; byController:
   for (const v of values) {
     const i = v.indexOf(':')
     if (i < 0) {
-      if (out.all !== undefined) throw new RuntimeError('--cgroup: only one path for all controllers may be given', 'EUSAGE')
+      if (out.all !== undefined) throw new RuntimeError('--cgroup: only one path for all controllers may be given', 'ECGROUPARG')
       out.all = v
       continue
     }
@@ -29,7 +29,7 @@ export function joinCgroup(rec: ContainerRecord, pid: number, sub: string[] = []
     if (rel) {
       target = path.join(dir, rel)
       if (!target.startsWith(dir + '/') && target !== dir)
-        throw new RuntimeError(`--cgroup: ${rel} is outside the container's cgroup`, 'EUSAGE')
+        throw new RuntimeError(`--cgroup: ${rel} is outside the container's cgroup`, 'ECGROUPARG')
     }
     try {
       fs.writeFileSync(path.join(target, 'cgroup.procs'), String(pid))

@@ -6,7 +6,8 @@ import * as path from 'node:path'
 import type { LinuxResources } from '../spec/schema.js'
 import type { DeviceRule } from './devices/rules.js'
 import type { Stats } from './stats.js'
-import { cgroupError, errCode, errText, sleepMs, type CgroupFs } from './fs.js'
+import { cgroupError, sleepMs, type CgroupFs } from './fs.js'
+import { errnoCode, errnoText } from '../errors.js'
 
 export type ApplyOptions = {
   /** Device rules to enforce; null leaves devices as they are (update). */
@@ -54,8 +55,8 @@ export function treePids(io: CgroupFs, dir: string): number[] {
     try {
       text = io.read(path.join(d, 'cgroup.procs'))
     } catch (e) {
-      if (errCode(e) === 'ENOENT' || errCode(e) === 'ENODEV') return
-      throw cgroupError('', `read ${path.join(d, 'cgroup.procs')}: ${errText(e)}`)
+      if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENODEV') return
+      throw cgroupError('', `read ${path.join(d, 'cgroup.procs')}: ${errnoText(e)}`)
     }
     for (const line of text.split('\n')) {
       const pid = Number(line)
@@ -85,8 +86,8 @@ export function removeTree(io: CgroupFs, dir: string): void {
   try {
     subs = io.subdirs(dir)
   } catch (e) {
-    if (errCode(e) === 'ENOENT') return
-    throw cgroupError('', `read ${dir}: ${errText(e)}`)
+    if (errnoCode(e) === 'ENOENT') return
+    throw cgroupError('', `read ${dir}: ${errnoText(e)}`)
   }
   for (const s of subs) removeTree(io, path.join(dir, s))
   let delay = 10
@@ -95,9 +96,9 @@ export function removeTree(io: CgroupFs, dir: string): void {
       io.rmdir(dir)
       return
     } catch (e) {
-      const code = errCode(e)
+      const code = errnoCode(e)
       if (code === 'ENOENT') return
-      if (code !== 'EBUSY' || attempt >= 12) throw cgroupError('', `remove cgroup ${dir}: ${errText(e)}`)
+      if (code !== 'EBUSY' || attempt >= 12) throw cgroupError('', `remove cgroup ${dir}: ${errnoText(e)}`)
     }
     sleepMs(delay)
     delay = Math.min(delay * 2, 320)
@@ -121,7 +122,7 @@ export function mkdirs(io: CgroupFs, top: string, leaf: string, onLevel?: (dir: 
         io.mkdir(cur)
         created.push(cur)
       } catch (e) {
-        if (errCode(e) !== 'EEXIST') throw cgroupError('linux.cgroupsPath', `create cgroup ${cur}: ${errText(e)}`)
+        if (errnoCode(e) !== 'EEXIST') throw cgroupError('linux.cgroupsPath', `create cgroup ${cur}: ${errnoText(e)}`)
       }
       onLevel?.(cur, parent)
     }

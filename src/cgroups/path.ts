@@ -5,6 +5,7 @@
 
 import * as path from 'node:path'
 import { ownPath, type HostCgroups, type V1Hierarchy } from './host.js'
+import { RuntimeError } from '../errors.js'
 
 /** runc's utils.CleanPath: Clean, and never let a relative path climb above its base. */
 export function cleanPath(p: string): string {
@@ -35,7 +36,7 @@ export function v1Dir(host: HostCgroups, h: V1Hierarchy, loc: CgroupLocation): s
 /** The directory of the cgroup in the unified (v2) hierarchy. */
 export function v2Dir(host: HostCgroups, loc: CgroupLocation): string {
   const u = host.unified
-  if (!u) throw new Error('no cgroup2 hierarchy')
+  if (!u) throw new RuntimeError('no cgroup2 hierarchy on this host', 'ECGROUP')
   if (loc.absolute) return path.posix.join(u.mountPoint, loc.inner)
   return path.posix.join(u.mountPoint, below(u.root, path.posix.dirname(ownPath(host, ''))), loc.inner)
 }

@@ -3,7 +3,7 @@
 // to the file and the bare message to stderr. Expected errors never show a stack trace.
 
 import * as fs from 'node:fs'
-import { RuntimeError } from '../errors.js'
+import { RuntimeError, fsErrorText } from '../errors.js'
 import { logger } from '../log.js'
 
 export type Exit = { code: number }
@@ -13,35 +13,12 @@ export function describe(err: unknown): string {
   if (err instanceof RuntimeError) return err.message
   if (err instanceof Error) {
     const e = err as NodeJS.ErrnoException
-    if (e.code && e.syscall) return goStyle(e)
+    if (e.code && e.syscall) return fsErrorText(e)
     // An unexpected failure (a bug): keep it one line, but say it is internal.
     return e.code ? `${err.message}` : `internal error: ${err.message}`
   }
   return String(err)
 }
-
-/**
- * A file system error as Go's os package words it, as runc prints it: Node's "EACCES:
- * permission denied, scandir '/run/runt'" becomes "open /run/runt: permission denied".
- */
-function goStyle(e: NodeJS.ErrnoException): string {
-  const why = GO_TEXT[e.code!] ?? /^[A-Z0-9_]+: (.+?), [a-z_]+(?: '|$)/.exec(e.message)?.[1] ?? e.code!
-  const op = GO_OPS[e.syscall!] ?? e.syscall!
-  const where = [e.path, (e as { dest?: string }).dest].filter((p) => p !== undefined).join(' ')
-  return where ? `${op} ${where}: ${why}` : `${op}: ${why}`
-}
-
-/** Where libuv's text for an errno differs from strerror(3)'s, which Go prints. */
-const GO_TEXT: Record<string, string> = {
-  EEXIST: 'file exists',
-  EBUSY: 'device or resource busy',
-  EISDIR: 'is a directory',
-  ELOOP: 'too many levels of symbolic links',
-  EXDEV: 'invalid cross-device link',
-}
-
-/** Node's syscall names where Go's os package reports another operation. */
-const GO_OPS: Record<string, string> = { scandir: 'open', unlink: 'remove', rmdir: 'remove', fstat: 'stat' }
 
 export function exitCodeOf(err: unknown): number {
   return err instanceof RuntimeError ? err.exitCode : 1

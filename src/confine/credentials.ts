@@ -7,7 +7,7 @@
 import * as fs from 'node:fs'
 import * as C from '../sys/constants.js'
 import type { Sys } from '../sys/linux.js'
-import { SysError } from '../errors.js'
+import { RuntimeError, SysError } from '../errors.js'
 import { capName, type CapSets } from './capabilities.js'
 
 export type CredentialPlan = {
@@ -46,7 +46,8 @@ export function dropBoundingSet(sys: Pick<Sys, 'prctl'>, plan: CredentialPlan): 
 export function setUser(sys: CredSys, plan: CredentialPlan, allowSetgroups: boolean): void {
   sys.prctl(C.PR_SET_KEEPCAPS, 1)
   if (allowSetgroups) sys.setgroups(plan.additionalGids)
-  else if (plan.additionalGids.length) throw new Error('cannot set additional gids: setgroups is denied in this user namespace')
+  else if (plan.additionalGids.length)
+    throw new RuntimeError('cannot set additional gids: setgroups is denied in this user namespace', 'EUSER')
   sys.setresgid(plan.gid, plan.gid, plan.gid)
   sys.setresuid(plan.uid, plan.uid, plan.uid)
 }

@@ -2,6 +2,8 @@
 // ioPriority (ioprio value), execCPUAffinity (cpu lists -> cpu_set_t bytes) and
 // linux.personality. Pure: numbers and bytes only; sys/ffi-confine.ts makes the calls.
 
+import { InternalError, RuntimeError } from '../errors.js'
+
 /** sched(7) policies; SCHED_ISO is reserved by Linux and refused by the kernel (EINVAL). */
 export const SCHED_POLICY: Readonly<Record<string, number>> = {
   SCHED_OTHER: 0,
@@ -63,7 +65,7 @@ export function schedAttr(s: SchedPlan): Buffer {
 
 export function ioprioValue(cls: string, level: number): number {
   const c = IOPRIO_CLASS[cls]
-  if (c === undefined) throw new Error(`unknown I/O priority class ${cls}`)
+  if (c === undefined) throw new InternalError(`unknown I/O priority class ${cls}`)
   return (c << 13) | level
 }
 
@@ -77,14 +79,15 @@ export const MAX_CPUS = 8192
 export function parseCpuList(list: string): number[] {
   const out = new Set<number>()
   const text = list.trim()
-  if (text === '') throw new Error('empty cpu list')
+  if (text === '') throw new RuntimeError('empty cpu list', 'EINVAL')
   for (const part of text.split(',')) {
     const m = /^\s*(\d+)(?:\s*-\s*(\d+))?\s*$/.exec(part)
-    if (!m) throw new Error(`invalid cpu list ${JSON.stringify(list)}: bad element ${JSON.stringify(part)}`)
+    if (!m) throw new RuntimeError(`invalid cpu list ${JSON.stringify(list)}: bad element ${JSON.stringify(part)}`, 'EINVAL')
     const lo = Number(m[1])
     const hi = m[2] === undefined ? lo : Number(m[2])
-    if (hi < lo) throw new Error(`invalid cpu list ${JSON.stringify(list)}: range ${part.trim()} is reversed`)
-    if (hi >= MAX_CPUS) throw new Error(`invalid cpu list ${JSON.stringify(list)}: cpu ${hi} is beyond ${MAX_CPUS - 1}`)
+    if (hi < lo) throw new RuntimeError(`invalid cpu list ${JSON.stringify(list)}: range ${part.trim()} is reversed`, 'EINVAL')
+    if (hi >= MAX_CPUS)
+      throw new RuntimeError(`invalid cpu list ${JSON.stringify(list)}: cpu ${hi} is beyond ${MAX_CPUS - 1}`, 'EINVAL')
     for (let c = lo; c <= hi; c++) out.add(c)
   }
   return [...out].sort((a, b) => a - b)

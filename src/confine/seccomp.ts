@@ -5,7 +5,7 @@
 // Pure: syscall names stay names; seccomp-filter.ts resolves them with libseccomp.
 
 import { uint64ToBigInt } from '../spec/schema.js'
-import type { SpecIssue } from '../errors.js'
+import { InternalError, type SpecIssue } from '../errors.js'
 
 /** libseccomp's SCMP_ACT_* values (seccomp.h); ERRNO and TRACE carry 16 bits of data. */
 export const SCMP_ACT = {
@@ -109,7 +109,7 @@ export function actionValue(name: string, errnoRet: number | undefined): number 
     case 'SCMP_ACT_NOTIFY':
       return SCMP_ACT.NOTIFY
     default:
-      throw new Error(`unknown seccomp action ${name}`)
+      throw new InternalError(`unknown seccomp action ${name}`)
   }
 }
 
@@ -120,7 +120,7 @@ export function archName(spec: string): string {
 
 function condition(a: SpecSeccompArg): SeccompCond {
   const op = SCMP_CMP[a.op]
-  if (op === undefined) throw new Error(`unknown seccomp operator ${a.op}`)
+  if (op === undefined) throw new InternalError(`unknown seccomp operator ${a.op}`)
   return {
     arg: a.index,
     op,

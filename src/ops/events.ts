@@ -19,7 +19,7 @@ export function parseInterval(text: string): number {
   } catch (e) {
     throw new UsageError(`invalid value ${JSON.stringify(text)} for flag -interval: ${(e as Error).message}`)
   }
-  if (ms <= 0) throw new RuntimeError('duration interval must be greater than 0', 'EUSAGE')
+  if (ms <= 0) throw new UsageError('duration interval must be greater than 0')
   return ms
 }
 

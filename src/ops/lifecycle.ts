@@ -5,10 +5,10 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
-import { SysError, StateError, RuntimeError, fromWire, withContext } from '../errors.js'
+import { SysError, StateError, RuntimeError, TEXT, fromWire, notExist, notRunning, withContext } from '../errors.js'
 import { connectUnix } from '../sys/scm.js'
 import { Channel } from '../process/sync.js'
-import { Store, notExist, validateId, type ContainerRecord } from '../state/store.js'
+import { Store, validateId, type ContainerRecord } from '../state/store.js'
 import { Lock, lockContainer } from '../state/lock.js'
 import { isAlive, readProcStat, type Status } from '../state/status.js'
 import { load, statusOfRecord } from './container.js'
@@ -53,7 +53,7 @@ function releaseInit(store: Store, id: string): void {
   } catch (e) {
     // Nobody accepts: the init is gone.
     if (e instanceof SysError && (e.errnoName === 'ECONNREFUSED' || e.errnoName === 'ENOENT'))
-      throw new StateError('cannot start a container that has stopped', 'ESTOPPED')
+      throw new StateError(TEXT.startStopped, 'ESTOPPED')
     throw e
   }
   const ch = new Channel(fd)
@@ -83,11 +83,11 @@ export function start(store: Store, id: string): void {
       case 'created':
         break
       case 'running':
-        throw new StateError('cannot start an already running container', 'ERUNNING')
+        throw new StateError(TEXT.startRunning, 'ERUNNING')
       case 'stopped':
-        throw new StateError('cannot start a container that has stopped', 'ESTOPPED')
+        throw new StateError(TEXT.startStopped, 'ESTOPPED')
       case 'paused':
-        throw new StateError('cannot start a paused container', 'EPAUSED')
+        throw new StateError(TEXT.startPaused, 'EPAUSED')
       default:
         throw new StateError(`cannot start a container in the ${status} state`, 'EBADSTATE')
     }
@@ -146,7 +146,7 @@ export function kill(store: Store, id: string, signal: number, all: boolean): vo
       signalAll(rec, signal)
       return
     }
-    if (status === 'stopped') throw new StateError('container not running', 'ENOTRUNNING')
+    if (status === 'stopped') throw notRunning()
     signalInit(rec, signal)
   } finally {
     lock.release()
@@ -159,14 +159,14 @@ function signalInit(rec: ContainerRecord, signal: number): void {
   try {
     pidfd = sys.pidfdOpen(rec.pid)
   } catch (e) {
-    if (e instanceof SysError && e.errnoName === 'ESRCH') throw new StateError('container not running', 'ENOTRUNNING')
+    if (e instanceof SysError && e.errnoName === 'ESRCH') throw notRunning()
     throw e
   }
   try {
-    if (!isAlive(rec.pid, rec.pidStartTime)) throw new StateError('container not running', 'ENOTRUNNING')
+    if (!isAlive(rec.pid, rec.pidStartTime)) throw notRunning()
     sys.pidfdSendSignal(pidfd, signal)
   } catch (e) {
-    if (e instanceof SysError && e.errnoName === 'ESRCH') throw new StateError('container not running', 'ENOTRUNNING')
+    if (e instanceof SysError && e.errnoName === 'ESRCH') throw notRunning()
     throw e
   } finally {
     sys.close(pidfd)

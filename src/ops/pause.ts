@@ -2,7 +2,7 @@
 // under the container's lock, with runc's errors. `state` then derives "paused" from the
 // frozen cgroup; nothing else is recorded.
 
-import { RuntimeError, StateError } from '../errors.js'
+import { RuntimeError, StateError, notRunning } from '../errors.js'
 import type { Store } from '../state/store.js'
 import { lockContainer } from '../state/lock.js'
 import { load } from './container.js'
@@ -18,7 +18,7 @@ export function pause(store: Store, id: string): void {
   const lock = lockContainer(store, id)
   try {
     const { rec, status } = load(store, id)
-    if (status !== 'running' && status !== 'created') throw new StateError('container not running', 'ENOTRUNNING')
+    if (status !== 'running' && status !== 'created') throw notRunning()
     managerOf(rec).freeze()
   } finally {
     lock.release()

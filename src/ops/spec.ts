@@ -2,16 +2,14 @@
 
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { RuntimeError } from '../errors.js'
+import { RuntimeError, fsError } from '../errors.js'
 import { defaultSpec } from '../spec/defaults.js'
 
 export function writeSpec(bundle: string, rootless: boolean): void {
   try {
     process.chdir(bundle)
   } catch (e) {
-    throw new RuntimeError(
-      `chdir ${bundle}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`,
-    )
+    throw fsError(e, 'chdir', bundle)
   }
   const file = path.join(process.cwd(), 'config.json')
   if (fs.existsSync(file)) throw new RuntimeError('File config.json exists. Remove it first', 'EEXIST')

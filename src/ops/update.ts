@@ -4,7 +4,7 @@
 // does) and recorded back in state.json.
 
 import * as fs from 'node:fs'
-import { RuntimeError, SpecError, StateError, UsageError } from '../errors.js'
+import { RuntimeError, SpecError, UsageError, fsError, notRunning } from '../errors.js'
 import type { LinuxResources, Spec } from '../spec/schema.js'
 import { parseJsonText, parseLinuxResources } from '../spec/load.js'
 import type { Store } from '../state/store.js'
@@ -127,8 +127,7 @@ export function resourcesFromFile(file: string, readStdin: () => string = () => 
   try {
     text = file === '-' ? readStdin() : fs.readFileSync(file, 'utf8')
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    throw new RuntimeError(`open ${file}: ${code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`, 'EUPDATE')
+    throw fsError(e, 'open', file)
   }
   try {
     return parseLinuxResources(parseJsonText(text))
@@ -160,7 +159,7 @@ export function update(store: Store, id: string, patch: LinuxResources): void {
   const lock = lockContainer(store, id)
   try {
     const { rec, status } = load(store, id)
-    if (status === 'stopped') throw new StateError('container not running', 'ENOTRUNNING')
+    if (status === 'stopped') throw notRunning()
     const m = managerFromRecord(rec)
     if (!m || !m.exists()) throw new RuntimeError('container has no cgroup to update', 'ENOCGROUP')
     const spec = rec.config as Spec

@@ -8,7 +8,7 @@ import * as path from 'node:path'
 import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
 import { listenUnix } from '../sys/scm.js'
-import { RuntimeError, SpecError, toWire, withContext } from '../errors.js'
+import { RuntimeError, SpecError, TEXT, fsError, toWire, withContext } from '../errors.js'
 import { loadSpec } from '../spec/load.js'
 import { validateSpec } from '../spec/validate.js'
 import { OCI_VERSION } from '../spec/defaults.js'
@@ -77,15 +77,13 @@ export function prepare(opts: CreateOptions): Prepared {
   validateId(opts.id)
   const bundle = path.resolve(opts.bundle)
   // runc chdirs into the bundle first, and engines have seen its error text for a missing one.
-  const chdirError = (why: string, code: string) => new RuntimeError(`chdir ${opts.bundle || '.'}: ${why}`, code)
   let bundleStat: fs.Stats
   try {
     bundleStat = fs.statSync(bundle)
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'EBUNDLE'
-    throw chdirError(code === 'ENOENT' ? 'no such file or directory' : (e as Error).message, code)
+    throw fsError(e, 'chdir', opts.bundle || '.')
   }
-  if (!bundleStat.isDirectory()) throw chdirError('not a directory', 'ENOTDIR')
+  if (!bundleStat.isDirectory()) throw fsError({ code: 'ENOTDIR' }, 'chdir', opts.bundle || '.')
   const spec = loadSpec(bundle, {
     onUnknownKeys: (keys) => log.debug(`config.json: ignoring unknown properties ${keys.join(', ')}`),
   })
@@ -107,10 +105,7 @@ export function prepare(opts: CreateOptions): Prepared {
   try {
     st = fs.statSync(rootfs.rootfs)
   } catch (e) {
-    throw new RuntimeError(
-      `invalid rootfs: stat ${rootfs.rootfs}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`,
-      'EROOTFS',
-    )
+    throw fsError(e, 'stat', rootfs.rootfs, 'invalid rootfs')
   }
   if (!st.isDirectory()) throw new RuntimeError(`invalid rootfs: ${rootfs.rootfs} is not a directory`, 'EROOTFS')
 
@@ -146,7 +141,7 @@ export function processConfig(
   // The schema refuses these in config.json and --process files; exec's -u and -g flags reach
   // here unchecked. (uid_t)-1 is "no change" to setresuid(2): the process would stay root.
   if ([p.user.uid, p.user.gid, ...(p.user.additionalGids ?? [])].some((n) => idProblem(n) !== null))
-    throw new RuntimeError(`unable to setup user: ${ID_RANGE_MESSAGE}`, 'EUSER')
+    throw new RuntimeError(`${TEXT.setupUser}: ${ID_RANGE_MESSAGE}`, 'EUSER')
   const proc: ProcessConfig = {
     args: p.args ?? [],
     env: [...(p.env ?? []), ...(o.extraEnv ?? [])],

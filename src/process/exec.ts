@@ -7,7 +7,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
-import { RuntimeError, SpecError, StateError } from '../errors.js'
+import { RuntimeError, SpecError, StateError, TEXT, fsError } from '../errors.js'
 import { parseProcess } from '../spec/load.js'
 import { validateProcess } from '../spec/validate.js'
 import type { Process, Spec } from '../spec/schema.js'
@@ -56,9 +56,7 @@ export function readProcessFile(file: string): unknown {
   try {
     text = file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(file, 'utf8')
   } catch (e) {
-    throw new RuntimeError(
-      `open ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`,
-    )
+    throw fsError(e, 'open', file)
   }
   try {
     return JSON.parse(text) as unknown
@@ -84,7 +82,7 @@ export function validProcess(json: unknown): Process {
 /** The process to run: --process FILE as is, or the container's process with the flags. */
 export function execProcessSpec(base: Process | undefined, o: ExecOptions): Process {
   if (o.processFile) return validProcess(readProcessFile(o.processFile))
-  if (o.args.length === 0) throw new RuntimeError('args must not be empty', 'EUSAGE')
+  if (o.args.length === 0) throw new RuntimeError('args must not be empty', 'EARGS')
   const p: Process = {
     ...(base ?? { user: { uid: 0, gid: 0 }, cwd: '/' }),
     args: o.args,
@@ -93,9 +91,17 @@ export function execProcessSpec(base: Process | undefined, o: ExecOptions): Proc
   } as Process
   if (o.cwd) p.cwd = o.cwd
   if (o.user) {
-    const m = /^(\d+)(?::(\d+))?$/.exec(o.user)
-    if (!m) throw new RuntimeError(`parsing ${o.user} as uid[:gid]: expected numbers`, 'EUSAGE')
-    p.user = { ...p.user, uid: Number(m[1]), gid: m[2] !== undefined ? Number(m[2]) : 0 }
+    // runc's -u: uid[:gid], each strconv.Atoi'd, with its texts; exec fails (255), as runc's.
+    const [u, g] = o.user.split(':', 2) as [string, string | undefined]
+    const atoi = (s: string, what: 'uid' | 'gid') => {
+      if (!/^[+-]?\d+$/.test(s))
+        throw new RuntimeError(
+          `parsing ${s} as int for ${what} failed: strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`,
+          'EUSER',
+        )
+      return Number(s)
+    }
+    p.user = { ...p.user, uid: atoi(u, 'uid'), gid: g !== undefined ? atoi(g, 'gid') : 0 }
   }
   if (o.additionalGids.length) p.user = { ...p.user, additionalGids: o.additionalGids }
   if (o.caps.length) {
@@ -156,7 +162,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
   try {
     const rec = o.store.read(o.id)
     const status = statusOfRecord(o.store, rec)
-    if (status === 'stopped') throw new StateError('cannot exec in a stopped container', 'ESTOPPED')
+    if (status === 'stopped') throw new StateError(TEXT.execStopped, 'ESTOPPED')
     if (status === 'paused' && !o.ignorePaused)
       throw new StateError('cannot exec in a paused container (use --ignore-paused to override)', 'EPAUSED')
     const spec = rec.config as Spec
@@ -174,7 +180,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     const rootFd = sys.openat(C.AT_FDCWD, `/proc/${rec.pid}/root`, C.O_PATH | C.O_DIRECTORY)
     fds.push(rootFd)
     // The namespaces and root we opened must belong to the init we recorded, not a reused pid.
-    if (!isAlive(rec.pid, rec.pidStartTime)) throw new StateError('cannot exec in a stopped container', 'ESTOPPED')
+    if (!isAlive(rec.pid, rec.pidStartTime)) throw new StateError(TEXT.execStopped, 'ESTOPPED')
     const mnt = joins.find((j) => j.type === 'mount')
     if (!mnt) throw new RuntimeError('container has no mount namespace', 'ENONS')
 

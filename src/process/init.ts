@@ -258,7 +258,7 @@ export function runInit(): void {
     if (cfg.mode === 'exec') initExec(cfg, ch, confinement)
     else initCreate(cfg, ch, confinement, rep)
   } catch (e) {
-    const err = e instanceof Error ? e : new Error(String(e))
+    const err = e instanceof Error ? e : new RuntimeError(String(e))
     if (rep.startConn) {
       try {
         rep.startConn.send({ type: 'error', error: toWire(err) })

@@ -4,6 +4,7 @@
 
 import * as fs from 'node:fs'
 import { ENV_ADDON, loadedAddon } from '../sys/koffi-addon.js'
+import { InternalError } from '../errors.js'
 
 /** True in the executable `bun build --compile` made (scripts/build.mjs). */
 export function isStandalone(): boolean {
@@ -20,7 +21,7 @@ export function selfExec(): SelfExec {
   if (isStandalone()) cached = { path: exe, argv: ['runt', 'init'] }
   else {
     const script = process.argv[1]
-    if (!script) throw new Error('cannot locate the runt script to re-execute')
+    if (!script) throw new InternalError('cannot locate the runt script to re-execute')
     cached = { path: exe, argv: ['runt', fs.realpathSync(script), 'init'] }
   }
   return cached

@@ -28,7 +28,7 @@
 // capability masks) travel as {"$bigint": "..."}.
 
 import * as fs from 'node:fs'
-import type { ErrorWire } from '../errors.js'
+import { RuntimeError, type ErrorWire } from '../errors.js'
 
 export type Message =
   | { type: 'bootstrap'; config: unknown; hostPid: number }
@@ -55,7 +55,7 @@ function readFull(fd: number, buf: Buffer): boolean {
     }
     if (n === 0) {
       if (off === 0) return false
-      throw new Error('sync socket closed mid-message')
+      throw new RuntimeError('sync socket closed mid-message', 'EPROTO')
     }
     off += n
   }
@@ -93,7 +93,7 @@ export class Channel {
     const head = Buffer.alloc(4)
     if (!readFull(this.fd, head)) return null
     const len = head.readUInt32BE(0)
-    if (len > 64 * 1024 * 1024) throw new Error(`sync message too large (${len} bytes)`)
+    if (len > 64 * 1024 * 1024) throw new RuntimeError(`sync message too large (${len} bytes)`, 'EPROTO')
     const body = Buffer.alloc(len)
     readFull(this.fd, body)
     return JSON.parse(body.toString('utf8'), (_k, v: unknown) =>

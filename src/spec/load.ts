@@ -4,7 +4,7 @@
 
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { RuntimeError, SpecError } from '../errors.js'
+import { RuntimeError, SpecError, fsError } from '../errors.js'
 import {
   formatPath,
   formatZodIssues,
@@ -30,7 +30,7 @@ export function loadSpec(bundleDir: string, opts: LoadOptions = {}): Spec {
     const code = (err as NodeJS.ErrnoException).code
     // runc's wording, which scripts and tests match on.
     if (code === 'ENOENT') throw new RuntimeError('JSON specification file config.json not found')
-    throw new RuntimeError(`read ${file}: ${describeFsError(err)}`)
+    throw fsError(err, 'read', file)
   }
   const { value, unknownKeys } = parseDetailed('spec', parseJsonText(text))
   if (unknownKeys.length > 0) opts.onUnknownKeys?.(unknownKeys)
@@ -85,18 +85,6 @@ export function parseJsonText(text: string): unknown {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-function describeFsError(err: unknown): string {
-  const e = err as NodeJS.ErrnoException
-  const known: Record<string, string> = {
-    EACCES: 'permission denied',
-    EISDIR: 'is a directory',
-    ENOTDIR: 'not a directory',
-    ELOOP: 'too many levels of symbolic links',
-    EPERM: 'operation not permitted',
-  }
-  return (e.code && known[e.code]) ?? e.code ?? String(e.message)
-}
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 

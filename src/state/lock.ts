@@ -5,8 +5,8 @@ import * as fs from 'node:fs'
 import { linux } from '../sys/linux.js'
 import * as C from '../sys/constants.js'
 import * as path from 'node:path'
-import { StateError } from '../errors.js'
-import { notExist, STATE_FILE, validateId, type Store } from './store.js'
+import { StateError, TEXT, notExist } from '../errors.js'
+import { STATE_FILE, validateId, type Store } from './store.js'
 
 /** Create the container's directory; EEXIST means the id is taken. Returns it locked. */
 export function createLocked(store: Store, id: string): Lock {
@@ -16,7 +16,7 @@ export function createLocked(store: Store, id: string): Lock {
   try {
     fs.mkdirSync(dir, { mode: 0o711 })
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new StateError('container with given ID already exists', 'EEXIST')
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new StateError(TEXT.exists, 'EEXIST')
     throw e
   }
   return Lock.acquire(dir)

@@ -5,7 +5,7 @@
 
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { RuntimeError, StateError } from '../errors.js'
+import { RuntimeError, StateError, notExist } from '../errors.js'
 
 export const STATE_FILE = 'state.json'
 export const EXEC_FIFO = 'exec.fifo'
@@ -133,10 +133,6 @@ export class Store {
   remove(id: string): void {
     fs.rmSync(this.dir(id), { recursive: true, force: true })
   }
-}
-
-export function notExist(): StateError {
-  return new StateError('container does not exist', 'ENOTEXIST')
 }
 
 /** Write `file` as a temp file next to it, renamed over it: readers see the old or the new. */

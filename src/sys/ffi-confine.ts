@@ -7,6 +7,7 @@
 import * as ffi from './ffi.js'
 import * as C from './constants.js'
 import { sysError } from './linux.js'
+import { InternalError } from '../errors.js'
 
 const prlimitGet_ = ffi.libc.func('int prlimit(int pid, int resource, void *newLimit, void *oldLimit)')
 const schedSetaffinity_ = ffi.libc.func('int sched_setaffinity(int pid, size_t size, const uint8_t *mask)')
@@ -67,7 +68,7 @@ export const confineCalls = {
   },
   /** Copy BPF instructions (8 bytes each) out of the JS heap, with their sock_fprog. */
   bpfProgram(code: Buffer): BpfProgram {
-    if (code.length === 0 || code.length % 8 !== 0) throw new Error(`bad BPF program of ${code.length} bytes`)
+    if (code.length === 0 || code.length % 8 !== 0) throw new InternalError(`bad BPF program of ${code.length} bytes`)
     const mem = ffi.malloc(code.length)
     ffi.koffi.encode(mem, 'uint8_t', Array.from(code), code.length)
     const fprog = Buffer.alloc(16)

@@ -3,6 +3,7 @@
 // sys/linux.ts checks them and turns errno into SysError.
 
 import koffi from './koffi.js'
+import { InternalError, RuntimeError } from '../errors.js'
 
 export const libc = koffi.load('libc.so.6')
 
@@ -29,7 +30,7 @@ const free_ = fn('void free(void *ptr)')
 
 export function malloc(size: number): Ptr {
   const p = koffi.address(malloc_(size))
-  if (p === 0n) throw new Error('malloc failed')
+  if (p === 0n) throw new RuntimeError('malloc failed: cannot allocate memory', 'ENOMEM')
   return p
 }
 export function free(p: Ptr): void {
@@ -61,7 +62,7 @@ export function peekU8(p: Ptr, len: number): Buffer {
 
 export function symbol(name: string): Ptr {
   const p = koffi.address(libc.symbol(name))
-  if (p === 0n) throw new Error(`libc has no symbol ${name}`)
+  if (p === 0n) throw new InternalError(`libc has no symbol ${name}`)
   return p
 }
 

@@ -13,6 +13,7 @@ import type koffiApi from 'koffi'
 // gives its path inside the executable, readable with fs).
 import embeddedAddon from 'runt:koffi-addon' with { type: 'file' }
 import { ENV_ADDON, addonDirs, setLoadedAddon, trustedDir, usableAddon, writeAddon } from './koffi-addon.js'
+import { RuntimeError } from '../errors.js'
 
 type Koffi = typeof koffiApi
 
@@ -47,7 +48,8 @@ function sha256(bytes: Uint8Array): string {
 function freshAddon(euid: number): Koffi {
   const bytes = fs.readFileSync(embeddedAddon)
   const digest = sha256(bytes)
-  if (digest !== __RUNT_KOFFI__.sha256) throw new Error(`the FFI addon inside ${process.execPath} is corrupt (sha256 ${digest})`)
+  if (digest !== __RUNT_KOFFI__.sha256)
+    throw new RuntimeError(`the FFI addon inside ${process.execPath} is corrupt (sha256 ${digest})`, 'EADDON')
   const dirs = addonDirs(euid, process.env, euid === 0 ? undefined : os.homedir())
   let err: unknown
   for (const dir of dirs) {
@@ -62,14 +64,14 @@ function freshAddon(euid: number): Koffi {
     }
   }
   const why = err instanceof Error ? `: ${err.message}` : ''
-  throw new Error(`cannot keep the FFI addon in an executable directory (tried ${dirs.join(', ')})${why}`)
+  throw new RuntimeError(`cannot keep the FFI addon in an executable directory (tried ${dirs.join(', ')})${why}`, 'EADDON')
 }
 
 function open(file: string): Koffi {
   const m = { exports: {} as Koffi }
   process.dlopen(m, file)
   if ((m.exports as unknown as { version: string }).version !== __RUNT_KOFFI__.version)
-    throw new Error('Mismatched native Koffi modules')
+    throw new RuntimeError('Mismatched native Koffi modules', 'EADDON')
   setLoadedAddon(file)
   return m.exports
 }

@@ -6,6 +6,7 @@
 import koffi from './koffi.js'
 import { libc } from './ffi.js'
 import { sysError } from './linux.js'
+import { RuntimeError } from '../errors.js'
 
 /** libseccomp's scmp_filter_ctx, an opaque pointer. */
 export type ScmpCtx = unknown
@@ -33,7 +34,7 @@ function bind() {
   try {
     lib = koffi.load('libseccomp.so.2')
   } catch (e) {
-    throw new Error(`cannot load libseccomp.so.2 (install libseccomp2): ${(e as Error).message}`)
+    throw new RuntimeError(`cannot load libseccomp.so.2 (install libseccomp2): ${(e as Error).message}`, 'ESECCOMP')
   }
   const Version = koffi.struct('runt_libseccomp_version', { major: 'uint', minor: 'uint', micro: 'uint' })
   const ArgCmp = koffi.struct('runt_scmp_arg_cmp', { arg: 'uint', op: 'int', datum_a: 'uint64_t', datum_b: 'uint64_t' })
@@ -101,7 +102,8 @@ export const libseccomp = {
   },
   init(defAction: number): ScmpCtx {
     const ctx = lib().init(defAction >>> 0)
-    if (ctx === null) throw new Error(`seccomp_init: invalid default action 0x${(defAction >>> 0).toString(16)}`)
+    if (ctx === null)
+      throw new RuntimeError(`seccomp_init: invalid default action 0x${(defAction >>> 0).toString(16)}`, 'ESECCOMP')
     return ctx
   },
   release(ctx: ScmpCtx): void {

@@ -4,7 +4,8 @@
 // programs attached before (ours, on update). bpf(2) sits behind `BpfOps` (bpf-ops.ts has the
 // real one), so that reading a cgroup never loads the FFI.
 
-import { cgroupError, errText, type CgDir } from '../fs.js'
+import { cgroupError, type CgDir } from '../fs.js'
+import { errnoText } from '../../errors.js'
 import { cgroupString, DeviceEmulator, type DeviceRule } from './rules.js'
 import { assemble, deviceFilter, LICENSE } from './ebpf.js'
 
@@ -44,7 +45,7 @@ export function applyDevicesV2(dir: string, rules: DeviceRule[], ops: BpfOps): v
     try {
       old = ops.query(dirFd)
     } catch (e) {
-      throw cgroupError(FIELD, `query device programs of ${dir}: ${errText(e)}`)
+      throw cgroupError(FIELD, `query device programs of ${dir}: ${errnoText(e)}`)
     }
     let progFd: number
     try {

@@ -7,6 +7,7 @@
 // r5 = minor; then one block per rule ("if it matches, return allow"), then the default.
 
 import { accessBits, DeviceEmulator, type DeviceRule } from './rules.js'
+import { InternalError } from '../../errors.js'
 
 /** struct bpf_insn, with an optional symbolic jump target resolved by assemble(). */
 export type Insn = { code: number; dst: number; src: number; off: number; imm: number; target?: string; label?: string }
@@ -65,7 +66,7 @@ export function deviceFilter(rules: DeviceRule[]): Insn[] {
   for (const [i, r] of emu.reduced().entries()) {
     if (r.type === 'a') {
       // Only the policy switch of a black-list, first: the default below covers it.
-      if (i !== 0 || r.allow !== defaultAllow) throw new Error('internal error: misplaced wildcard device rule')
+      if (i !== 0 || r.allow !== defaultAllow) throw new InternalError('misplaced wildcard device rule')
       continue
     }
     const next = `block-${block + 1}`
@@ -99,7 +100,7 @@ export function assemble(prog: Insn[]): Buffer {
     let off = p.off
     if (p.target !== undefined) {
       const t = at.get(p.target)
-      if (t === undefined) throw new Error(`internal error: no label ${p.target}`)
+      if (t === undefined) throw new InternalError(`no label ${p.target}`)
       off = t - (i + 1)
     }
     buf.writeUInt8(p.code, i * 8)

@@ -4,6 +4,7 @@
 // v2 compiles the reduced list into an eBPF program (ebpf.ts). Pure: no I/O.
 
 import { cgroupError } from '../fs.js'
+import { RuntimeError } from '../../errors.js'
 
 export type DeviceType = 'a' | 'b' | 'c'
 
@@ -111,13 +112,14 @@ export class DeviceEmulator {
     for (const line of text.split('\n')) {
       if (!line.trim()) continue
       const f = line.trim().split(/[ :]/)
-      if (f.length !== 4) throw new Error(`malformed devices.list rule ${line}`)
+      if (f.length !== 4) throw new RuntimeError(`malformed devices.list rule ${line}`, 'ECGROUP')
       const [type, major, minor, access] = f as [string, string, string, string]
       if (type === 'a') {
         e.apply({ type: 'a', major: WILDCARD, minor: WILDCARD, access: 'rwm', allow: true })
         continue
       }
-      if (type !== 'b' && type !== 'c') throw new Error(`unknown device type ${JSON.stringify(type)}`)
+      if (type !== 'b' && type !== 'c')
+        throw new RuntimeError(`unknown device type ${JSON.stringify(type)} in devices.list`, 'ECGROUP')
       const num = (s: string) => (s === '*' ? WILDCARD : Number(s))
       e.apply({ type, major: num(major), minor: num(minor), access, allow: true })
     }

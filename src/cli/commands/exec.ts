@@ -2,7 +2,7 @@
 // follows is the command and its own arguments. Failures exit 255 with "exec failed: ...".
 
 import { type CommandDef, store } from '../command.js'
-import { UsageError, RuntimeError } from '../../errors.js'
+import { UsageError } from '../../errors.js'
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined || v === '' ? [] : [String(v)])
 
@@ -66,8 +66,14 @@ export const execCommand: CommandDef = {
     const command = pos.slice(1)
     const processFile = args.process as string
     if (!processFile && command.length === 0) throw new UsageError('runt: "exec" requires a minimum of 2 argument(s)')
-    const gids = list(args['additional-gids']).map(Number)
-    if (gids.some((g) => !Number.isInteger(g) || g < 0)) throw new RuntimeError('invalid additional-gids value', 'EUSAGE')
+    const gids = list(args['additional-gids']).map((g) => {
+      // urfave/cli's Int64Slice: a usage error, exit 1, in its words.
+      if (!/^[+-]?\d+$/.test(g))
+        throw new UsageError(
+          `invalid value ${JSON.stringify(g)} for flag -g: strconv.ParseInt: parsing ${JSON.stringify(g)}: invalid syntax`,
+        )
+      return Number(g)
+    })
     const preserve = Number(args['preserve-fds'])
     if (!Number.isInteger(preserve) || preserve < 0)
       throw new UsageError(`invalid value for --preserve-fds: ${String(args['preserve-fds'])}`)

@@ -3,7 +3,7 @@
 
 import { type CommandDef, store } from '../command.js'
 import { print } from '../report.js'
-import { RuntimeError, UsageError } from '../../errors.js'
+import { UsageError } from '../../errors.js'
 export const psCommand: CommandDef = {
   command: 'ps [container-id] [ps-args..]',
   describe: 'ps displays the processes running inside a container',
@@ -22,7 +22,7 @@ export const psCommand: CommandDef = {
     const pids = containerPids(await store(args), id)
     if (format === 'json') print(psJson(pids))
     else if (format === 'table') print(psTable(pids, psArgs))
-    else throw new RuntimeError('invalid format option', 'EUSAGE')
+    else throw new UsageError('invalid format option')
     return 0
   },
 }

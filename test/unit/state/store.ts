@@ -8,11 +8,11 @@ import {
   START_SOCKET,
   STATE_FILE,
   Store,
-  notExist,
   validateId,
   writeFileAtomic,
   type ContainerRecord,
 } from '../../../src/state/store.js'
+import { notExist } from '../../../src/errors.js'
 import { thrown } from '../../fixtures/thrown.js'
 
 const record = (id: string, extra: Partial<ContainerRecord> = {}): ContainerRecord => ({
