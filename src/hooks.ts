@@ -2,7 +2,7 @@
 // args and env, killed at its timeout; stdout and stderr are captured into the error. Which
 // hooks run where (runtime or container namespace) is decided by the callers.
 
-import { createRequire } from 'node:module'
+import { childProcess } from './sys/child-process.js'
 import { RuntimeError } from './errors.js'
 
 export type Hook = { path: string; args?: string[]; env?: string[]; timeout?: number }
@@ -22,15 +22,6 @@ function envObject(env: string[] | undefined): Record<string, string> {
     if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1)
   }
   return out
-}
-
-/**
- * node:child_process, loaded on first use rather than at import: it costs every start, kill
- * and delete about 3 ms, and most containers have no hooks.
- */
-export function childProcess(): typeof import('node:child_process') {
-  const req = typeof require === 'function' ? require : createRequire(import.meta.url)
-  return req('node:child_process') as typeof import('node:child_process')
 }
 
 /** Run `hooks` in order; the first failure throws a HookError naming the hook and its output. */

@@ -5,7 +5,7 @@
 // go through busctl(1), which every systemd host has (runc links a D-Bus library instead).
 
 import * as fs from 'node:fs'
-import { childProcess } from '../hooks.js'
+import { childProcess } from '../sys/child-process.js'
 import type { LinuxResources } from '../spec/schema.js'
 import { cgroupError, sleepMs } from './fs.js'
 import type { ApplyOptions, CgroupManager } from './manager.js'

@@ -84,8 +84,8 @@ export function ensureXdgRoot(root: string, xdg = xdgRoot()): void {
 }
 
 export async function store(args: Args) {
-  const { Store } = await import('../state/store.js')
-  return new Store(args.root)
+  const { openStore } = await import('../ops/store.js')
+  return openStore(args.root)
 }
 
 export const createFlags = (y: Argv) =>

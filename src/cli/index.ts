@@ -87,7 +87,7 @@ export async function main(rawArgv: string[]): Promise<number> {
   if (argv.includes('--version') || argv.includes('-v')) {
     const first = argv.find((a) => !a.startsWith('-'))
     if (first === undefined) {
-      const { VERSION_TEXT } = await import('./version.js')
+      const { VERSION_TEXT } = await import('../ops/version.js')
       process.stdout.write(await VERSION_TEXT())
       return 0
     }

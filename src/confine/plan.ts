@@ -5,7 +5,7 @@
 import * as path from 'node:path'
 import type { Spec } from '../spec/schema.js'
 import { uint64ToBigInt } from '../spec/schema.js'
-import { SpecError, type SpecIssue } from '../errors.js'
+import { InternalError, SpecError, type SpecIssue } from '../errors.js'
 import { probeHost, type ConfineHost } from './host.js'
 import { IOPRIO_CLASS, PERSONALITY, SCHED_FLAG, SCHED_POLICY, ioprioValue, parseCpuList, type SchedPlan } from './sched.js'
 import { checkSysctl } from './sysctl.js'
@@ -50,40 +50,27 @@ export type ConfinePlan = {
   warnings: string[]
 }
 
-function planRlimits(p: NonNullable<Spec['process']>, issues: SpecIssue[]): RlimitPlan[] {
-  const out: RlimitPlan[] = []
-  const seen = new Map<string, number>()
-  ;(p.rlimits ?? []).forEach((r, i) => {
-    const field = `process.rlimits[${i}]`
+/**
+ * The rlimits as resource numbers. The schema admits only the spec's types, and
+ * spec/validate.ts refuses duplicates and a soft limit above the hard one: checked there once.
+ */
+function planRlimits(p: NonNullable<Spec['process']>): RlimitPlan[] {
+  return (p.rlimits ?? []).map((r, i) => {
     const resource = RLIMIT_RESOURCES[r.type]
-    if (resource === undefined) {
-      issues.push({ path: `${field}.type`, message: `unknown rlimit type "${r.type}"` })
-      return
-    }
-    if (seen.has(r.type)) {
-      issues.push({ path: `${field}.type`, message: `duplicate ${r.type} (also process.rlimits[${seen.get(r.type)}])` })
-      return
-    }
-    seen.set(r.type, i)
-    const soft = uint64ToBigInt(r.soft)
-    const hard = uint64ToBigInt(r.hard)
-    if (soft > hard) issues.push({ path: `${field}.soft`, message: `soft limit ${soft} exceeds hard limit ${hard}` })
-    out.push({ type: r.type, resource, soft: soft.toString(), hard: hard.toString(), field })
+    if (resource === undefined) throw new InternalError(`no resource number for ${r.type}`)
+    const soft = uint64ToBigInt(r.soft).toString()
+    const hard = uint64ToBigInt(r.hard).toString()
+    return { type: r.type, resource, soft, hard, field: `process.rlimits[${i}]` }
   })
-  return out
 }
 
-function planScheduler(s: NonNullable<NonNullable<Spec['process']>['scheduler']>, issues: SpecIssue[]): SchedPlan | undefined {
+/** The scheduler as sched_setattr(2) takes it; its values were checked by spec/validate.ts. */
+function planScheduler(s: NonNullable<NonNullable<Spec['process']>['scheduler']>): SchedPlan {
   const policyNumber = SCHED_POLICY[s.policy]
-  if (policyNumber === undefined) {
-    issues.push({ path: 'process.scheduler.policy', message: `unknown policy "${s.policy}"` })
-    return undefined
-  }
+  if (policyNumber === undefined) throw new InternalError(`no policy number for ${s.policy}`)
   let flags = 0
   for (const f of s.flags ?? []) flags |= SCHED_FLAG[f] ?? 0
   const nice = s.nice ?? 0
-  if (nice < -20 || nice > 19)
-    issues.push({ path: 'process.scheduler.nice', message: `expected integer from -20 to 19, got ${nice}` })
   return {
     policy: s.policy,
     policyNumber,
@@ -107,12 +94,9 @@ export function planConfinement(spec: Spec, host: ConfineHost = probeHost()): Co
   const linux = spec.linux
 
   if (p) {
-    plan.rlimits = planRlimits(p, issues)
+    plan.rlimits = planRlimits(p)
     if (p.oomScoreAdj !== undefined) plan.oomScoreAdj = p.oomScoreAdj
-    if (p.scheduler) {
-      const s = planScheduler(p.scheduler, issues)
-      if (s) plan.scheduler = s
-    }
+    if (p.scheduler) plan.scheduler = planScheduler(p.scheduler)
     if (p.ioPriority) {
       if (IOPRIO_CLASS[p.ioPriority.class] === undefined)
         issues.push({ path: 'process.ioPriority.class', message: `unknown class "${p.ioPriority.class}"` })

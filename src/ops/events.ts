@@ -5,7 +5,7 @@
 import { RuntimeError, UsageError } from '../errors.js'
 import { logger } from '../log.js'
 import type { Store } from '../state/store.js'
-import { load } from './container.js'
+import { load } from '../state/container.js'
 import { managerFromRecord } from '../cgroups/open.js'
 import type { CgroupManager } from '../cgroups/manager.js'
 import { eventLine } from '../cgroups/stats.js'

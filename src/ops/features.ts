@@ -7,7 +7,7 @@ import { CAP_NAMES } from '../confine/capabilities.js'
 import { NAMESPACE_TYPES, SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_OPERATORS } from '../spec/schema.js'
 import { archName, FILTER_FLAG } from '../confine/seccomp.js'
 import { OCI_VERSION } from '../spec/defaults.js'
-import { COMMIT, VERSION } from '../cli/version.js'
+import { COMMIT, VERSION } from './version.js'
 
 const HOOKS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']
 
@@ -71,4 +71,10 @@ export function featuresDocument(probe: FeatureProbes): Record<string, unknown> 
     // runt reads no annotation as configuration.
     potentiallyUnsafeConfigAnnotations: [],
   }
+}
+
+/** The document for this host: its libseccomp and kernel asked (confine/probe.ts). */
+export async function hostFeatures(): Promise<Record<string, unknown>> {
+  const { hostFeatureProbes } = await import('../confine/probe.js')
+  return featuresDocument(hostFeatureProbes())
 }

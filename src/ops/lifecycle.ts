@@ -1,17 +1,13 @@
 // start, kill and delete on an existing container, under its lock, with runc's error texts
 // (engines match on them: "container does not exist", "container not running", ...).
 
-import * as fs from 'node:fs'
 import * as os from 'node:os'
-import * as C from '../sys/constants.js'
-import { linux as sys } from '../sys/linux.js'
-import { SysError, StateError, RuntimeError, TEXT, fromWire, notExist, notRunning, withContext } from '../errors.js'
-import { connectUnix } from '../sys/scm.js'
-import { Channel } from '../process/sync.js'
+import { StateError, RuntimeError, TEXT, notExist, notRunning } from '../errors.js'
+import { releaseInit, signalInit, waitGone } from '../process/control.js'
 import { Store, validateId, type ContainerRecord } from '../state/store.js'
 import { Lock, lockContainer } from '../state/lock.js'
 import { isAlive, readProcStat, type Status } from '../state/status.js'
-import { load, statusOfRecord } from './container.js'
+import { load, statusOfRecord } from '../state/container.js'
 import { runHooks, type Hook } from '../hooks.js'
 import { logger } from '../log.js'
 import type { Spec } from '../spec/schema.js'
@@ -41,39 +37,6 @@ function hookState(rec: ContainerRecord, status: Status) {
   return s
 }
 
-/**
- * Tell the init to go, over <state>/init.sock, and wait for its answer: `exec` (its
- * startContainer hooks ran and it is calling execve) or an error. exec.fifo goes away at once,
- * so the container counts as running from here on, as with runc.
- */
-function releaseInit(store: Store, id: string): void {
-  let fd: number
-  try {
-    fd = connectUnix(store.startSocketPath(id))
-  } catch (e) {
-    // Nobody accepts: the init is gone.
-    if (e instanceof SysError && (e.errnoName === 'ECONNREFUSED' || e.errnoName === 'ENOENT'))
-      throw new StateError(TEXT.startStopped, 'ESTOPPED')
-    throw e
-  }
-  const ch = new Channel(fd)
-  try {
-    ch.send({ type: 'start' })
-    fs.rmSync(store.fifoPath(id), { force: true })
-    fs.rmSync(store.startSocketPath(id), { force: true })
-    let execed = false
-    for (;;) {
-      const msg = ch.recv()
-      if (!msg) break
-      if (msg.type === 'exec') execed = true
-      else if (msg.type === 'error') throw withContext(fromWire(msg.error), 'unable to start container process')
-    }
-    if (!execed) throw new RuntimeError('unable to start container process: container init exited', 'EINIT')
-  } finally {
-    ch.close()
-  }
-}
-
 /** Release a created container and run its poststart hooks. */
 export function start(store: Store, id: string): void {
   const lock = lockContainer(store, id)
@@ -92,7 +55,7 @@ export function start(store: Store, id: string): void {
         throw new StateError(`cannot start a container in the ${status} state`, 'EBADSTATE')
     }
     if (!(rec.config as Spec).process) throw new RuntimeError('cannot start a container that has no process', 'ENOPROCESS')
-    releaseInit(store, id)
+    releaseInit(store.startSocketPath(id), store.fifoPath(id))
     try {
       runHooks('poststart', hooksOf(rec).poststart as Hook[] | undefined, hookState(rec, 'running'))
     } catch (e) {
@@ -150,43 +113,6 @@ export function kill(store: Store, id: string, signal: number, all: boolean): vo
     signalInit(rec, signal)
   } finally {
     lock.release()
-  }
-}
-
-/** Signal the init through a pidfd opened after checking its start time: no pid-reuse race. */
-function signalInit(rec: ContainerRecord, signal: number): void {
-  let pidfd: number
-  try {
-    pidfd = sys.pidfdOpen(rec.pid)
-  } catch (e) {
-    if (e instanceof SysError && e.errnoName === 'ESRCH') throw notRunning()
-    throw e
-  }
-  try {
-    if (!isAlive(rec.pid, rec.pidStartTime)) throw notRunning()
-    sys.pidfdSendSignal(pidfd, signal)
-  } catch (e) {
-    if (e instanceof SysError && e.errnoName === 'ESRCH') throw notRunning()
-    throw e
-  } finally {
-    sys.close(pidfd)
-  }
-}
-
-/** Wait until `pid` (started at `startTime`) has exited, up to `ms`. */
-export function waitGone(pid: number, startTime: string, ms: number): boolean {
-  let pidfd: number
-  try {
-    pidfd = sys.pidfdOpen(pid)
-  } catch {
-    return true
-  }
-  try {
-    if (!isAlive(pid, startTime)) return true
-    const [rev] = sys.poll([{ fd: pidfd, events: C.POLLIN }], ms)
-    return (rev! & C.POLLIN) !== 0 || !isAlive(pid, startTime)
-  } finally {
-    sys.close(pidfd)
   }
 }
 

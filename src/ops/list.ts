@@ -1,10 +1,11 @@
-// `list`: every container under --root, as runc's table (text/tabwriter with minwidth 12 and
-// padding 3), as a JSON array of states (`null` when there are none), or ids only (-q).
+// `list` and `state`: every container under --root as runc's table (text/tabwriter with
+// minwidth 12 and padding 3), as a JSON array of states (`null` when there are none), or ids
+// only (-q); one container's OCI state.
 
 import * as fs from 'node:fs'
 import { ociState, type OciState } from '../state/status.js'
 import type { Store } from '../state/store.js'
-import { statusOfRecord } from './container.js'
+import { stateOf, statusOfRecord } from '../state/container.js'
 import { UsageError } from '../errors.js'
 
 /** Go's text/tabwriter as runc configures it: cells padded to max(width+3, 12), width in runes. */
@@ -56,4 +57,9 @@ export function listContainers(store: Store, format: string, quiet: boolean): st
   const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER']]
   for (const s of states) rows.push([s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])
   return tabulate(rows)
+}
+
+/** `state`: one container's OCI state, as runc prints it. */
+export function containerState(store: Store, id: string): OciState {
+  return stateOf(store, id)
 }

@@ -5,7 +5,7 @@
 import { RuntimeError, StateError, notRunning } from '../errors.js'
 import type { Store } from '../state/store.js'
 import { lockContainer } from '../state/lock.js'
-import { load } from './container.js'
+import { load } from '../state/container.js'
 import { managerFromRecord } from '../cgroups/open.js'
 
 function managerOf(rec: Parameters<typeof managerFromRecord>[0]) {

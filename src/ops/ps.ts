@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process'
 import { RuntimeError } from '../errors.js'
 import type { Store } from '../state/store.js'
-import { load } from './container.js'
+import { load } from '../state/container.js'
 import { managerFromRecord } from '../cgroups/open.js'
 
 export function containerPids(store: Store, id: string): number[] {

@@ -3,13 +3,10 @@
 // a terminal and no console socket, runt's own terminal is attached to the container's pty.
 // The container is deleted when it exits, unless --keep.
 
-import * as C from '../sys/constants.js'
-import { linux as sys } from '../sys/linux.js'
-import { fromWire, withContext } from '../errors.js'
 import { createContainer, type CreateOptions } from '../process/create.js'
 import { del, start } from './lifecycle.js'
 import { logger } from '../log.js'
-import { reapOrphans, waitChild } from '../process/wait.js'
+import { awaitExec, becomeSubreaper, closeFd, reapOrphans, waitChild } from '../process/wait.js'
 
 export type RunOptions = CreateOptions & { keep: boolean; noSubreaper: boolean }
 
@@ -19,23 +16,17 @@ export async function run(opts: RunOptions): Promise<number> {
     start(opts.store, opts.id)
     return 0
   }
-  if (!opts.noSubreaper) sys.prctl(C.PR_SET_CHILD_SUBREAPER, 1)
+  if (!opts.noSubreaper) becomeSubreaper()
   const created = createContainer({ ...opts, reportExec: true })
   const { rec, pid } = created
   try {
     start(opts.store, opts.id)
-    // The channel closes when the init execs (success) or carries its error.
-    const msg = created.channel!.recv()
-    created.channel!.close()
-    if (msg && msg.type === 'error') {
-      sys.waitpid(pid, 0)
-      throw withContext(fromWire(msg.error), 'unable to start container process')
-    }
+    awaitExec(created.channel!, pid)
     const code = await waitChild(pid, created.master)
     reapOrphans()
     return code
   } finally {
-    if (created.master !== null) sys.close(created.master)
+    if (created.master !== null) closeFd(created.master)
     if (!opts.keep) {
       try {
         del(opts.store, rec.id, true)

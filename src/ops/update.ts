@@ -9,7 +9,7 @@ import type { LinuxResources, Spec } from '../spec/schema.js'
 import { parseJsonText, parseLinuxResources } from '../spec/load.js'
 import type { Store } from '../state/store.js'
 import { lockContainer } from '../state/lock.js'
-import { load } from './container.js'
+import { load } from '../state/container.js'
 import { managerFromRecord } from '../cgroups/open.js'
 import { parseInt64, parseUint64, ramInBytes } from '../cgroups/cli-values.js'
 

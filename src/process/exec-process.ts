@@ -16,9 +16,9 @@
 //   kills B. After execve B's sync pipes close: EOF means exec'd, 4 bytes are execve's errno.
 
 import * as C from '../sys/constants.js'
-import * as ffi from '../sys/ffi.js'
-import { linux as sys, sysError } from '../sys/linux.js'
-import { CloneChain } from './clone-chain.js'
+import { capsetArgs, linux as sys, sysError } from '../sys/linux.js'
+import { confineCalls } from '../sys/ffi-confine.js'
+import { CloneChain } from '../sys/clone-chain.js'
 import { RuntimeError } from '../errors.js'
 import type { InitConfig } from './init-config.js'
 import type { ConfinePlan } from '../confine/plan.js'
@@ -54,23 +54,10 @@ export type ExecProcessInput = {
   warn: (msg: string) => void
 }
 
-/** _LINUX_CAPABILITY_VERSION_3 header and data for capset(2), in `chain` memory. */
-function capsetArgs(chain: CloneChain, eff: bigint, prm: bigint, inh: bigint): [bigint, bigint] {
-  const hdr = chain.buffer(8)
-  ffi.koffi.encode(hdr, 0, 'uint32_t', 0x20080522)
-  ffi.koffi.encode(hdr, 4, 'int32_t', 0)
-  const data = chain.buffer(24)
-  const words = [eff, prm, inh].flatMap((v) => [Number(v & 0xffffffffn), Number((v >> 32n) & 0xffffffffn)])
-  // struct __user_cap_data_struct[2]: {effective, permitted, inheritable} x (low, high)
-  const order = [words[0], words[2], words[4], words[1], words[3], words[5]]
-  order.forEach((w, i) => ffi.koffi.encode(data, i * 4, 'uint32_t', w!))
-  return [hdr, data]
-}
-
-function bytes(chain: CloneChain, b: Buffer): bigint {
-  const p = chain.buffer(Math.max(b.length, 1))
-  if (b.length) ffi.koffi.encode(p, 'uint8_t', Array.from(b), b.length)
-  return p
+/** capset(2)'s arguments in `chain` memory. */
+function capsetInChain(chain: CloneChain, eff: bigint, prm: bigint, inh: bigint): [bigint, bigint] {
+  const [hdr, data] = capsetArgs(eff, prm, inh)
+  return [chain.bytes(hdr), chain.bytes(data)]
 }
 
 /** Fork B; returns its host pid once it has exec'd, or throws what went wrong. */
@@ -91,7 +78,7 @@ export function spawnExecProcess(x: ExecProcessInput): number {
   const [goR, goW] = pipe()
 
   // Capabilities held beyond the configured sets until the filter is loaded (see
-  // confine/index.ts): CAP_SYS_ADMIN to load it without no_new_privs. CAP_SYS_NICE is not
+  // confine/confinement.ts): CAP_SYS_ADMIN to load it without no_new_privs. CAP_SYS_NICE is not
   // needed: A sets the scheduler and I/O priority from outside.
   const held = p.caps.effective & p.caps.permitted
   const extra = x.filter && !p.noNewPrivileges ? (1n << CAP_SYS_ADMIN) & ~held : 0n
@@ -102,7 +89,7 @@ export function spawnExecProcess(x: ExecProcessInput): number {
   if (unraisable.length) x.warn(ambientWarning(unraisable, 'not in permitted and inheritable'))
 
   const chain = new CloneChain()
-  const errnoPtr = ffi.errnoLocation()
+  const errnoPtr = CloneChain.errnoAddress()
   const zero = () => chain.call('memset', errnoPtr, 0, 4)
   zero()
   // rlimits first, while B is still A's twin (host root with every capability): raising a
@@ -112,7 +99,7 @@ export function spawnExecProcess(x: ExecProcessInput): number {
     const lim = Buffer.alloc(16)
     lim.writeBigUInt64LE(BigInt(r.soft), 0)
     lim.writeBigUInt64LE(BigInt(r.hard), 8)
-    chain.call('prlimit', 0, r.resource, bytes(chain, lim), 0)
+    chain.call('prlimit', 0, r.resource, chain.bytes(lim), 0)
   }
   if (x.userFd !== undefined) chain.call('setns', x.userFd, C.CLONE_NEWUSER)
   if (x.timeFd !== undefined) chain.call('setns', x.timeFd, C.CLONE_NEWTIME)
@@ -142,13 +129,13 @@ export function spawnExecProcess(x: ExecProcessInput): number {
   if (x.setgroups) {
     const gids = Buffer.alloc(4 * Math.max(p.additionalGids.length, 1))
     p.additionalGids.forEach((g, i) => gids.writeUInt32LE(g, 4 * i))
-    chain.call('syscall', C.SYS.setgroups, p.additionalGids.length, bytes(chain, gids))
+    chain.call('syscall', C.SYS.setgroups, p.additionalGids.length, chain.bytes(gids))
   } else if (p.additionalGids.length) {
     throw new RuntimeError('cannot set additional gids: setgroups is denied in this user namespace', 'EUSER')
   }
   chain.call('syscall', C.SYS.setresgid, p.gid, p.gid, p.gid)
   chain.call('syscall', C.SYS.setresuid, p.uid, p.uid, p.uid)
-  chain.call('syscall', C.SYS.capset, ...capsetArgs(chain, interim.effective, interim.permitted, interim.inheritable))
+  chain.call('syscall', C.SYS.capset, ...capsetInChain(chain, interim.effective, interim.permitted, interim.inheritable))
   chain.call('prctl', C.PR_SET_KEEPCAPS, 0, 0, 0, 0)
   chain.call('prctl', C.PR_CAP_AMBIENT, C.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
   for (let bit = 0; bit <= cfg.lastCap; bit++)
@@ -160,16 +147,16 @@ export function spawnExecProcess(x: ExecProcessInput): number {
     const rel = x.lsmAttr.path.replace(/^\/proc\//, '')
     chain.call('openat', E + 2, rel, C.O_WRONLY | C.O_CLOEXEC, 0)
     const v = Buffer.from(x.lsmAttr.value)
-    chain.call('write', E + 3, bytes(chain, v), v.length)
+    chain.call('write', E + 3, chain.bytes(v), v.length)
     chain.call('close', E + 3)
     chain.call('close', E + 2)
   }
   if (p.noNewPrivileges) chain.call('prctl', C.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
   const finalCaps = () =>
-    chain.call('syscall', C.SYS.capset, ...capsetArgs(chain, p.caps.effective, p.caps.permitted, p.caps.inheritable))
+    chain.call('syscall', C.SYS.capset, ...capsetInChain(chain, p.caps.effective, p.caps.permitted, p.caps.inheritable))
   if (!extra) finalCaps()
   if (x.filter) {
-    const fprog = bytes(chain, x.filter.program.fprog)
+    const fprog = chain.bytes(x.filter.program.fprog)
     chain.call('syscall', C.SYS.seccomp, SECCOMP_SET_MODE_FILTER, x.filter.flags, fprog)
   }
   if (extra) finalCaps()
@@ -290,17 +277,14 @@ function applyFromOutside(x: ExecProcessInput, pid: number): void {
   const mask = aff?.final ? cpuMask(aff.final) : aff?.initial ? allCpusMask() : null
   if (mask)
     step('process.execCPUAffinity', () => {
-      if (ffi.syscall(C.SYS.sched_setaffinity, 'int', pid, 'size_t', mask.length, 'void *', mask) < 0)
-        throw sysError('sched_setaffinity', ffi.errno())
+      confineCalls.schedSetaffinity(mask, undefined, pid)
     })
   if (plan.scheduler)
     step('process.scheduler', () => {
-      if (ffi.syscall(C.SYS.sched_setattr, 'int', pid, 'void *', schedAttr(plan.scheduler!), 'unsigned int', 0) < 0)
-        throw sysError('sched_setattr', ffi.errno())
+      confineCalls.schedSetattr(schedAttr(plan.scheduler!), pid)
     })
   if (plan.ioPriority)
     step('process.ioPriority', () => {
-      if (ffi.syscall(C.SYS.ioprio_set, 'int', IOPRIO_WHO_PROCESS, 'int', pid, 'int', plan.ioPriority!.value) < 0)
-        throw sysError('ioprio_set', ffi.errno())
+      confineCalls.ioprioSet(IOPRIO_WHO_PROCESS, plan.ioPriority!.value, pid)
     })
 }

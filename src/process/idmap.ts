@@ -6,7 +6,7 @@
 import * as fs from 'node:fs'
 import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
-import { CloneChain } from './clone-chain.js'
+import { CloneChain } from '../sys/clone-chain.js'
 import { RuntimeError, SpecError, withContext } from '../errors.js'
 import type { MountPlan } from '../plan/rootfs.js'
 

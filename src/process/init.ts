@@ -1,5 +1,5 @@
 // The init stage: a fresh Node process, born in the container's namespaces by stage 1
-// (process/clone-chain.ts), that builds the container and ends in execve of the user program.
+// (sys/clone-chain.ts), that builds the container and ends in execve of the user program.
 // After the first namespace or root change it makes only synchronous main-thread calls.
 // Errors go to the parent over the sync channel as data; nothing is printed to the
 // container's stdio unless nobody is left to tell.
@@ -29,7 +29,7 @@ import {
 import { InRoot } from '../rootfs/in-root.js'
 import { setupConsole, useConsole } from '../rootfs/console.js'
 import { runHooks } from '../hooks.js'
-import { preload } from '../confine/index.js'
+import { preload } from '../confine/confinement.js'
 
 function nsIno(proc: string): { ino: number; dev: number } {
   const st = fs.statSync(`/proc/self/ns/${proc}`)
@@ -289,7 +289,7 @@ export function runInit(): void {
 /**
  * create: build the container, switch to its user, report ready, wait for `start`, run the
  * startContainer hooks, then confine and execve. Confinement is in the order
- * confine/index.ts explains: privileged steps, the user switch (with the cwd proven inside
+ * confine/confinement.ts explains: privileged steps, the user switch (with the cwd proven inside
  * the root), after start everything that binds the process execve will run, and last the
  * capability sets and the seccomp filter.
  */

@@ -13,7 +13,7 @@
 // Either way the parent learns the init's pid from the credentials on the 'S' byte.
 
 import * as C from '../sys/constants.js'
-import { CloneChain } from './clone-chain.js'
+import { CloneChain } from '../sys/clone-chain.js'
 
 export type Stage1Spec = {
   /** Namespaces created at birth. CLONE_NEWNS must be among them (the seal needs it). */

@@ -7,6 +7,8 @@ import * as tty from 'node:tty'
 import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
 import { setWinsize } from '../rootfs/console.js'
+import { fromWire, withContext } from '../errors.js'
+import type { Channel } from './sync.js'
 
 // Every signal runt can catch and forward. SIGCHLD is ours; SIGKILL/SIGSTOP cannot be caught;
 // SIGBUS/SIGFPE/SIGILL/SIGSEGV are Node's own. SIGWINCH resizes the pty instead, with a tty.
@@ -178,4 +180,26 @@ export function reapOrphans(): void {
   } catch {
     /* ECHILD */
   }
+}
+
+/** `run` in the foreground: what the container leaves behind is reparented to us (runc). */
+export function becomeSubreaper(): void {
+  sys.prctl(C.PR_SET_CHILD_SUBREAPER, 1)
+}
+
+/**
+ * After `start`, in the foreground: the init's channel closes when it execs, or carries the
+ * error that stopped it (the init is then reaped and the error rethrown as runc words it).
+ */
+export function awaitExec(channel: Channel, pid: number): void {
+  const msg = channel.recv()
+  channel.close()
+  if (msg && msg.type === 'error') {
+    sys.waitpid(pid, 0)
+    throw withContext(fromWire(msg.error), 'unable to start container process')
+  }
+}
+
+export function closeFd(fd: number): void {
+  sys.close(fd)
 }

@@ -34,17 +34,17 @@ export const confineCalls = {
     check(prlimitGet_(0, resource, null, old), 'prlimit', what)
     return [old.readBigUInt64LE(0), old.readBigUInt64LE(8)]
   },
-  /** sched_setattr(2) on the calling thread. */
-  schedSetattr(attr: Buffer): void {
-    check(ffi.syscall(C.SYS.sched_setattr, 'int', 0, 'void *', attr, 'unsigned int', 0), 'sched_setattr')
+  /** sched_setattr(2) on the calling thread, or on `pid`. */
+  schedSetattr(attr: Buffer, pid = 0): void {
+    check(ffi.syscall(C.SYS.sched_setattr, 'int', pid, 'void *', attr, 'unsigned int', 0), 'sched_setattr')
   },
-  /** sched_setaffinity(2) on the calling thread. */
-  schedSetaffinity(mask: Buffer, what?: string): void {
-    check(schedSetaffinity_(0, mask.length, mask), 'sched_setaffinity', what)
+  /** sched_setaffinity(2) on the calling thread, or on `pid`. */
+  schedSetaffinity(mask: Buffer, what?: string, pid = 0): void {
+    check(schedSetaffinity_(pid, mask.length, mask), 'sched_setaffinity', what)
   },
-  /** ioprio_set(IOPRIO_WHO_PROCESS, 0, value): 0 is the calling thread. */
-  ioprioSet(which: number, value: number): void {
-    check(ffi.syscall(C.SYS.ioprio_set, 'int', which, 'int', 0, 'int', value), 'ioprio_set')
+  /** ioprio_set(which, who, value): who 0 is the calling thread. */
+  ioprioSet(which: number, value: number, who = 0): void {
+    check(ffi.syscall(C.SYS.ioprio_set, 'int', which, 'int', who, 'int', value), 'ioprio_set')
   },
   /** personality(2); returns the previous persona. */
   personality(persona: number): number {

@@ -53,6 +53,11 @@ export function cPointerArray(list: Ptr[]): Ptr {
   return p
 }
 
+/** Copy `b` to `p`. */
+export function pokeBytes(p: Ptr, b: Buffer): void {
+  if (b.length) koffi.encode(p, 'uint8_t', Array.from(b), b.length)
+}
+
 export function pokeU64(p: Ptr, offset: number, v: bigint): void {
   koffi.encode(p, offset, 'uint64_t', v)
 }

@@ -48,6 +48,27 @@ function encodeOpenHow(flags: number, mode: number, resolve: number): Buffer {
   return b
 }
 
+/**
+ * capset(2)'s arguments for _LINUX_CAPABILITY_VERSION_3: the header, and struct
+ * __user_cap_data_struct[2] ({effective, permitted, inheritable} of the low 32 bits, then of
+ * the high 32). Also what the exec process's chain passes (process/exec-process.ts).
+ */
+export function capsetArgs(effective: bigint, permitted: bigint, inheritable: bigint): [Buffer, Buffer] {
+  const hdr = Buffer.alloc(8)
+  hdr.writeUInt32LE(0x20080522, 0)
+  hdr.writeInt32LE(0, 4)
+  const data = Buffer.alloc(24)
+  const lo = (v: bigint) => Number(v & 0xffffffffn)
+  const hi = (v: bigint) => Number((v >> 32n) & 0xffffffffn)
+  data.writeUInt32LE(lo(effective), 0)
+  data.writeUInt32LE(lo(permitted), 4)
+  data.writeUInt32LE(lo(inheritable), 8)
+  data.writeUInt32LE(hi(effective), 12)
+  data.writeUInt32LE(hi(permitted), 16)
+  data.writeUInt32LE(hi(inheritable), 20)
+  return [hdr, data]
+}
+
 export const linux = {
   mount(
     source: string | null,
@@ -291,18 +312,7 @@ export const linux = {
   },
   /** capset(2) with _LINUX_CAPABILITY_VERSION_3: 64-bit sets split in two 32-bit words. */
   capset(effective: bigint, permitted: bigint, inheritable: bigint): void {
-    const hdr = Buffer.alloc(8)
-    hdr.writeUInt32LE(0x20080522, 0)
-    hdr.writeInt32LE(0, 4)
-    const data = Buffer.alloc(24)
-    const lo = (v: bigint) => Number(v & 0xffffffffn)
-    const hi = (v: bigint) => Number((v >> 32n) & 0xffffffffn)
-    data.writeUInt32LE(lo(effective), 0)
-    data.writeUInt32LE(lo(permitted), 4)
-    data.writeUInt32LE(lo(inheritable), 8)
-    data.writeUInt32LE(hi(effective), 12)
-    data.writeUInt32LE(hi(permitted), 16)
-    data.writeUInt32LE(hi(inheritable), 20)
+    const [hdr, data] = capsetArgs(effective, permitted, inheritable)
     check(ffi.syscall(C.SYS.capset, 'void *', hdr, 'void *', data), 'capset')
   },
   prlimit(resource: number, soft: bigint, hard: bigint, display?: string): void {
@@ -376,6 +386,11 @@ export const linux = {
   },
   rawSyscall(nr: number, ...args: unknown[]): number {
     return Number(ffi.syscall(nr, ...args))
+  },
+  /** A raw syscall's result and, when it failed, its errno (for probes that read it). */
+  rawSyscallErrno(nr: number, ...args: unknown[]): { ret: number; errno: number } {
+    const ret = Number(ffi.syscall(nr, ...args))
+    return { ret, errno: ret < 0 ? ffi.errno() : 0 }
   },
 }
 

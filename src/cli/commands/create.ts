@@ -8,8 +8,8 @@ export const createCommand: CommandDef = {
   builder: createFlags,
   async run(args) {
     const id = requireId(args, 'create')
-    const { createContainer } = await import('../../process/create.js')
-    createContainer(createOptions(args, id, await store(args), true))
+    const { create } = await import('../../ops/create.js')
+    create(createOptions(args, id, await store(args), true))
     return 0
   },
 }

@@ -77,7 +77,7 @@ export const execCommand: CommandDef = {
     const preserve = Number(args['preserve-fds'])
     if (!Number.isInteger(preserve) || preserve < 0)
       throw new UsageError(`invalid value for --preserve-fds: ${String(args['preserve-fds'])}`)
-    const { execInContainer } = await import('../../process/exec.js')
+    const { exec } = await import('../../ops/exec.js')
     const o: import('../../process/exec.js').ExecOptions = {
       id,
       store: await store(args),
@@ -100,6 +100,6 @@ export const execCommand: CommandDef = {
     if (args.user) o.user = args.user as string
     if (args.apparmor) o.apparmor = args.apparmor as string
     if (args['process-label']) o.processLabel = args['process-label'] as string
-    return execInContainer(o)
+    return exec(o)
   },
 }

@@ -8,9 +8,8 @@ export const featuresCommand: CommandDef = {
   describe: 'show the enabled features',
   builder: (y) => y,
   async run() {
-    const { featuresDocument } = await import('../../ops/features.js')
-    const { hostFeatureProbes } = await import('../../ops/features-probe.js')
-    print(JSON.stringify(featuresDocument(hostFeatureProbes()), null, '    ') + '\n')
+    const { hostFeatures } = await import('../../ops/features.js')
+    print(JSON.stringify(await hostFeatures(), null, '    ') + '\n')
     return 0
   },
 }

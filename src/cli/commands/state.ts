@@ -8,8 +8,8 @@ export const stateCommand: CommandDef = {
   builder: (y) => y,
   async run(args) {
     const id = requireId(args, 'state')
-    const { stateOf } = await import('../../ops/container.js')
-    print(JSON.stringify(stateOf(await store(args), id), null, '  '))
+    const { containerState } = await import('../../ops/list.js')
+    print(JSON.stringify(containerState(await store(args), id), null, '  '))
     return 0
   },
 }

@@ -1,7 +1,7 @@
 import t from 'tap'
 import * as C from '../../../src/sys/constants.js'
 import * as ffi from '../../../src/sys/ffi.js'
-import { CloneChain, type ChainCall } from '../../../src/process/clone-chain.js'
+import { CloneChain, type ChainCall } from '../../../src/sys/clone-chain.js'
 import { buildStage1, type Stage1Spec } from '../../../src/process/stage1.js'
 
 // Nothing here is spawned: the chains are built and inspected as data.

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { CloneChain } from '../../../src/process/clone-chain.js'
+import { CloneChain } from '../../../src/sys/clone-chain.js'
 import { linux } from '../../../src/sys/linux.js'
 import * as C from '../../../src/sys/constants.js'
 

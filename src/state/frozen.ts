@@ -3,7 +3,7 @@
 
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import type { ContainerRecord } from '../state/store.js'
+import type { ContainerRecord } from './store.js'
 
 export function isFrozen(rec: ContainerRecord): boolean {
   const freezer = rec.cgroupPaths['freezer']

@@ -10,8 +10,8 @@
 // All memory the child uses (contexts, stacks, strings) is malloc'd, outside the V8 heap, so
 // the child's copy of it is intact.
 
-import * as ffi from '../sys/ffi.js'
-import { sysError } from '../sys/linux.js'
+import * as ffi from './ffi.js'
+import { sysError } from './linux.js'
 
 // glibc x86-64 and aarch64 agree on these offsets into ucontext_t (uc_link at 8,
 // uc_stack.ss_sp at 16, uc_stack.ss_size at 32); sizeof(ucontext_t) is 968 on x86-64 and
@@ -63,6 +63,18 @@ export class CloneChain {
 
   buffer(size: number): ffi.Ptr {
     return this.alloc(size)
+  }
+
+  /** A copy of `b` that lives as long as this chain. */
+  bytes(b: Buffer): ffi.Ptr {
+    const p = this.alloc(Math.max(b.length, 1))
+    ffi.pokeBytes(p, b)
+    return p
+  }
+
+  /** The address of this thread's errno, which a cloned child has at the same address. */
+  static errnoAddress(): ffi.Ptr {
+    return ffi.errnoLocation()
   }
 
   call(fn: string, ...args: Arg[]): this {

@@ -15,12 +15,7 @@ function runtime(): string {
 }
 
 export async function VERSION_TEXT(): Promise<string> {
-  let seccomp = 'unavailable'
-  try {
-    const { libseccompVersion } = await import('../sys/libseccomp-version.js')
-    seccomp = libseccompVersion()
-  } catch {
-    /* no libseccomp on this host */
-  }
+  const { libseccompVersion } = await import('../confine/probe.js')
+  const seccomp = libseccompVersion() ?? 'unavailable'
   return `runt version ${VERSION}\ncommit: ${COMMIT}\nspec: ${OCI_VERSION}\n${runtime()}\nlibseccomp: ${seccomp}\n`
 }

@@ -3,7 +3,7 @@
 // no_new_privs setting requires).
 
 import t from 'tap'
-import { Confinement, type ConfineSys } from '../../../src/confine/index.js'
+import { Confinement, type ConfineSys } from '../../../src/confine/confinement.js'
 import { planConfinement } from '../../../src/confine/plan.js'
 import { capSets } from '../../../src/confine/capabilities.js'
 import { confineCalls } from '../../../src/sys/ffi-confine.js'

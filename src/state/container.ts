@@ -2,9 +2,9 @@
 // No FFI here (state and list must stay cheap): the freezer probe reads cgroup files.
 
 import * as fs from 'node:fs'
-import { isAlive, ociState, statusOf, type OciState, type Status } from '../state/status.js'
-import { Store, type ContainerRecord } from '../state/store.js'
-import { isFrozen } from '../cgroups/frozen.js'
+import { isAlive, ociState, statusOf, type OciState, type Status } from './status.js'
+import { Store, type ContainerRecord } from './store.js'
+import { isFrozen } from './frozen.js'
 
 export type Loaded = { rec: ContainerRecord; status: Status }
 

@@ -1,0 +1,81 @@
+// Talking to a container's init from outside: release a created one (`start`), signal it
+// through a pidfd, wait for it to exit. For ops/lifecycle.ts, which decides when.
+
+import * as fs from 'node:fs'
+import * as C from '../sys/constants.js'
+import { linux as sys } from '../sys/linux.js'
+import { connectUnix } from '../sys/scm.js'
+import { RuntimeError, StateError, SysError, TEXT, fromWire, notRunning, withContext } from '../errors.js'
+import { isAlive } from '../state/status.js'
+import type { ContainerRecord } from '../state/store.js'
+import { Channel } from './sync.js'
+
+/**
+ * Tell the init to go, over <state>/init.sock, and wait for its answer: `exec` (its
+ * startContainer hooks ran and it is calling execve) or an error. exec.fifo goes away at once,
+ * so the container counts as running from here on, as with runc.
+ */
+export function releaseInit(socketPath: string, fifoPath: string): void {
+  let fd: number
+  try {
+    fd = connectUnix(socketPath)
+  } catch (e) {
+    // Nobody accepts: the init is gone.
+    if (e instanceof SysError && (e.errnoName === 'ECONNREFUSED' || e.errnoName === 'ENOENT'))
+      throw new StateError(TEXT.startStopped, 'ESTOPPED')
+    throw e
+  }
+  const ch = new Channel(fd)
+  try {
+    ch.send({ type: 'start' })
+    fs.rmSync(fifoPath, { force: true })
+    fs.rmSync(socketPath, { force: true })
+    let execed = false
+    for (;;) {
+      const msg = ch.recv()
+      if (!msg) break
+      if (msg.type === 'exec') execed = true
+      else if (msg.type === 'error') throw withContext(fromWire(msg.error), 'unable to start container process')
+    }
+    if (!execed) throw new RuntimeError('unable to start container process: container init exited', 'EINIT')
+  } finally {
+    ch.close()
+  }
+}
+
+/** Signal the init through a pidfd opened after checking its start time: no pid-reuse race. */
+export function signalInit(rec: ContainerRecord, signal: number): void {
+  let pidfd: number
+  try {
+    pidfd = sys.pidfdOpen(rec.pid)
+  } catch (e) {
+    if (e instanceof SysError && e.errnoName === 'ESRCH') throw notRunning()
+    throw e
+  }
+  try {
+    if (!isAlive(rec.pid, rec.pidStartTime)) throw notRunning()
+    sys.pidfdSendSignal(pidfd, signal)
+  } catch (e) {
+    if (e instanceof SysError && e.errnoName === 'ESRCH') throw notRunning()
+    throw e
+  } finally {
+    sys.close(pidfd)
+  }
+}
+
+/** Wait until `pid` (started at `startTime`) has exited, up to `ms`. */
+export function waitGone(pid: number, startTime: string, ms: number): boolean {
+  let pidfd: number
+  try {
+    pidfd = sys.pidfdOpen(pid)
+  } catch {
+    return true
+  }
+  try {
+    if (!isAlive(pid, startTime)) return true
+    const [rev] = sys.poll([{ fd: pidfd, events: C.POLLIN }], ms)
+    return (rev! & C.POLLIN) !== 0 || !isAlive(pid, startTime)
+  } finally {
+    sys.close(pidfd)
+  }
+}
