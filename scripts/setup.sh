@@ -21,10 +21,16 @@ if [ "${RUNT_SKIP_ENGINES:-}" != 1 ]; then
     made_policy=1
   fi
   status=0
+  # docker-compose: test/priv/engines/compose.ts. debootstrap: the systemd rootfs of
+  # test/priv/systemd.ts (scripts/systemd-rootfs.sh, below).
   apt-get install -y -qq --no-install-recommends containerd docker.io tini podman buildah conmon \
     catatonit containernetworking-plugins fuse-overlayfs slirp4netns uidmap \
-    golang-github-containers-common >/dev/null || status=$?
+    golang-github-containers-common docker-compose debootstrap >/dev/null || status=$?
   [ -z "$made_policy" ] || rm -f /usr/sbin/policy-rc.d
   [ "$status" = 0 ] || exit "$status"
+  # A Debian rootfs with systemd for the system-container tests, fetched once from the apt
+  # mirror and cached in /var/cache/runt-test (a few minutes the first time, nothing after).
+  # Not fatal here: without it the test tries again and says why it cannot run.
+  scripts/systemd-rootfs.sh >/dev/null || echo "setup: no systemd rootfs (see above)" >&2
 fi
 npm ci --no-audit --no-fund
