@@ -53,8 +53,14 @@ t.test('containerd CRI with runtime handler runt', opts, async (t) => {
   fs.mkdirSync(podLogs)
   fs.mkdirSync(cniConf)
   const cni = fs.existsSync(path.join(CNI_BIN, 'bridge')) && fs.existsSync(path.join(CNI_BIN, 'loopback'))
-  // A subnet from the documentation-free 10/8 that the host does not route yet.
-  const subnet = `10.${200 + (process.pid % 50)}.${Math.floor(process.pid / 50) % 250}`
+  // A /24 of 10.200.0.0/13 (picked by pid) that no route of the host's covers yet.
+  const routes = cmd(['ip', '-4', 'route', 'show', 'table', 'all']).stdout
+  let subnet = ''
+  for (let i = 0; i < 2000 && !subnet; i++) {
+    const n = (process.pid + i) % 2000
+    const s = `10.${200 + Math.floor(n / 250)}.${n % 250}`
+    if (!routes.includes(`${s}.`)) subnet = s
+  }
   if (cni)
     fs.writeFileSync(
       path.join(cniConf, '10-runt.conflist'),
@@ -195,7 +201,7 @@ t.test('containerd CRI with runtime handler runt', opts, async (t) => {
       },
     },
   })
-  const containerConfig = (name: string, argv: string[], resources: object = {}) => ({
+  const containerConfig = (name: string, argv: string[], resources: object = {}, securityContext: object = {}) => ({
     metadata: { name, attempt: 0 },
     image: { image: images.busybox.name },
     command: argv.slice(0, 1),
@@ -203,7 +209,10 @@ t.test('containerd CRI with runtime handler runt', opts, async (t) => {
     envs: [{ key: 'CONTAINER_NAME', value: name }],
     log_path: `${name}/0.log`,
     labels: { container: name },
-    linux: { resources: { cpu_period: 100000, cpu_quota: 0, cpu_shares: 2, memory_limit_in_bytes: 0, ...resources } },
+    linux: {
+      resources: { cpu_period: 100000, cpu_quota: 0, cpu_shares: 2, memory_limit_in_bytes: 0, ...resources },
+      security_context: securityContext,
+    },
   })
   type Pod = { name: string; id: string; config: ReturnType<typeof podConfig> }
   const runPod = async (t: Test, name: string, o: { hostNetwork?: boolean } = {}): Promise<Pod> => {
@@ -213,7 +222,8 @@ t.test('containerd CRI with runtime handler runt', opts, async (t) => {
   }
   /** CreateContainer as the kubelet sends it: the pod's namespace options repeated for the container. */
   const create = async (t: Test, pod: Pod, c: ReturnType<typeof containerConfig>): Promise<string> => {
-    const config = { ...c, linux: { ...c.linux, security_context: pod.config.linux.security_context } }
+    const security_context = { ...c.linux.security_context, ...pod.config.linux.security_context }
+    const config = { ...c, linux: { ...c.linux, security_context } }
     return (await rt(t, 'CreateContainer', { pod_sandbox_id: pod.id, config, sandbox_config: pod.config })).container_id
   }
   const createStart = async (t: Test, pod: Pod, c: ReturnType<typeof containerConfig>): Promise<string> => {
@@ -458,6 +468,45 @@ t.test('containerd CRI with runtime handler runt', opts, async (t) => {
       }
       for (const { pod } of ids) await removePod(t, pod)
     })
+  })
+
+  t.test("a container's securityContext: user, group, read-only root, no_new_privs, capabilities", async (t) => {
+    const pod = await runPod(t, 'epsilon')
+    const id = await createStart(
+      t,
+      pod,
+      containerConfig(
+        'locked',
+        ['sleep', '100000'],
+        {},
+        {
+          run_as_user: { value: 1000 },
+          run_as_group: { value: 1000 },
+          supplemental_groups: [5],
+          readonly_rootfs: true,
+          no_new_privs: true,
+          capabilities: { drop_capabilities: ['ALL'], add_capabilities: ['NET_BIND_SERVICE'] },
+        },
+      ),
+    )
+    const r = await exec(t, id, [
+      'sh',
+      '-c',
+      'id -u; id -g; id -G; grep -E "^(NoNewPrivs|CapEff|CapBnd):" /proc/self/status; touch /x 2>&1; touch /tmp/x 2>&1; echo end',
+    ])
+    t.equal(r.exit_code, 0, 'exec', { stderr: r.stderr })
+    const lines = r.stdout.split('\n')
+    t.same(lines.slice(0, 3), ['1000', '1000', '1000 5'], 'uid, gid and the supplementary group')
+    // CAP_NET_BIND_SERVICE is bit 10: 0x400, in the bounding set; the effective set of a
+    // non-root process is empty (no ambient capabilities).
+    t.match(r.stdout, /NoNewPrivs:\s+1\n/, 'no_new_privs set')
+    t.match(r.stdout, /CapEff:\s+0000000000000000\n/, 'no effective capabilities')
+    t.match(r.stdout, /CapBnd:\s+0000000000000400\n/, 'bounding set: only NET_BIND_SERVICE')
+    t.match(r.stdout, /touch: \/x: Read-only file system/, 'the root is read-only')
+    t.match(r.stdout, /touch: \/tmp\/x: Read-only file system/, 'all of it (no tmpfs was asked for)')
+    await rt(t, 'StopContainer', { container_id: id, timeout: 0 })
+    await rt(t, 'RemoveContainer', { container_id: id })
+    await removePod(t, pod)
   })
 
   t.test('a container that exits non-zero, one that completes, one that cannot start', async (t) => {
