@@ -28,10 +28,11 @@ import type { Sys } from '../sys/linux.js'
 import { confineCalls, type ConfineCalls } from '../sys/ffi-confine.js'
 import { libseccomp } from '../sys/libseccomp-ffi.js'
 import { connectUnix } from '../sys/scm.js'
-import { RuntimeError, step, SysError } from '../errors.js'
+import { InternalError, RuntimeError, step, SysError } from '../errors.js'
 import type { InitConfig } from '../process/init-config.js'
 import type { ConfinePlan } from './plan.js'
-import { applyCaps, dropBoundingSet, interimCaps, setgroupsAllowed, setUser, type CredentialPlan } from './credentials.js'
+import { runCredSteps, setgroupsAllowed } from './credentials.js'
+import { credentialSteps, type CredStep, type CredSteps } from './steps.js'
 import { chdirAsRoot, chdirAsUser, verifyCwdInside } from './cwd.js'
 import { allCpusMask, cpuMask, IOPRIO_WHO_PROCESS, schedAttr } from './sched.js'
 import { attrPath, execAttrValue } from './lsm.js'
@@ -57,7 +58,8 @@ const KEY_OTH_SEARCH = 0x00000008
 
 export class Confinement {
   readonly plan: ConfinePlan
-  private readonly cred: CredentialPlan
+  /** The kernel calls of the user switch and the lockdown, in their order (steps.ts). */
+  private steps: CredSteps | null = null
   private filter: CompiledFilter | null = null
   private listener = -1
   private execAttr = -1
@@ -72,7 +74,6 @@ export class Confinement {
   ) {
     this.plan = (cfg.process.confine as ConfinePlan | undefined) ?? { rlimits: [], warnings: [] }
     const p = cfg.process
-    this.cred = { uid: p.uid, gid: p.gid, additionalGids: p.additionalGids, caps: p.caps, lastCap: cfg.lastCap }
     let need = 0n
     if (this.plan.seccomp && !p.noNewPrivileges) need |= bit(CAP_SYS_ADMIN)
     if (this.plan.scheduler || this.plan.ioPriority?.class === 'IOPRIO_CLASS_RT') need |= bit(CAP_SYS_NICE)
@@ -83,11 +84,6 @@ export class Confinement {
   /** The compiled seccomp filter, for a process the exec init forks (process/exec-process.ts). */
   get compiledFilter(): CompiledFilter | null {
     return this.filter
-  }
-
-  /** Whether CAP_SYS_ADMIN is held only to load the filter, so capset must follow the load. */
-  private get adminForFilter(): boolean {
-    return (this.extra & bit(CAP_SYS_ADMIN)) !== 0n
   }
 
   // --- preload -------------------------------------------------------------------------------
@@ -171,21 +167,44 @@ export class Confinement {
   // --- the user switch -----------------------------------------------------------------------
 
   switchUser(): void {
-    const { sys, cred, cfg } = this
-    const cwd = cfg.process.cwd
-    step('process.capabilities.bounding', () => dropBoundingSet(sys, cred))
+    const { sys, cfg, plan } = this
+    const p = cfg.process
+    const steps = step('process.user', () =>
+      credentialSteps({
+        uid: p.uid,
+        gid: p.gid,
+        additionalGids: p.additionalGids,
+        setgroups: setgroupsAllowed(),
+        caps: p.caps,
+        extra: this.extra,
+        lastCap: cfg.lastCap,
+        ...(plan.personality ? { personality: plan.personality.persona } : {}),
+        lsmExec: this.execAttr >= 0,
+        noNewPrivileges: p.noNewPrivileges,
+        seccomp: this.filter !== null,
+      }),
+    )
+    this.steps = steps
+    for (const w of steps.warnings) this.log('warning', w)
+    const warn = (msg: string) => this.log('warning', msg)
+    step('process.capabilities.bounding', () => runCredSteps(sys, steps.bounding, warn))
     // runc: chdir first as root, which may reach a directory the user cannot; retry as the
     // user when root was refused (a root-squashing network filesystem).
+    const cwd = p.cwd
     const early = step('process.cwd', () => chdirAsRoot(sys, cwd))
     if (early) step('process.cwd', () => verifyCwdInside(sys, cwd))
-    const allowSetgroups = setgroupsAllowed()
-    step('process.user', () => setUser(sys, cred, allowSetgroups))
+    step('process.user', () => runCredSteps(sys, steps.ids, warn))
     if (!early) {
       step('process.cwd', () => chdirAsUser(sys, cwd))
       step('process.cwd', () => verifyCwdInside(sys, cwd))
     }
-    const warn = (msg: string) => this.log('warning', msg)
-    step('process.capabilities', () => applyCaps(sys, interimCaps(cred.caps, this.extra), cred.lastCap, warn))
+    step('process.capabilities', () => runCredSteps(sys, steps.caps, warn))
+  }
+
+  /** The steps switchUser() computed; late() and lock() run their last two parts. */
+  private get credSteps(): CredSteps {
+    if (!this.steps) throw new InternalError('confinement: the user switch has not run')
+    return this.steps
   }
 
   // --- late ----------------------------------------------------------------------------------
@@ -202,8 +221,15 @@ export class Confinement {
     else if (aff?.initial) step('process.execCPUAffinity.initial', () => sys.schedSetaffinity(allCpusMask()))
     if (plan.scheduler) step('process.scheduler', () => sys.schedSetattr(schedAttr(plan.scheduler!)))
     if (plan.ioPriority) step('process.ioPriority', () => sys.ioprioSet(IOPRIO_WHO_PROCESS, plan.ioPriority!.value))
-    if (plan.personality) step('linux.personality', () => sys.personality(plan.personality!.persona))
-    if (this.execAttr >= 0) {
+    for (const s of this.credSteps.binds) this.bind(s)
+  }
+
+  /** One step of what binds the program execve runs: personality, LSM exec label, NNP. */
+  private bind(s: CredStep): void {
+    const { sys, plan } = this
+    if (s.op === 'personality') step('linux.personality', () => sys.personality(s.persona))
+    else if (s.op === 'no-new-privs') step('process.noNewPrivileges', () => sys.prctl(C.PR_SET_NO_NEW_PRIVS, 1))
+    else if (s.op === 'lsm-exec') {
       const lsm = plan.apparmorProfile ? 'apparmor' : 'selinux'
       const label = (plan.apparmorProfile ?? plan.selinuxLabel)!
       step(lsm === 'apparmor' ? 'process.apparmorProfile' : 'process.selinuxLabel', () => {
@@ -219,8 +245,7 @@ export class Confinement {
           this.execAttr = -1
         }
       })
-    }
-    if (p.noNewPrivileges) step('process.noNewPrivileges', () => sys.prctl(C.PR_SET_NO_NEW_PRIVS, 1))
+    } else throw new InternalError(`${s.op} does not bind the program`)
   }
 
   // --- lockdown ------------------------------------------------------------------------------
@@ -240,16 +265,16 @@ export class Confinement {
    * (SCMP_ACT_NOTIFY with a listener) or -1. Without no_new_privs the capset follows the load.
    */
   lock(): number {
-    const { sys, cred } = this
-    const finalCaps = () =>
-      step('process.capabilities', () => sys.capset(cred.caps.effective, cred.caps.permitted, cred.caps.inheritable))
-    if (this.extra && !this.adminForFilter) finalCaps()
+    const { sys } = this
     let fd = -1
-    if (this.filter) {
-      const f = this.filter
-      fd = step('linux.seccomp', () => loadFilter(f, sys))
+    for (const s of this.credSteps.final) {
+      if (s.op === 'capset')
+        step('process.capabilities', () => sys.capset(s.sets.effective, s.sets.permitted, s.sets.inheritable))
+      else if (s.op === 'seccomp' && this.filter) {
+        const f = this.filter
+        fd = step('linux.seccomp', () => loadFilter(f, sys))
+      } else throw new InternalError(`${s.op} is no lockdown step`)
     }
-    if (this.adminForFilter) finalCaps()
     return fd
   }
 

@@ -1,22 +1,13 @@
-// Switch to the container user with the configured capabilities, in runc's order (its
-// finalizeNamespace): drop the bounding set while still root (needs CAP_SETPCAP), keep
-// capabilities across the uid change (PR_SET_KEEPCAPS), set groups, gid and uid, capset, then
-// raise the ambient set (it needs the caps in permitted and inheritable, and a uid change
-// clears it). Raw syscalls act on the calling (main) thread only, the one that calls execve.
+// The init's executor of the credential steps (confine/steps.ts holds their order): bounding
+// set, keep-caps, groups, gid, uid, capset, ambient. Raw syscalls act on the calling (main)
+// thread only, the one that calls execve. And the small pure pieces both executors share.
 
 import * as fs from 'node:fs'
 import * as C from '../sys/constants.js'
 import type { Sys } from '../sys/linux.js'
-import { RuntimeError, SysError } from '../errors.js'
+import { InternalError, SysError } from '../errors.js'
 import { capName, type CapSets } from './capabilities.js'
-
-export type CredentialPlan = {
-  uid: number
-  gid: number
-  additionalGids: number[]
-  caps: CapSets
-  lastCap: number
-}
+import type { CredStep } from './steps.js'
 
 type CredSys = Pick<Sys, 'prctl' | 'setgroups' | 'setresgid' | 'setresuid' | 'capset'>
 
@@ -27,29 +18,6 @@ export function setgroupsAllowed(): boolean {
   } catch {
     return true
   }
-}
-
-/** PR_CAPBSET_DROP every capability the kernel knows that the bounding set leaves out. */
-export function dropBoundingSet(sys: Pick<Sys, 'prctl'>, plan: CredentialPlan): void {
-  for (let bit = 0; bit <= plan.lastCap; bit++) {
-    if (plan.caps.bounding & (1n << BigInt(bit))) continue
-    try {
-      sys.prctl(C.PR_CAPBSET_DROP, bit)
-    } catch (e) {
-      // EINVAL: the kernel does not know this capability.
-      if (!(e instanceof SysError) || e.errnoName !== 'EINVAL') throw e
-    }
-  }
-}
-
-/** groups, gid, uid with PR_SET_KEEPCAPS on, so the permitted set survives a uid change. */
-export function setUser(sys: CredSys, plan: CredentialPlan, allowSetgroups: boolean): void {
-  sys.prctl(C.PR_SET_KEEPCAPS, 1)
-  if (allowSetgroups) sys.setgroups(plan.additionalGids)
-  else if (plan.additionalGids.length)
-    throw new RuntimeError('cannot set additional gids: setgroups is denied in this user namespace', 'EUSER')
-  sys.setresgid(plan.gid, plan.gid, plan.gid)
-  sys.setresuid(plan.uid, plan.uid, plan.uid)
 }
 
 /**
@@ -68,28 +36,54 @@ export function ambientWarning(caps: string[], why: string): string {
 }
 
 /**
- * capset to `sets`, clear PR_SET_KEEPCAPS, then clear and raise the ambient set. A cap that
- * cannot be raised is a warning, as in runc (it must be in permitted and inheritable).
+ * Carry out the credential steps of confine/steps.ts on this (main) thread, in their order. A
+ * capability the kernel does not know (EINVAL on PR_CAPBSET_DROP) is not an error, nor is a
+ * kernel without ambient capabilities; an ambient capability that cannot be raised is a
+ * warning, as in runc, one for all of them (engines ask for a dozen at every step).
  */
-export function applyCaps(sys: CredSys, sets: CapSets, lastCap: number, warn: (msg: string) => void): void {
-  sys.capset(sets.effective, sets.permitted, sets.inheritable)
-  sys.prctl(C.PR_SET_KEEPCAPS, 0)
-  try {
-    sys.prctl(C.PR_CAP_AMBIENT, C.PR_CAP_AMBIENT_CLEAR_ALL)
-  } catch (e) {
-    // EINVAL: a kernel without ambient capabilities (before 4.3).
-    if (!(e instanceof SysError) || e.errnoName !== 'EINVAL') throw e
-  }
-  // One warning for all of them: engines (buildah) ask for a dozen at every step.
+export function runCredSteps(sys: CredSys, steps: CredStep[], warn: (msg: string) => void): void {
   const failed: string[] = []
   let why = ''
-  for (let bit = 0; bit <= lastCap; bit++) {
-    if (!(sets.ambient & (1n << BigInt(bit)))) continue
+  const einvalOk = (fn: () => unknown) => {
     try {
-      sys.prctl(C.PR_CAP_AMBIENT, C.PR_CAP_AMBIENT_RAISE, bit)
+      fn()
     } catch (e) {
-      failed.push(capName(bit))
-      why ||= (e as Error).message
+      if (!(e instanceof SysError) || e.errnoName !== 'EINVAL') throw e
+    }
+  }
+  for (const s of steps) {
+    switch (s.op) {
+      case 'capbset-drop':
+        einvalOk(() => sys.prctl(C.PR_CAPBSET_DROP, s.bit))
+        break
+      case 'keepcaps':
+        sys.prctl(C.PR_SET_KEEPCAPS, s.on)
+        break
+      case 'setgroups':
+        sys.setgroups(s.gids)
+        break
+      case 'setresgid':
+        sys.setresgid(s.gid, s.gid, s.gid)
+        break
+      case 'setresuid':
+        sys.setresuid(s.uid, s.uid, s.uid)
+        break
+      case 'capset':
+        sys.capset(s.sets.effective, s.sets.permitted, s.sets.inheritable)
+        break
+      case 'ambient-clear':
+        einvalOk(() => sys.prctl(C.PR_CAP_AMBIENT, C.PR_CAP_AMBIENT_CLEAR_ALL))
+        break
+      case 'ambient-raise':
+        try {
+          sys.prctl(C.PR_CAP_AMBIENT, C.PR_CAP_AMBIENT_RAISE, s.bit)
+        } catch (e) {
+          failed.push(capName(s.bit))
+          why ||= (e as Error).message
+        }
+        break
+      default:
+        throw new InternalError(`${s.op} is not a credential step`)
     }
   }
   if (failed.length) warn(ambientWarning(failed, why))

@@ -23,8 +23,7 @@ import { RuntimeError } from '../errors.js'
 import type { InitConfig } from './init-config.js'
 import type { ConfinePlan } from '../confine/plan.js'
 import type { CompiledFilter } from '../confine/seccomp-filter.js'
-import { ambientWarning, interimCaps } from '../confine/credentials.js'
-import { capName } from '../confine/capabilities.js'
+import { credentialSteps, type CredStep } from '../confine/steps.js'
 import { schedAttr, cpuMask, allCpusMask, IOPRIO_WHO_PROCESS } from '../confine/sched.js'
 
 const F_DUPFD_CLOEXEC = 1030
@@ -60,6 +59,68 @@ function capsetInChain(chain: CloneChain, eff: bigint, prm: bigint, inh: bigint)
   return [chain.bytes(hdr), chain.bytes(data)]
 }
 
+/** The credential steps as calls of B's chain, one per step, in their order. */
+export function chainSteps(
+  chain: CloneChain,
+  steps: CredStep[],
+  x: Pick<ExecProcessInput, 'lsmAttr' | 'filter'>,
+  E: number,
+): void {
+  for (const s of steps) chainStep(chain, s, x, E)
+}
+
+function chainStep(chain: CloneChain, s: CredStep, x: Pick<ExecProcessInput, 'lsmAttr' | 'filter'>, E: number): void {
+  switch (s.op) {
+    case 'capbset-drop':
+      chain.call('prctl', C.PR_CAPBSET_DROP, s.bit, 0, 0, 0)
+      break
+    case 'keepcaps':
+      chain.call('prctl', C.PR_SET_KEEPCAPS, s.on, 0, 0, 0)
+      break
+    case 'setgroups': {
+      const gids = Buffer.alloc(4 * Math.max(s.gids.length, 1))
+      s.gids.forEach((g, i) => gids.writeUInt32LE(g, 4 * i))
+      chain.call('syscall', C.SYS.setgroups, s.gids.length, chain.bytes(gids))
+      break
+    }
+    case 'setresgid':
+      chain.call('syscall', C.SYS.setresgid, s.gid, s.gid, s.gid)
+      break
+    case 'setresuid':
+      chain.call('syscall', C.SYS.setresuid, s.uid, s.uid, s.uid)
+      break
+    case 'capset':
+      chain.call('syscall', C.SYS.capset, ...capsetInChain(chain, s.sets.effective, s.sets.permitted, s.sets.inheritable))
+      break
+    case 'ambient-clear':
+      chain.call('prctl', C.PR_CAP_AMBIENT, C.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+      break
+    case 'ambient-raise':
+      chain.call('prctl', C.PR_CAP_AMBIENT, C.PR_CAP_AMBIENT_RAISE, s.bit, 0, 0)
+      break
+    case 'personality':
+      chain.call('syscall', C.SYS.personality, s.persona)
+      break
+    case 'lsm-exec': {
+      // The first free fd is E+3: that is what openat returns. Both closed before seccomp, whose
+      // listener is then E+2 again.
+      const rel = x.lsmAttr!.path.replace(/^\/proc\//, '')
+      chain.call('openat', E + 2, rel, C.O_WRONLY | C.O_CLOEXEC, 0)
+      const v = Buffer.from(x.lsmAttr!.value)
+      chain.call('write', E + 3, chain.bytes(v), v.length)
+      chain.call('close', E + 3)
+      chain.call('close', E + 2)
+      break
+    }
+    case 'no-new-privs':
+      chain.call('prctl', C.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+      break
+    case 'seccomp':
+      chain.call('syscall', C.SYS.seccomp, SECCOMP_SET_MODE_FILTER, x.filter!.flags, chain.bytes(x.filter!.program.fprog))
+      break
+  }
+}
+
 /** Fork B; returns its host pid once it has exec'd, or throws what went wrong. */
 export function spawnExecProcess(x: ExecProcessInput): number {
   const { cfg, plan } = x
@@ -82,11 +143,20 @@ export function spawnExecProcess(x: ExecProcessInput): number {
   // needed: A sets the scheduler and I/O priority from outside.
   const held = p.caps.effective & p.caps.permitted
   const extra = x.filter && !p.noNewPrivileges ? (1n << CAP_SYS_ADMIN) & ~held : 0n
-  const interim = interimCaps(p.caps, extra)
-  const ambient = p.caps.ambient & interim.permitted & interim.inheritable
-  const unraisable: string[] = []
-  for (let bit = 0; bit <= cfg.lastCap; bit++) if (p.caps.ambient & ~ambient & (1n << BigInt(bit))) unraisable.push(capName(bit))
-  if (unraisable.length) x.warn(ambientWarning(unraisable, 'not in permitted and inheritable'))
+  const steps = credentialSteps({
+    uid: p.uid,
+    gid: p.gid,
+    additionalGids: p.additionalGids,
+    setgroups: x.setgroups,
+    caps: p.caps,
+    extra,
+    lastCap: cfg.lastCap,
+    ...(plan.personality ? { personality: plan.personality.persona } : {}),
+    lsmExec: x.lsmAttr !== undefined,
+    noNewPrivileges: p.noNewPrivileges,
+    seccomp: x.filter !== null,
+  })
+  for (const w of steps.warnings) x.warn(w)
 
   const chain = new CloneChain()
   const errnoPtr = CloneChain.errnoAddress()
@@ -123,43 +193,9 @@ export function spawnExecProcess(x: ExecProcessInput): number {
     chain.call('syscall', C.SYS.keyctl, KEYCTL_JOIN_SESSION_KEYRING, chain.str(`_ses.${cfg.id}`))
     chain.call('memcpy', errnoPtr, saved, 4)
   }
-  for (let bit = 0; bit <= cfg.lastCap; bit++)
-    if (!(p.caps.bounding & (1n << BigInt(bit)))) chain.call('prctl', C.PR_CAPBSET_DROP, bit, 0, 0, 0)
-  chain.call('prctl', C.PR_SET_KEEPCAPS, 1, 0, 0, 0)
-  if (x.setgroups) {
-    const gids = Buffer.alloc(4 * Math.max(p.additionalGids.length, 1))
-    p.additionalGids.forEach((g, i) => gids.writeUInt32LE(g, 4 * i))
-    chain.call('syscall', C.SYS.setgroups, p.additionalGids.length, chain.bytes(gids))
-  } else if (p.additionalGids.length) {
-    throw new RuntimeError('cannot set additional gids: setgroups is denied in this user namespace', 'EUSER')
-  }
-  chain.call('syscall', C.SYS.setresgid, p.gid, p.gid, p.gid)
-  chain.call('syscall', C.SYS.setresuid, p.uid, p.uid, p.uid)
-  chain.call('syscall', C.SYS.capset, ...capsetInChain(chain, interim.effective, interim.permitted, interim.inheritable))
-  chain.call('prctl', C.PR_SET_KEEPCAPS, 0, 0, 0, 0)
-  chain.call('prctl', C.PR_CAP_AMBIENT, C.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
-  for (let bit = 0; bit <= cfg.lastCap; bit++)
-    if (ambient & (1n << BigInt(bit))) chain.call('prctl', C.PR_CAP_AMBIENT, C.PR_CAP_AMBIENT_RAISE, bit, 0, 0)
-  if (plan.personality) chain.call('syscall', C.SYS.personality, plan.personality.persona)
-  if (x.lsmAttr) {
-    // The first free fd is E+3: that is what openat returns. Both closed before seccomp, whose
-    // listener is then E+2 again.
-    const rel = x.lsmAttr.path.replace(/^\/proc\//, '')
-    chain.call('openat', E + 2, rel, C.O_WRONLY | C.O_CLOEXEC, 0)
-    const v = Buffer.from(x.lsmAttr.value)
-    chain.call('write', E + 3, chain.bytes(v), v.length)
-    chain.call('close', E + 3)
-    chain.call('close', E + 2)
-  }
-  if (p.noNewPrivileges) chain.call('prctl', C.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-  const finalCaps = () =>
-    chain.call('syscall', C.SYS.capset, ...capsetInChain(chain, p.caps.effective, p.caps.permitted, p.caps.inheritable))
-  if (!extra) finalCaps()
-  if (x.filter) {
-    const fprog = chain.bytes(x.filter.program.fprog)
-    chain.call('syscall', C.SYS.seccomp, SECCOMP_SET_MODE_FILTER, x.filter.flags, fprog)
-  }
-  if (extra) finalCaps()
+  // The user switch and the lockdown, in the order confine/steps.ts holds for the init too.
+  const { bounding, ids, caps, binds, final } = steps
+  chainSteps(chain, [...bounding, ...ids, ...caps, ...binds, ...final], x, E)
   if (p.terminal) {
     chain.call('setsid')
     chain.call('ioctl', 0, C.TIOCSCTTY, 0)

@@ -1,8 +1,10 @@
-// The user switch against a recording fake: the order of prctl/setgroups/setresgid/setresuid/
-// capset, and the interim sets that keep a capability past it.
+// The init's executor of the credential steps against a recording fake: the order of
+// prctl/setgroups/setresgid/setresuid/capset, the errors it tolerates, and the interim sets
+// that keep a capability past the user switch.
 
 import t from 'tap'
-import { applyCaps, dropBoundingSet, interimCaps, setUser, type CredentialPlan } from '../../../src/confine/credentials.js'
+import { interimCaps, runCredSteps } from '../../../src/confine/credentials.js'
+import { credentialSteps, type CredInput } from '../../../src/confine/steps.js'
 import { SysError } from '../../../src/errors.js'
 import * as C from '../../../src/sys/constants.js'
 
@@ -28,14 +30,30 @@ function fake(fail: (name: string, args: unknown[]) => string | undefined = () =
   }
 }
 
-const plan = (over: Partial<CredentialPlan> = {}): CredentialPlan => ({
+const plan = (over: Partial<CredInput> = {}): CredInput => ({
   uid: 1000,
   gid: 1000,
   additionalGids: [5, 20],
+  setgroups: true,
   caps: { bounding: 0x20000420n, effective: 0x20n, permitted: 0x20n, inheritable: 0x20n, ambient: 0x20n },
+  extra: 0n,
   lastCap: 40,
+  lsmExec: false,
+  noNewPrivileges: false,
+  seccomp: false,
   ...over,
 })
+const none = () => {}
+const dropBoundingSet = (sys: Parameters<typeof runCredSteps>[0], c: CredInput) =>
+  runCredSteps(sys, credentialSteps(c).bounding, none)
+const setUser = (sys: Parameters<typeof runCredSteps>[0], c: CredInput, setgroups: boolean) =>
+  runCredSteps(sys, credentialSteps({ ...c, setgroups }).ids, none)
+const applyCaps = (
+  sys: Parameters<typeof runCredSteps>[0],
+  caps: CredInput['caps'],
+  lastCap: number,
+  warn: (m: string) => void,
+) => runCredSteps(sys, credentialSteps(plan({ caps, lastCap })).caps, warn)
 
 t.test('bounding set: every known capability left out is dropped', async (t) => {
   const f = fake((n, a) => (n === 'prctl' && a[1] === 40 ? 'EINVAL' : undefined))
@@ -78,10 +96,11 @@ t.test('capset, keep-caps off, ambient cleared and raised', async (t) => {
   const several = { ...plan().caps, ambient: (1n << 0n) | (1n << 5n) | (1n << 21n) }
   const w2: string[] = []
   applyCaps(g.sys, several, 40, (m) => w2.push(m))
+  t.same(w2, ['process.capabilities.ambient: cannot raise CAP_KILL: prctl: eperm'], 'one warning for all that failed')
   t.same(
-    w2,
-    ['process.capabilities.ambient: cannot raise CAP_CHOWN, CAP_KILL, CAP_SYS_ADMIN: prctl: eperm'],
-    'one warning for all',
+    credentialSteps(plan({ caps: several })).warnings,
+    ['process.capabilities.ambient: cannot raise CAP_CHOWN, CAP_SYS_ADMIN: not in permitted and inheritable'],
+    'what cannot be raised is never tried, and named in one warning',
   )
 })
 
