@@ -6,7 +6,9 @@ import type { ContainerRecord } from '../state/store.js'
 import { isAlive } from '../state/status.js'
 import { logger } from '../log.js'
 import { sleepMs } from './fs.js'
-import { managerFromRecord } from './open.js'
+import { managerFromRecord, newManager } from './open.js'
+import { probeHost } from './host.js'
+import { realBpf } from './devices/bpf-ops.js'
 import { parseSystemdPath, stopUnit } from './systemd.js'
 
 /** Pids in the container's cgroup and its sub-cgroups. */
@@ -86,4 +88,12 @@ function stopScope(rec: ContainerRecord): void {
     if (!/not loaded|NoSuchUnit/.test((e as Error).message))
       logger().warn(`stop the systemd scope of ${rec.id}: ${(e as Error).message}`)
   }
+}
+
+/**
+ * Where a container with this id and no linux.cgroupsPath has its cgroups: to find what
+ * belongs to a container whose state.json is lost or broken.
+ */
+export function defaultCgroupPaths(id: string): Record<string, string> {
+  return newManager({ id, cgroupsPath: undefined, systemd: false, host: probeHost(), bpf: realBpf }).paths()
 }

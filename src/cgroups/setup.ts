@@ -21,7 +21,15 @@ export type CgroupSetup = {
   undo(): void
 }
 
-export function setupCgroups(o: { id: string; spec: Spec; systemd: boolean; pid: number; manager?: CgroupManager }): CgroupSetup {
+export function setupCgroups(o: {
+  id: string
+  spec: Spec
+  systemd: boolean
+  pid: number
+  manager?: CgroupManager
+  /** Told the paths before anything is made: a create killed in this step can be undone. */
+  beforeCreate?: (paths: Record<string, string>) => void
+}): CgroupSetup {
   const linux = o.spec.linux
   const rules = deviceRules(linux?.resources?.devices, linux?.devices)
   const mgr =
@@ -30,6 +38,7 @@ export function setupCgroups(o: { id: string; spec: Spec; systemd: boolean; pid:
   // to start: the pids limit waits until the init is ready (finish()). It stops new tasks only;
   // the init's threads are gone at its execve, before the user program runs.
   const { pids, ...early } = linux?.resources ?? {}
+  o.beforeCreate?.(mgr.paths())
   const owned = mgr.create(o.pid)
   try {
     mgr.apply(early, { devices: rules, update: false })

@@ -116,21 +116,37 @@ export function kill(store: Store, id: string, signal: number, all: boolean): vo
   }
 }
 
+/**
+ * How long delete --force waits for another runt command's lock before it goes on without it:
+ * it must finish whatever it finds (a create killed in the middle, a command that hangs).
+ */
+const FORCE_LOCK_WAIT_MS = 2000
+
 export function del(store: Store, id: string, force: boolean): void {
+  validateId(id)
   if (!store.exists(id)) {
     if (force) removeHalfCreated(store, id)
     else throw notExist()
     return
   }
-  let lock
+  let lock: Lock | null
   try {
-    lock = lockContainer(store, id)
+    lock = force ? lockContainer(store, id, FORCE_LOCK_WAIT_MS) : lockContainer(store, id)
   } catch (e) {
     if (force && e instanceof StateError && e.code === 'ENOTEXIST') return
     throw e
   }
+  if (!lock) logger().warn(`delete --force: ${id} is locked by another runt command; deleting without the lock`)
   try {
-    const rec = store.read(id)
+    let rec: ContainerRecord
+    try {
+      rec = store.read(id)
+    } catch (e) {
+      if (!force || !(e instanceof RuntimeError) || e.code !== 'ECORRUPT') throw e
+      logger().warn(e.message)
+      removeLost(store, id)
+      return
+    }
     const status = statusOfRecord(store, rec)
     switch (status) {
       case 'stopped':
@@ -145,8 +161,31 @@ export function del(store: Store, id: string, force: boolean): void {
     }
     destroy(store, rec)
   } finally {
-    lock.release()
+    lock?.release()
   }
+}
+
+/**
+ * A container whose state.json is broken: what it made is found where a create records it
+ * (creating.json) or where its cgroups are by default, killed and removed with its directory.
+ */
+function removeLost(store: Store, id: string): void {
+  const rec: ContainerRecord = store.readCreating(id) ?? {
+    ociVersion: '',
+    id,
+    pid: 0,
+    pidStartTime: '',
+    bundle: '',
+    rootfs: '',
+    created: '',
+    config: {},
+    namespacePaths: {},
+    cgroupPaths: cgroupOps().defaultCgroupPaths(id),
+    cgroupOwned: true,
+  }
+  killAndWait(rec)
+  destroyCgroups(rec)
+  store.remove(id)
 }
 
 /**
@@ -156,15 +195,15 @@ export function del(store: Store, id: string, force: boolean): void {
  * will never come) and its cgroup.
  */
 function removeHalfCreated(store: Store, id: string): void {
-  validateId(id)
-  let lock: Lock
+  let lock: Lock | null
   try {
-    lock = Lock.acquire(store.dir(id))
+    lock = Lock.tryAcquire(store.dir(id), FORCE_LOCK_WAIT_MS)
   } catch {
     return // no such directory
   }
+  if (!lock) logger().warn(`delete --force: ${id} is locked by another runt command; deleting without the lock`)
   try {
-    if (lock.removed() || store.exists(id)) return
+    if (lock?.removed() || store.exists(id)) return
     const rec = store.readCreating(id)
     if (rec) {
       if (isAlive(rec.pid, rec.pidStartTime)) killAndWait(rec)
@@ -172,7 +211,7 @@ function removeHalfCreated(store: Store, id: string): void {
     }
     store.remove(id)
   } finally {
-    lock.release()
+    lock?.release()
   }
 }
 

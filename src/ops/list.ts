@@ -6,7 +6,8 @@ import * as fs from 'node:fs'
 import { ociState, type OciState } from '../state/status.js'
 import type { Store } from '../state/store.js'
 import { stateOf, statusOfRecord } from '../state/container.js'
-import { UsageError } from '../errors.js'
+import { RuntimeError, UsageError } from '../errors.js'
+import { logger } from '../log.js'
 
 /** Go's text/tabwriter as runc configures it: cells padded to max(width+3, 12), width in runes. */
 export function tabulate(rows: string[][]): string {
@@ -35,8 +36,10 @@ export function listStates(store: Store): OciState[] {
     let rec
     try {
       rec = store.read(id)
-    } catch {
-      continue // deleted meanwhile
+    } catch (e) {
+      // Deleted meanwhile; or broken, which runc reports and lists the rest.
+      if (e instanceof RuntimeError && e.code === 'ECORRUPT') logger().warn(e.message)
+      continue
     }
     let owner = ''
     try {

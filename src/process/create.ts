@@ -269,6 +269,7 @@ export function createContainer(opts: CreateOptions): Created {
       becomeRoot: ns.created.includes('user'),
       inherit,
       env: {},
+      close: [lock.descriptor],
       parentJoins: joins.filter((j) => j.type !== 'user' && j.type !== 'mount' && j.type !== 'time'),
     }
     if (timeJoin) s1.timeJoinFd = timeJoin.fd
@@ -290,11 +291,6 @@ export function createContainer(opts: CreateOptions): Created {
     // (mounts, hooks, the cgroup namespace it unshares, whose root is this cgroup) happens
     // outside the cgroup. What its boot allocated stays charged where runt runs, as runc's
     // init is started before runc moves it.
-    const cg = setupCgroups({ id: opts.id, spec, systemd: opts.systemdCgroup, pid })
-    undo.push(() => {
-      killAndReap(pid)
-      cg.undo()
-    })
     const stat = readProcStat(pid)
     if (!stat) throw initDied(pid)
     const rec: ContainerRecord = {
@@ -307,16 +303,33 @@ export function createContainer(opts: CreateOptions): Created {
       created: new Date().toISOString(),
       config: spec,
       namespacePaths: Object.fromEntries(ns.types.map((t) => [t, `/proc/${pid}/ns/${NS_INFO[t].proc}`])),
-      cgroupPaths: cg.paths,
-      cgroupOwned: cg.owned,
+      cgroupPaths: {},
+      // What this step makes is ours to remove (a directory it finds is removed too if left
+      // empty, as runc's destroy does).
+      cgroupOwned: true,
     }
     if (opts.systemdCgroup) rec.systemdCgroup = true
     if (opts.noNewKeyring) rec.noNewKeyring = true
     if (spec.annotations) rec.annotations = spec.annotations
-    // If this create is killed from here on (an engine's timeout, say), `delete --force` finds
-    // in it the init to kill and the cgroup to remove. Before this point the init exits on
-    // its own: it waits for the bootstrap, and reads EOF.
-    opts.store.writeCreating(rec)
+    const cg = setupCgroups({
+      id: opts.id,
+      spec,
+      systemd: opts.systemdCgroup,
+      pid,
+      // If this create is killed from here on (an engine's timeout, say), `delete --force`
+      // finds in creating.json the init to kill and the cgroups to remove, recorded before
+      // they are made. Before this point the init exits on its own: it waits for the
+      // bootstrap, and reads EOF.
+      beforeCreate: (paths) => {
+        rec.cgroupPaths = paths
+        opts.store.writeCreating(rec)
+      },
+    })
+    undo.push(() => {
+      killAndReap(pid)
+      cg.undo()
+    })
+    rec.cgroupOwned = cg.owned
 
     const mountJoin = joins.find((j) => j.type === 'mount')
     const cfg: InitConfig = {

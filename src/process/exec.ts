@@ -211,7 +211,15 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     // init forks the container process into the container's (see process/init.ts).
     // Non-dumpable, so are they until they exec the sealed binary.
     sys.prctl(C.PR_SET_DUMPABLE, 0)
-    launch.spawn({ cloneFlags: C.CLONE_NEWNS, chainJoins: [], timeEarly: false, becomeRoot: false, inherit, env })
+    launch.spawn({
+      cloneFlags: C.CLONE_NEWNS,
+      chainJoins: [],
+      timeEarly: false,
+      becomeRoot: false,
+      inherit,
+      env,
+      close: [lock.descriptor],
+    })
     pid = launch.hello('exec stage')
     launch.go()
 

@@ -308,6 +308,9 @@ function initCreate(cfg: InitConfig, ch: Channel, confinement: ReturnType<typeof
   confinement.privileged()
   confinement.switchUser()
   const exe = step('process.args', () => lookPath(p.args[0]!, p.env, isExecutableFile))
+  // Stage 1 made us die with create; from here we outlive it, waiting for `start`. (Killed
+  // between here and its state.json, create leaves creating.json for delete --force.)
+  sys.prctl(C.PR_SET_PDEATHSIG, 0)
   ch.send({ type: 'ready', pid: hostPid() })
   if (!cfg.reportExec) {
     ch.close()

@@ -26,7 +26,9 @@ export function checkTerminal(terminal: boolean, detach: boolean, consoleSocket:
 }
 
 /** What a caller says about its stage 1; the rest (seal, exec, sync fd) is the same for all. */
-export type LaunchSpec = Omit<Stage1Spec, 'seal' | 'syncFd' | 'inheritFds' | 'exec'> & {
+export type LaunchSpec = Omit<Stage1Spec, 'seal' | 'syncFd' | 'closeFds' | 'inheritFds' | 'exec'> & {
+  /** The caller's fds stage 1 must not hold (the container's lock), besides our sync end. */
+  close?: number[]
   /** fds the init inherits besides stdio and its sync fd. */
   inherit: number[]
   /** The init's environment, besides its sync fd and what initEnv() adds. */
@@ -85,11 +87,12 @@ export class Launch {
   /** Clone stage 1; it execs `runt init` once it has had 'G'. */
   spawn(spec: LaunchSpec): void {
     const self = selfExec()
-    const { inherit, env, parentJoins, ...s1 } = spec
+    const { inherit, env, parentJoins, close, ...s1 } = spec
     const full: Stage1Spec = {
       ...s1,
       seal: sealTargets((f) => lockedFlags(sys.statfs(f).flags) & ~C.MS_RDONLY),
       syncFd: this.childEnd,
+      closeFds: [this.channel.fd, ...(close ?? [])],
       inheritFds: [0, 1, 2, ...inherit, this.childEnd],
       exec: { path: self.path, argv: self.argv, env: initEnv({ ...env, [ENV_SYNC_FD]: String(this.childEnd) }) },
     }

@@ -35,9 +35,26 @@ export type Stage1Spec = {
    */
   becomeRoot: boolean
   syncFd: number
+  /**
+   * The parent's fds the child must not hold while it waits: the parent's end of the sync
+   * socket (or the child would never read EOF when the parent dies) and the container's lock
+   * (or a killed create would keep it locked).
+   */
+  closeFds: number[]
   /** fds the init must inherit: their CLOEXEC flag is cleared. */
   inheritFds: number[]
   exec: { path: string; argv: string[]; env: string[] }
+}
+
+/**
+ * Die with the parent (create, exec): a child left waiting for 'G' by a killed parent would
+ * wait forever. A parent that died before this call leaves the child reading EOF instead
+ * (it holds no copy of the parent's end), and its init exits on the missing bootstrap. The
+ * init clears it once it no longer needs the parent (process/init.ts).
+ */
+function dieWithParent(chain: CloneChain, s: Stage1Spec): void {
+  chain.call('prctl', C.PR_SET_PDEATHSIG, C.SIGKILL, 0, 0, 0)
+  for (const fd of s.closeFds) chain.call('close', fd)
 }
 
 function tail(chain: CloneChain, s: Stage1Spec): void {
@@ -61,6 +78,7 @@ function tail(chain: CloneChain, s: Stage1Spec): void {
 /** Build the chain for `s` without running it (tests inspect describe()). */
 export function buildStage1(s: Stage1Spec): { chain: CloneChain; nested?: CloneChain } {
   const chain = new CloneChain(s.lateUnshare !== undefined ? 0 : 127)
+  dieWithParent(chain, s)
   // Our own copy of the mounts must not propagate back to the host before we bind.
   chain.call('mount', null, '/', null, C.MS_REC | C.MS_SLAVE, null)
   for (const f of s.seal) {
@@ -81,6 +99,8 @@ export function buildStage1(s: Stage1Spec): { chain: CloneChain; nested?: CloneC
   }
   chain.call('unshare', s.lateUnshare)
   const n = chain.nested(127)
+  // The grandchild is the parent's child too (CLONE_PARENT), with no death signal of its own.
+  n.chain.call('prctl', C.PR_SET_PDEATHSIG, C.SIGKILL, 0, 0, 0)
   tail(n.chain, s)
   chain.call('clone', () => CloneChain.symbol('setcontext'), n.stackTop, C.CLONE_PARENT | C.SIGCHLD, n.entry)
   return { chain, nested: n.chain }

@@ -22,17 +22,24 @@ export function createLocked(store: Store, id: string): Lock {
   return Lock.acquire(dir)
 }
 
-/** Lock an existing container; throws "container does not exist" if it is gone. */
-export function lockContainer(store: Store, id: string): Lock {
+/**
+ * Lock an existing container; throws "container does not exist" if it is gone. With
+ * `waitMs`, gives up after that long and returns null (delete --force goes on unlocked: it
+ * must finish whatever holds the lock).
+ */
+export function lockContainer(store: Store, id: string): Lock
+export function lockContainer(store: Store, id: string, waitMs: number): Lock | null
+export function lockContainer(store: Store, id: string, waitMs?: number): Lock | null {
   validateId(id)
   const dir = store.dir(id)
-  let lock: Lock
+  let lock: Lock | null
   try {
-    lock = Lock.acquire(dir)
+    lock = waitMs === undefined ? Lock.acquire(dir) : Lock.tryAcquire(dir, waitMs)
   } catch (e) {
     if ((e as { code?: string }).code === 'ENOENT') throw notExist()
     throw e
   }
+  if (!lock) return null
   // Deleted while we waited for the lock, or a create that never wrote its state.
   if (lock.removed() || !fs.existsSync(path.join(dir, STATE_FILE))) {
     lock.release()
@@ -41,12 +48,19 @@ export function lockContainer(store: Store, id: string): Lock {
   return lock
 }
 
+const PAUSE = new Int32Array(new SharedArrayBuffer(4))
+
 /** flock(2) on a directory fd, held until release() or process exit. */
 export class Lock {
   private constructor(
     readonly dir: string,
     private fd: number,
   ) {}
+
+  /** The locked directory's fd: a child that must not hold the lock closes it. */
+  get descriptor(): number {
+    return this.fd
+  }
 
   static acquire(dir: string): Lock {
     const fd = linux.openat(C.AT_FDCWD, dir, C.O_RDONLY | C.O_DIRECTORY)
@@ -57,6 +71,25 @@ export class Lock {
       throw e
     }
     return new Lock(dir, fd)
+  }
+
+  /** The lock if it can be had within `waitMs`, else null. */
+  static tryAcquire(dir: string, waitMs: number): Lock | null {
+    const fd = linux.openat(C.AT_FDCWD, dir, C.O_RDONLY | C.O_DIRECTORY)
+    const deadline = Date.now() + waitMs
+    for (;;) {
+      try {
+        linux.flock(fd, C.LOCK_EX | C.LOCK_NB, dir)
+        return new Lock(dir, fd)
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'EAGAIN' || Date.now() >= deadline) {
+          linux.close(fd)
+          if ((e as { code?: string }).code === 'EAGAIN') return null
+          throw e
+        }
+      }
+      Atomics.wait(PAUSE, 0, 0, 20)
+    }
   }
 
   /** True when the directory was removed (by a delete that held the lock before us). */

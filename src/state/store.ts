@@ -72,11 +72,16 @@ export class Store {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw notExist()
       throw e
     }
+    const file = path.join(this.dir(id), STATE_FILE)
+    let rec: unknown
     try {
-      return JSON.parse(text) as ContainerRecord
+      rec = JSON.parse(text)
     } catch {
-      throw new RuntimeError(`corrupt state file ${path.join(this.dir(id), STATE_FILE)}`, 'ECORRUPT')
+      throw corrupt(file, 'not JSON')
     }
+    const problem = recordProblem(rec)
+    if (problem) throw corrupt(file, problem)
+    return rec as ContainerRecord
   }
 
   /**
@@ -99,7 +104,8 @@ export class Store {
   /** The record of a create that died before writing state.json, if it got that far. */
   readCreating(id: string): ContainerRecord | null {
     try {
-      return JSON.parse(fs.readFileSync(path.join(this.dir(id), CREATING_FILE), 'utf8')) as ContainerRecord
+      const rec = JSON.parse(fs.readFileSync(path.join(this.dir(id), CREATING_FILE), 'utf8')) as unknown
+      return recordProblem(rec) === null ? (rec as ContainerRecord) : null
     } catch {
       return null
     }
@@ -136,6 +142,40 @@ export class Store {
 }
 
 /** Write `file` as a temp file next to it, renamed over it: readers see the old or the new. */
+function corrupt(file: string, why: string): RuntimeError {
+  return new RuntimeError(`corrupt state file ${file}: ${why}`, 'ECORRUPT')
+}
+
+/**
+ * What is wrong with a parsed state.json, or null: the fields every command reads, by type.
+ * Another tool, a full disk or a hand edit can leave anything there.
+ */
+export function recordProblem(v: unknown): string | null {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    return `expected an object, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`
+  const r = v as Record<string, unknown>
+  const want: [string, string][] = [
+    ['ociVersion', 'string'],
+    ['id', 'string'],
+    ['pid', 'number'],
+    ['pidStartTime', 'string'],
+    ['bundle', 'string'],
+    ['rootfs', 'string'],
+    ['created', 'string'],
+    ['namespacePaths', 'object'],
+    ['cgroupPaths', 'object'],
+  ]
+  for (const [k, type] of want) {
+    const got = r[k] === null ? 'null' : Array.isArray(r[k]) ? 'array' : typeof r[k]
+    if (got !== type) return `${k}: expected ${type}, got ${got}`
+  }
+  if (!Number.isSafeInteger(r.pid)) return 'pid: expected an integer'
+  for (const [k, p] of Object.entries(r.cgroupPaths as object))
+    if (typeof p !== 'string') return `cgroupPaths.${k}: expected string`
+  if (typeof r.config !== 'object' || r.config === null) return 'config: expected an object'
+  return null
+}
+
 export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): void {
   const dir = path.dirname(file)
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`)

@@ -125,6 +125,7 @@ export const POLLNVAL = 0x20
 export const WNOHANG = 1
 
 export const PR_SET_PDEATHSIG = 1
+export const SIGKILL = 9
 export const PR_SET_DUMPABLE = 4
 export const PR_SET_KEEPCAPS = 8
 export const PR_SET_NAME = 15

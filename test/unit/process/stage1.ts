@@ -14,6 +14,7 @@ const spec = (extra: Partial<Stage1Spec> = {}): Stage1Spec => ({
   timeEarly: false,
   becomeRoot: false,
   syncFd: 5,
+  closeFds: [4, 9],
   inheritFds: [5, 7],
   exec: { path: '/proc/self/exe', argv: ['runt', 'init'], env: ['_RUNT_SYNC_FD=5', 'PATH=/usr/bin'] },
   ...extra,
@@ -57,7 +58,14 @@ function decoded(calls: ChainCall[]): [string, ...unknown[]][] {
   })
 }
 
+/** Die with the parent, holding none of its fds. */
+const DIE: [string, ...unknown[]][] = [
+  ['prctl', C.PR_SET_PDEATHSIG, C.SIGKILL, 0, 0, 0],
+  ['close', 4],
+  ['close', 9],
+]
 const SEAL: [string, ...unknown[]][] = [
+  ...DIE,
   ['mount', null, '/', null, C.MS_REC | C.MS_SLAVE, null],
   ['mount', '/usr/local/bin/runt', '/usr/local/bin/runt', null, C.MS_BIND, null],
   ['mount', null, '/usr/local/bin/runt', null, C.MS_REMOUNT | C.MS_BIND | C.MS_RDONLY | SEAL_FLAGS, null],
@@ -77,6 +85,8 @@ const keep = (...fds: number[]): [string, ...unknown[]][] => [
   ['syscall', C.SYS.close_range, 3, 0xffffffff, C.CLOSE_RANGE_CLOEXEC],
   ...fds.map((fd): [string, ...unknown[]] => ['fcntl', fd, C.F_SETFD, 0]),
 ]
+/** The grandchild of the late path has a death signal of its own. */
+const NESTED_DIE: [string, ...unknown[]] = ['prctl', C.PR_SET_PDEATHSIG, C.SIGKILL, 0, 0, 0]
 const exitCode = (c: CloneChain) => (c as unknown as { exitCode: number }).exitCode
 
 t.test('direct path: seal, keep fds, handshake, execve', async (t) => {
@@ -161,7 +171,7 @@ t.test('late path: join the user namespace, unshare the rest, clone pid 1 with C
     ['unshare', late],
     ['clone', 'fn', 'fn', C.CLONE_PARENT | C.SIGCHLD, 'fn'],
   ])
-  t.same(decoded(r.nested!.describe()), [['unshare', C.CLONE_NEWTIME], ...keep(5), ...HANDSHAKE, ...EXEC])
+  t.same(decoded(r.nested!.describe()), [NESTED_DIE, ['unshare', C.CLONE_NEWTIME], ...keep(5), ...HANDSHAKE, ...EXEC])
   t.equal(exitCode(r.chain), 0, 'the first child exits 0 once it has cloned pid 1')
   t.equal(exitCode(r.nested!), 127)
 
@@ -188,14 +198,14 @@ t.test('late path with a time join and becomeRoot', async (t) => {
     ['unshare', C.CLONE_NEWPID],
     ['clone', 'fn', 'fn', C.CLONE_PARENT | C.SIGCHLD, 'fn'],
   ])
-  t.same(decoded(r.nested!.describe()), [...keep(), ...HANDSHAKE, ...BECOME_ROOT, ...EXEC])
+  t.same(decoded(r.nested!.describe()), [NESTED_DIE, ...keep(), ...HANDSHAKE, ...BECOME_ROOT, ...EXEC])
 })
 
 t.test('lateUnshare 0 still takes the late path', async (t) => {
   const r = buildStage1(spec({ lateUnshare: 0, inheritFds: [] }))
   t.teardown(() => r.chain.release())
   t.ok(r.nested)
-  t.same(decoded(r.chain.describe()).slice(3), [
+  t.same(decoded(r.chain.describe()).slice(SEAL.length), [
     ['unshare', 0],
     ['clone', 'fn', 'fn', C.CLONE_PARENT | C.SIGCHLD, 'fn'],
   ])

@@ -127,7 +127,7 @@ t.test('lockContainer on a missing container', async (t) => {
   const e = thrown(() => lockContainer(store, 'file'))
   t.type(e, SysError)
   t.match(e, { syscall: 'open', errnoName: 'ENOTDIR' })
-  t.equal(lockContainer.length, 2)
+  t.equal(lockContainer.length, 3, 'store, id and the optional wait of delete --force')
 })
 
 t.test('lockContainer on an existing container', async (t) => {
@@ -176,4 +176,19 @@ t.test('Lock.removed sees the directory go', async (t) => {
     thrown(() => Lock.acquire(path.join(root, 'missing'))),
     { syscall: 'open', errnoName: 'ENOENT', path: path.join(root, 'missing') },
   )
+})
+
+t.test('with a wait, lockContainer gives up and returns null instead of blocking', async (t) => {
+  const { helper, root } = setup(t)
+  const store = new Store(root)
+  const h = await holder(t, helper, 'create', root, 'held', 1500)
+  const t0 = Date.now()
+  t.equal(lockContainer(store, 'held', 200), null, 'null while another process holds it')
+  const waited = Date.now() - t0
+  t.ok(waited >= 200 && waited < 1200, `it waited its 200 ms, not for the holder (${waited} ms)`)
+  await h.exited
+  const lock = lockContainer(store, 'held', 200)
+  t.ok(lock, 'the lock, once free')
+  lock?.release()
+  t.throws(() => lockContainer(store, 'absent', 200), { message: 'container does not exist' })
 })

@@ -7,6 +7,7 @@ import {
   EXEC_FIFO,
   START_SOCKET,
   STATE_FILE,
+  recordProblem,
   Store,
   validateId,
   writeFileAtomic,
@@ -205,3 +206,42 @@ t.test('creating.json: the record of a create in progress, never a container', a
   store.removeCreating('half')
   t.same(fs.readdirSync(store.dir('half')), [], 'removed, and removing twice is fine')
 })
+
+t.test('a broken state.json is named as such, whatever it holds', async (t) => {
+  const root = t.testdir({})
+  const store = new Store(root)
+  const cases: [string, RegExp][] = [
+    ['[]', /expected an object, got an array/],
+    ['null', /expected an object, got null/],
+    ['"x"', /expected an object, got string/],
+    ['{"id": 5}', /ociVersion: expected string, got undefined/],
+    ['{', /not JSON/],
+  ]
+  for (const [text, why] of cases) {
+    fs.mkdirSync(store.dir('broken'), { recursive: true })
+    fs.writeFileSync(path.join(store.dir('broken'), STATE_FILE), text)
+    t.throws(
+      () => store.read('broken'),
+      { code: 'ECORRUPT', message: new RegExp(`^corrupt state file ${root}/broken/state.json: `) },
+      text,
+    )
+    t.throws(() => store.read('broken'), { message: why }, text)
+  }
+  t.equal(recordProblem({ ...validRecord(), pid: 1.5 }), 'pid: expected an integer')
+  t.equal(recordProblem(validRecord()), null)
+})
+
+function validRecord() {
+  return {
+    ociVersion: '1.3.0',
+    id: 'x',
+    pid: 10,
+    pidStartTime: '5',
+    bundle: '/b',
+    rootfs: '/b/rootfs',
+    created: 'now',
+    config: {},
+    namespacePaths: {},
+    cgroupPaths: { memory: '/sys/fs/cgroup/memory/runt/x' },
+  }
+}
