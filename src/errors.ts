@@ -38,16 +38,51 @@ export type SpecIssue = { path: string; message: string }
 export class SpecError extends RuntimeError {
   issues: SpecIssue[]
   constructor(issues: SpecIssue[], prefix = 'invalid config.json') {
-    super(
-      issues.length === 1 ? `${prefix}: ${formatIssue(issues[0]!)}` : `${prefix}: ${issues.map(formatIssue).join('; ')}`,
-      'ESPEC',
-    )
+    super(`${prefix}: ${formatIssues(issues)}`, 'ESPEC')
     this.name = 'SpecError'
     this.issues = issues
   }
 }
 
-const formatIssue = (i: SpecIssue) => (i.path ? `${i.path}: ${i.message}` : i.message)
+/** How many distinct faults a message names; the rest are counted. */
+const MAX_ISSUES = 10
+
+/**
+ * The issues as one line of bounded length: a fault repeated on many fields is said once with
+ * its count (10000 duplicated namespaces are one line, not 500 KB), at most MAX_ISSUES
+ * distinct ones, each path and message cut to a head.
+ */
+export function formatIssues(issues: SpecIssue[]): string {
+  const count = new Map<string, number>()
+  for (const i of issues) count.set(i.message, (count.get(i.message) ?? 0) + 1)
+  const said = new Set<string>()
+  const parts: string[] = []
+  let rest = 0
+  for (const i of issues) {
+    const n = count.get(i.message)!
+    // A fault on a few fields is said for each; on more, once, with the count.
+    if (n > REPEATS_LISTED && said.has(i.message)) continue
+    if (parts.length === MAX_ISSUES) {
+      rest++
+      continue
+    }
+    said.add(i.message)
+    const head = i.path ? `${bounded(i.path, 200)}: ${bounded(i.message, 400)}` : bounded(i.message, 400)
+    parts.push(n > REPEATS_LISTED ? `${head} (and ${n - 1} more like it)` : head)
+  }
+  return parts.join('; ') + (rest > 0 ? `; and ${rest} more` : '')
+}
+
+/** A fault repeated on more fields than this is said once. */
+const REPEATS_LISTED = 3
+
+/**
+ * `text` cut to its first `max` characters, saying how long it was: every error message stays
+ * bounded whatever the input held (a 10 MB hostname gives a short error).
+ */
+export function bounded(text: string, max = 200): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`
+}
 
 /** A container state problem: unknown id, wrong status, id in use. */
 export class StateError extends RuntimeError {
@@ -112,12 +147,12 @@ export class SysError extends RuntimeError {
     detail?: Record<string, string>
   }): string {
     let head = o.syscall
-    if (o.path !== undefined && o.path2 !== undefined) head += ` ${o.path} to ${o.path2}`
-    else if (o.path !== undefined) head += ` ${o.path}`
+    if (o.path !== undefined && o.path2 !== undefined) head += ` ${bounded(o.path)} to ${bounded(o.path2)}`
+    else if (o.path !== undefined) head += ` ${bounded(o.path)}`
     if (o.detail) {
       const d = Object.entries(o.detail)
         .filter(([, v]) => v !== '')
-        .map(([k, v]) => `${k}=${v}`)
+        .map(([k, v]) => `${k}=${bounded(v)}`)
         .join(', ')
       if (d) head += ` (${d})`
     }

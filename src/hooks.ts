@@ -3,7 +3,7 @@
 // hooks run where (runtime or container namespace) is decided by the callers.
 
 import { childProcess } from './sys/child-process.js'
-import { RuntimeError } from './errors.js'
+import { RuntimeError, bounded, fsErrorText } from './errors.js'
 
 export type Hook = { path: string; args?: string[]; env?: string[]; timeout?: number }
 export type HookName = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop'
@@ -40,14 +40,15 @@ export function runHooks(name: HookName, hooks: Hook[] | undefined, state: objec
       maxBuffer: 4 * 1024 * 1024,
     })
     const out = `${r.stdout?.toString() ?? ''}${r.stderr?.toString() ?? ''}`.trim()
-    const tail = out ? `, stdout/stderr: ${out}` : ''
+    const tail = out ? `, stdout/stderr: ${bounded(out, 2000)}` : ''
     const label = `${name} hook #${i} (${h.path})`
     // A hook that exits without reading its stdin makes our write fail with EPIPE: not an
     // error of the hook's; its exit status decides.
     if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') {
       const code = (r.error as NodeJS.ErrnoException).code
       if (code === 'ETIMEDOUT') throw new HookError(`error running ${label}: timeout after ${h.timeout}s${tail}`)
-      throw new HookError(`error running ${label}: ${r.error.message}${tail}`)
+      // runc's words: "fork/exec /x: no such file or directory", not Node's spawnSync text.
+      throw new HookError(`error running ${label}: ${fsErrorText(r.error, 'fork/exec', h.path)}${tail}`)
     }
     if (r.signal) throw new HookError(`error running ${label}: killed by signal ${r.signal}${tail}`)
     if (r.status !== 0) throw new HookError(`error running ${label}: exit status ${r.status}${tail}`)

@@ -3,7 +3,10 @@
 // to the file and the bare message to stderr. Expected errors never show a stack trace.
 
 import * as fs from 'node:fs'
-import { RuntimeError, fsErrorText } from '../errors.js'
+import { RuntimeError, bounded, fsErrorText } from '../errors.js'
+
+/** No error message is longer than this, whatever produced it. */
+const MAX_MESSAGE = 4096
 import { logger } from '../log.js'
 
 export type Exit = { code: number }
@@ -27,7 +30,7 @@ export function exitCodeOf(err: unknown): number {
 /** Report a fatal error and return the exit code to use. */
 export function reportError(err: unknown, context?: string): number {
   const log = logger()
-  let msg = describe(err)
+  let msg = bounded(describe(err), MAX_MESSAGE)
   if (context) msg = `${context}: ${msg}`
   // Before the error: engines take the last record as the reason.
   for (const c of (err as { cleanup?: Error[] } | null)?.cleanup ?? []) log.warn(`cleanup after the failure: ${describe(c)}`)

@@ -103,8 +103,12 @@ export function prepare(opts: CreateOptions): Prepared {
   )
   let st: fs.Stats
   try {
+    // runc's validator: the rootfs must be the directory itself, not a link to one.
+    if (fs.lstatSync(rootfs.rootfs).isSymbolicLink())
+      throw new RuntimeError('invalid rootfs: not an absolute path, or a symlink', 'EROOTFS')
     st = fs.statSync(rootfs.rootfs)
   } catch (e) {
+    if (e instanceof RuntimeError) throw e
     throw fsError(e, 'stat', rootfs.rootfs, 'invalid rootfs')
   }
   if (!st.isDirectory()) throw new RuntimeError(`invalid rootfs: ${rootfs.rootfs} is not a directory`, 'EROOTFS')
@@ -388,7 +392,7 @@ export function createContainer(opts: CreateOptions): Created {
       },
       ready: () => 'stop',
     })
-    if (!ready) throw initDied(pid)
+    if (!ready) throw initDied(pid, spec.linux?.resources?.memory?.limit)
     cg.finish()
 
     // The init sent the pty master before 'ready': take it if runt is its receiver.

@@ -8,7 +8,7 @@ import * as path from 'node:path'
 import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
 import { RuntimeError, SpecError, StateError, TEXT, fsError } from '../errors.js'
-import { parseProcess } from '../spec/load.js'
+import { MAX_JSON_DEPTH, jsonDepth, parseProcess } from '../spec/load.js'
 import { validateProcess } from '../spec/validate.js'
 import type { Process, Spec } from '../spec/schema.js'
 import { NS_INFO, type NsType } from '../plan/namespaces.js'
@@ -58,11 +58,18 @@ export function readProcessFile(file: string): unknown {
   } catch (e) {
     throw fsError(e, 'open', file)
   }
+  let value: unknown
   try {
-    return JSON.parse(text) as unknown
+    value = JSON.parse(text) as unknown
   } catch (e) {
     throw new SpecError([{ path: '', message: `invalid JSON in ${file}: ${(e as Error).message}` }], 'invalid process file')
   }
+  if (jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
+    throw new SpecError(
+      [{ path: '', message: `invalid JSON in ${file}: nested deeper than ${MAX_JSON_DEPTH} levels` }],
+      'invalid process file',
+    )
+  return value
 }
 
 /** A process file's JSON through the spec's schema and checks. */

@@ -105,13 +105,35 @@ export function killAndReap(pid: number): void {
   }
 }
 
-export function initDied(pid: number): RuntimeError {
+/**
+ * The init went away: how (its exit status, when it is our child), and, killed while a small
+ * memory limit was in force, that the limit is the likely reason (the OOM killer's SIGKILL
+ * would otherwise read as "connection reset by peer").
+ */
+export function initDied(pid: number, memoryLimit?: number): RuntimeError {
   let how = ''
+  let killed = 0
   try {
-    const [r, status] = sys.waitpid(pid, C.WNOHANG)
-    if (r === pid) how = status & 0x7f ? ` (killed by signal ${status & 0x7f})` : ` (exit status ${status >> 8})`
+    // It closed its end before the kernel finished it: give it a moment to become a zombie.
+    for (let i = 0; i < 20; i++) {
+      const [r, status] = sys.waitpid(pid, C.WNOHANG)
+      if (r === pid) {
+        killed = status & 0x7f
+        how = killed ? ` (killed by signal ${killed})` : ` (exit status ${status >> 8})`
+        break
+      }
+      Atomics.wait(PAUSE, 0, 0, 5)
+    }
   } catch {
     /* not our child */
   }
-  return new RuntimeError(`container init exited unexpectedly${how}`, 'EINIT')
+  const oom =
+    killed === 9 && memoryLimit !== undefined && memoryLimit > 0 && memoryLimit < SMALL_MEMORY
+      ? `: linux.resources.memory.limit is ${memoryLimit} bytes, too little for the runtime's init to start`
+      : ''
+  return new RuntimeError(`container init exited unexpectedly${how}${oom}`, 'EINIT')
 }
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4))
+/** Below this the init's start-up can be OOM-killed (issue 19 is to make it need less). */
+const SMALL_MEMORY = 64 * 1024 * 1024

@@ -50,7 +50,10 @@ function readFull(fd: number, buf: Buffer): boolean {
     try {
       n = fs.readSync(fd, buf, off, buf.length - off, null)
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EINTR' || (e as NodeJS.ErrnoException).code === 'EAGAIN') continue
+      const code = (e as NodeJS.ErrnoException).code
+      if (code === 'EINTR' || code === 'EAGAIN') continue
+      // The peer died with data unread (killed: by the OOM killer, say): that is its EOF.
+      if (code === 'ECONNRESET' && off === 0) return false
       throw e
     }
     if (n === 0) {

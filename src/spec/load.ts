@@ -71,10 +71,16 @@ export function parseDetailed<K extends 'spec' | 'process' | 'resources'>(
 
 /** JSON.parse, with a SpecError naming line and column instead of V8's message. */
 export function parseJsonText(text: string): unknown {
-  // A UTF-8 byte-order mark is not JSON, but editors write one; tolerate it.
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+  // runc (Go's encoding/json) refuses a byte-order mark, and so does runt: what runc does not
+  // run, runt does not either.
+  if (text.charCodeAt(0) === 0xfeff)
+    throw new SpecError([
+      { path: '', message: 'invalid JSON at line 1, column 1: a byte-order mark (U+FEFF) is not JSON; save the file without it' },
+    ])
+  const body = text
+  let value: unknown
   try {
-    return JSON.parse(body)
+    value = JSON.parse(body)
   } catch (err) {
     const where = locateJsonError(body)
     if (where === undefined) {
@@ -82,6 +88,27 @@ export function parseJsonText(text: string): unknown {
     }
     throw new SpecError([{ path: '', message: `invalid JSON at line ${where.line}, column ${where.column}: ${where.reason}` }])
   }
+  const depth = jsonDepth(value, MAX_JSON_DEPTH)
+  if (depth > MAX_JSON_DEPTH)
+    throw new SpecError([{ path: '', message: `invalid JSON: nested deeper than ${MAX_JSON_DEPTH} levels (runc's limit)` }])
+  return value
+}
+
+/** Go's encoding/json refuses more nesting than this, and so runc does; so does runt. */
+export const MAX_JSON_DEPTH = 10000
+
+/** How deep `v` nests arrays and objects, counted without recursion; stops past `limit`. */
+export function jsonDepth(v: unknown, limit = Infinity): number {
+  let max = 0
+  const stack: [unknown, number][] = [[v, 1]]
+  while (stack.length) {
+    const [x, d] = stack.pop()!
+    if (typeof x !== 'object' || x === null) continue
+    if (d > max) max = d
+    if (max > limit) return max
+    for (const y of Array.isArray(x) ? x : Object.values(x)) if (typeof y === 'object' && y !== null) stack.push([y, d + 1])
+  }
+  return max
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -147,7 +147,35 @@ const schedulerValid: ProcessRule = (proc, at, out) => {
   }
 }
 
-const PROCESS_RULES: Readonly<Record<string, ProcessRule>> = { cwdAbsolute, argsNonEmpty, rlimitsValid, schedulerValid }
+/**
+ * runc (populateProcessEnvironment): every entry is NAME=VALUE, the name not empty, neither
+ * part holding a NUL byte, which execve(2) would cut the string at.
+ */
+const envValid: ProcessRule = (proc, at, out) => {
+  proc.env?.forEach((kv, i) => {
+    const eq = kv.indexOf('=')
+    if (eq < 0) out.error(`${at}env[${i}]`, "invalid environment variable: missing '='")
+    else if (eq === 0) out.error(`${at}env[${i}]`, 'invalid environment variable: name cannot be empty')
+    else if (kv.slice(0, eq).includes('\0'))
+      out.error(
+        `${at}env[${i}]`,
+        `invalid environment variable ${JSON.stringify(kv.slice(0, eq))}: name contains nul byte (\\x00)`,
+      )
+    else if (kv.includes('\0'))
+      out.error(
+        `${at}env[${i}]`,
+        `invalid environment variable ${JSON.stringify(kv.slice(0, eq))}: value contains nul byte (\\x00)`,
+      )
+  })
+}
+
+const PROCESS_RULES: Readonly<Record<string, ProcessRule>> = {
+  cwdAbsolute,
+  argsNonEmpty,
+  rlimitsValid,
+  schedulerValid,
+  envValid,
+}
 
 /** The process rules, when config.json has a process (create without one is allowed). */
 const processValid: Rule = (spec, out) => {

@@ -7,6 +7,7 @@ import {
   dropNulls,
   loadSpec,
   locateJsonError,
+  jsonDepth,
   parseJsonText,
   parseLinuxResources,
   parseProcess,
@@ -78,9 +79,18 @@ t.test('invalid JSON names line and column', async (t) => {
   t.throws(() => parseJsonText(''), { message: 'invalid config.json: invalid JSON at line 1, column 1: unexpected end of input' })
 })
 
-t.test('a byte-order mark is tolerated', async (t) => {
+t.test('a byte-order mark is refused, as runc refuses it', async (t) => {
   const dir = bundle(t, '\ufeff' + text('valid/runc-spec.json'))
-  t.equal(loadSpec(dir).hostname, 'runc')
+  t.throws(() => loadSpec(dir), { message: /^invalid config.json: invalid JSON at line 1, column 1: a byte-order mark/ })
+})
+
+t.test("nesting up to runc's 10000 levels is accepted, deeper is refused, without recursion", async (t) => {
+  const nest = (n: number) => '['.repeat(n) + ']'.repeat(n)
+  t.equal(jsonDepth(parseJsonText(nest(10000))), 10000)
+  t.throws(() => parseJsonText(nest(10001)), { message: /nested deeper than 10000 levels/ })
+  t.throws(() => parseJsonText(`{"a": ${nest(200000)}}`), { message: /nested deeper than 10000 levels/ })
+  t.equal(jsonDepth({ a: [1, { b: [] }], c: 'x' }), 4)
+  t.equal(jsonDepth(3), 0)
 })
 
 t.test('locateJsonError', async (t) => {

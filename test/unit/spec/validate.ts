@@ -462,3 +462,16 @@ t.test('validateProcess checks an exec process.json with paths relative to it', 
     ],
   )
 })
+
+t.test('env entries as runc takes them: NAME=VALUE, no empty name, no NUL', async (t) => {
+  const s = (env: string[]) => errorsOf((x) => (x.process!.env = env))
+  t.same(s(['A=1', 'B=', 'C=x=y']), [])
+  t.same(s(['PATH']), [{ path: 'process.env[0]', message: "invalid environment variable: missing '='" }])
+  t.same(s(['=x']), [{ path: 'process.env[0]', message: 'invalid environment variable: name cannot be empty' }])
+  t.same(s(['A\0B=1']), [
+    { path: 'process.env[0]', message: 'invalid environment variable "A\\u0000B": name contains nul byte (\\x00)' },
+  ])
+  t.same(s(['A=1', 'B=x\0y']), [
+    { path: 'process.env[1]', message: 'invalid environment variable "B": value contains nul byte (\\x00)' },
+  ])
+})
