@@ -16,6 +16,7 @@ export type ErrorWire = {
   step?: string
   issues?: SpecIssue[]
   cause?: ErrorWire
+  cleanup?: ErrorWire[]
 }
 
 /** Base of every expected failure: a stable E-prefixed code and the process exit code. */
@@ -204,6 +205,8 @@ export function toWire(err: unknown): ErrorWire {
     w.step = err.step
     w.cause = toWire(err.cause)
   }
+  const cleanup = (err as { cleanup?: Error[] }).cleanup
+  if (cleanup?.length) w.cleanup = cleanup.map(toWire)
   return w
 }
 
@@ -241,6 +244,7 @@ export function fromWire(w: ErrorWire): RuntimeError {
   e.message = w.message
   e.name = w.name === 'Error' || w.name === 'TypeError' ? 'RuntimeError' : w.name
   if (w.exitCode !== undefined) e.exitCode = w.exitCode
+  if (w.cleanup?.length) e.cleanup = w.cleanup.map(fromWire)
   return e
 }
 
