@@ -1,11 +1,16 @@
 // Checked system calls: each wrapper calls libc through ffi.ts, reads errno at once and throws
 // a SysError naming the syscall, the errno and the path. The `Sys` type is this object's
-// shape; executors take a Sys so tests can pass a fake.
+// shape; executors take a Sys (or a Pick of it) so tests can pass a fake. A few host-file
+// operations by path (readFile, stat, readdir, copyFile, ...) are node:fs underneath, their
+// natural implementation, with node's errors turned into the same SysError: one seam for all.
 
+import * as fs from 'node:fs'
 import * as C from './constants.js'
 import * as ffi from './ffi.js'
 import { SysError } from '../errors.js'
 import { mountFlagNames } from './mount-flags.js'
+// scm.ts imports sysError from here; neither module uses the other while it is evaluated.
+import { sendFds as scmSendFds } from './scm.js'
 
 type Detail = Record<string, string>
 
@@ -20,6 +25,33 @@ export function sysError(syscall: string, e: number, path?: string, path2?: stri
   if (path2 !== undefined) opts.path2 = path2
   if (detail !== undefined) opts.detail = detail
   return new SysError(opts)
+}
+
+/** mount(2)'s error as runc prints it: source, target, flags by name, type and data. */
+export function mountError(
+  e: number,
+  source: string | null,
+  target: string,
+  fstype: string | null,
+  flags: number,
+  data: string | null,
+  display?: string,
+): SysError {
+  const d: Detail = { flags: mountFlagNames(flags) }
+  if (fstype) d.type = fstype
+  if (data) d.data = data
+  return sysError('mount', e, source ?? 'none', display ?? target, d)
+}
+
+/** A node:fs call whose failure (`errno` negative, as node has it) becomes a SysError. */
+function checkFs<T>(fn: () => T, syscall: string, path: string, path2?: string): T {
+  try {
+    return fn()
+  } catch (e) {
+    const errno = (e as NodeJS.ErrnoException).errno
+    if (typeof errno !== 'number') throw e
+    throw sysError(syscall, -errno, path, path2)
+  }
 }
 
 function check(ret: number | bigint, syscall: string, path?: string, path2?: string, detail?: Detail): number {
@@ -39,6 +71,12 @@ function retry(fn: () => number | bigint): number | bigint {
 export type StatFs = { type: number; flags: number }
 /** What statx(2) tells of an fd: its file type and mode bits, and a device's number. */
 export type FileStat = { mode: number; rdevMajor: number; rdevMinor: number }
+/** What stat(2) tells of a host path: file type and mode bits, owner, and the times to copy. */
+export type PathStat = { mode: number; uid: number; gid: number; atime: Date; mtime: Date }
+
+function pathStat(st: fs.Stats): PathStat {
+  return { mode: st.mode, uid: st.uid, gid: st.gid, atime: st.atime, mtime: st.mtime }
+}
 
 function encodeOpenHow(flags: number, mode: number, resolve: number): Buffer {
   const b = Buffer.alloc(24)
@@ -79,12 +117,7 @@ export const linux = {
     display?: string,
   ): void {
     const r = ffi.mount(source, target, fstype, flags, data)
-    if (r < 0) {
-      const d: Detail = { flags: mountFlagNames(flags) }
-      if (fstype) d.type = fstype
-      if (data) d.data = data
-      throw sysError('mount', ffi.errno(), source ?? 'none', display ?? target, d)
-    }
+    if (r < 0) throw mountError(ffi.errno(), source, target, fstype, flags, data, display)
   },
   umount2(target: string, flags: number): void {
     check(ffi.umount2(target, flags), 'umount2', target)
@@ -217,6 +250,10 @@ export const linux = {
     )
     return { mode: b.readUInt16LE(28), rdevMajor: b.readUInt32LE(128), rdevMinor: b.readUInt32LE(132) }
   },
+  /** sendmsg(2) of `data` with `fds` attached (SCM_RIGHTS): sys/scm.ts. */
+  sendFds(sock: number, data: Buffer, fds: number[]): void {
+    scmSendFds(sock, data, fds)
+  },
   socketpair(type: number): [number, number] {
     const sv = [0, 0]
     check(ffi.socketpair(C.AF_UNIX, type | C.SOCK_CLOEXEC, 0, sv), 'socketpair')
@@ -226,6 +263,35 @@ export const linux = {
     const fds = [0, 0]
     check(ffi.pipe2(fds, flags), 'pipe2')
     return [fds[0]!, fds[1]!]
+  },
+
+  // Host files by path, for what the rootfs executor reads or copies on the host's side
+  // (/proc/self/mountinfo, bind sources, the tmpcopyup copy): node:fs, errors as SysError.
+  readFile(path: string): string {
+    return checkFs(() => fs.readFileSync(path, 'utf8'), 'open', path)
+  },
+  /** stat(2): follows symlinks. */
+  stat(path: string): PathStat {
+    return pathStat(checkFs(() => fs.statSync(path), 'stat', path))
+  },
+  lstat(path: string): PathStat {
+    return pathStat(checkFs(() => fs.lstatSync(path), 'lstat', path))
+  },
+  /** The names in a directory, without "." and "..". */
+  readdir(path: string): string[] {
+    return checkFs(() => fs.readdirSync(path), 'open', path)
+  },
+  /** mkdtemp(3): a new directory, mode 0700, named `prefix` and six random characters. */
+  mkdtemp(prefix: string): string {
+    return checkFs(() => fs.mkdtempSync(prefix), 'mkdtemp', prefix)
+  },
+  /** Copy a regular file's contents (node's copyFileSync: the kernel's copy_file_range). */
+  copyFile(src: string, dst: string): void {
+    checkFs(() => fs.copyFileSync(src, dst), 'copyfile', src, dst)
+  },
+  /** utimensat(2) following symlinks. */
+  utimes(path: string, atime: Date, mtime: Date): void {
+    checkFs(() => fs.utimesSync(path, atime, mtime), 'utimensat', path)
   },
 
   openTree(dirfd: number, path: string, flags: number, display?: string): number {
