@@ -1,13 +1,16 @@
 // Carry out a RootfsPlan inside the container's mount namespace (init stage). Every mount
 // target is an O_PATH fd resolved inside the rootfs (rootfs/in-root.ts); every failure names
 // the spec field it came from. Runs on the main thread with synchronous calls only.
+// Every host interaction goes through `ctx.sys`, the one seam: the few host-file operations
+// (mountinfo, bind sources, the tmpcopyup copy) are methods of sys/linux.ts like the syscalls,
+// not a second file-system object, so a test passes one fake (test/fixtures/fake-sys.ts), every
+// failure is the same SysError, and RootfsSys states all the executor may call. No node:fs.
 
-import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as C from '../sys/constants.js'
 import type { Sys } from '../sys/linux.js'
 import { RuntimeError, SysError, StepError } from '../errors.js'
-import { fdPath, InRoot } from './in-root.js'
+import { fdPath, InRoot, type InRootSys } from './in-root.js'
 import {
   DEV_SYMLINKS,
   deviceModeBits,
@@ -19,8 +22,36 @@ import {
 } from '../plan/rootfs.js'
 import { mountOf, parseMountInfo, parseProcCgroup, type MountInfo } from '../plan/mountinfo.js'
 
+/** Every call the executor makes (InRoot's included): a fake of this type can run it. */
+export type RootfsSys = InRootSys &
+  Pick<
+    Sys,
+    | 'mount'
+    | 'umount2'
+    | 'pivotRoot'
+    | 'chroot'
+    | 'chdir'
+    | 'fchdir'
+    | 'statfs'
+    | 'fstatfs'
+    | 'fstat'
+    | 'mknodat'
+    | 'fchmodat'
+    | 'fchownat'
+    | 'symlinkat'
+    | 'unlinkat'
+    | 'mountSetattr'
+    | 'readFile'
+    | 'stat'
+    | 'lstat'
+    | 'readdir'
+    | 'mkdtemp'
+    | 'copyFile'
+    | 'utimes'
+  >
+
 export type RootfsContext = {
-  sys: Sys
+  sys: RootfsSys
   plan: RootfsPlan
   /** The container has its own cgroup namespace (cgroup mounts are real mounts, not binds). */
   cgroupns: boolean
@@ -41,6 +72,8 @@ function step<T>(field: string, what: string, fn: () => T): T {
   }
 }
 
+const isDir = (mode: number) => (mode & C.S_IFMT) === C.S_IFDIR
+
 /** ST_* flags of statfs -> the MS_* flags a remount must keep (locked in a user namespace). */
 export function lockedFlags(stFlags: number): number {
   let f = 0
@@ -58,7 +91,7 @@ export function lockedFlags(stFlags: number): number {
  * MS_REMOUNT|MS_BIND with `flags`; in a user namespace the kernel refuses to clear flags the
  * original mount has locked, so retry with those kept (runc does the same).
  */
-export function remountBind(sys: Sys, target: string, flags: number, display: string): void {
+export function remountBind(sys: Pick<Sys, 'mount' | 'statfs'>, target: string, flags: number, display: string): void {
   try {
     sys.mount(null, target, null, flags | C.MS_REMOUNT | C.MS_BIND, null, display)
   } catch (e) {
@@ -74,7 +107,7 @@ export function prepareRoot(ctx: RootfsContext): void {
   const { sys, plan } = ctx
   step('linux.rootfsPropagation', '', () => sys.mount(null, '/', null, ctx.plan.rootPropagation, null))
   // pivot_root(2) refuses a new root whose parent mount is shared.
-  const mounts = parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'))
+  const mounts = parseMountInfo(sys.readFile('/proc/self/mountinfo'))
   const parent = mountOf(mounts, path.dirname(plan.rootfs))
   if (parent && parent.optional.some((o) => o.startsWith('shared:'))) {
     step('root.path', '', () => sys.mount(null, parent.mountPoint, null, C.MS_PRIVATE, null))
@@ -97,19 +130,8 @@ function guardProcTarget(ctx: RootfsContext, root: InRoot, m: MountPlan, fd: num
 
 function mountBind(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
   const { sys } = ctx
-  let st: fs.Stats
-  try {
-    st = fs.statSync(m.source)
-  } catch (e) {
-    throw new SysError({
-      syscall: 'stat',
-      errno: (e as NodeJS.ErrnoException).errno ? -(e as NodeJS.ErrnoException).errno! : 2,
-      errnoName: (e as NodeJS.ErrnoException).code ?? 'ENOENT',
-      strerror: 'no such file or directory',
-      path: m.source,
-    })
-  }
-  const fd = st.isDirectory() ? root.mkdirAll(m.destination) : root.ensureFile(m.destination)
+  const st = sys.stat(m.source)
+  const fd = isDir(st.mode) ? root.mkdirAll(m.destination) : root.ensureFile(m.destination)
   try {
     guardProcTarget(ctx, root, m, fd)
     if (m.options.extensions.includes('idmap') || m.options.extensions.includes('ridmap')) {
@@ -158,10 +180,10 @@ function mountFs(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
 /** tmpfs that starts with a copy of what it covers: mount aside, copy, move into place. */
 function mountTmpCopyUp(ctx: RootfsContext, destFd: number, m: MountPlan): void {
   const { sys } = ctx
-  const tmp = fs.mkdtempSync('/tmp/runt-tmpcopyup-')
+  const tmp = sys.mkdtemp('/tmp/runt-tmpcopyup-')
   try {
     sys.mount(m.source || 'tmpfs', tmp, 'tmpfs', m.flags & ~C.MS_RDONLY, m.data || null, m.destination)
-    copyTree(fdPath(destFd), tmp)
+    copyTree(sys, fdPath(destFd), tmp)
     if (m.flags & C.MS_RDONLY) remountBind(sys, tmp, C.MS_RDONLY, m.destination)
     sys.mount(tmp, fdPath(destFd), null, C.MS_MOVE, null, m.destination)
   } finally {
@@ -170,30 +192,31 @@ function mountTmpCopyUp(ctx: RootfsContext, destFd: number, m: MountPlan): void 
     } catch {
       /* moved away already */
     }
-    fs.rmdirSync(tmp)
+    sys.unlinkat(C.AT_FDCWD, tmp, C.AT_REMOVEDIR, tmp)
   }
 }
 
-/** Copy a directory tree keeping modes, owners, times, symlinks and device nodes. */
-function copyTree(src: string, dst: string): void {
-  for (const name of fs.readdirSync(src)) {
+/** Copy a directory tree keeping modes, owners, times and symlinks (host paths). */
+function copyTree(sys: RootfsSys, src: string, dst: string): void {
+  for (const name of sys.readdir(src)) {
     const s = path.join(src, name)
     const d = path.join(dst, name)
-    const st = fs.lstatSync(s)
-    if (st.isDirectory()) {
-      fs.mkdirSync(d, { mode: st.mode & 0o7777 })
-      copyTree(s, d)
-    } else if (st.isSymbolicLink()) {
-      fs.symlinkSync(fs.readlinkSync(s), d)
-    } else if (st.isFile()) {
-      fs.copyFileSync(s, d)
+    const st = sys.lstat(s)
+    const type = st.mode & C.S_IFMT
+    if (type === C.S_IFDIR) {
+      sys.mkdirat(C.AT_FDCWD, d, st.mode & 0o7777)
+      copyTree(sys, s, d)
+    } else if (type === C.S_IFLNK) {
+      sys.symlinkat(sys.readlinkat(C.AT_FDCWD, s), C.AT_FDCWD, d)
+    } else if (type === C.S_IFREG) {
+      sys.copyFile(s, d)
     } else {
       continue // sockets, fifos and devices are not copied up, as in runc
     }
-    fs.lchownSync(d, st.uid, st.gid)
-    if (!st.isSymbolicLink()) {
-      fs.chmodSync(d, st.mode & 0o7777)
-      fs.utimesSync(d, st.atime, st.mtime)
+    sys.fchownat(C.AT_FDCWD, d, st.uid, st.gid, C.AT_SYMLINK_NOFOLLOW)
+    if (type !== C.S_IFLNK) {
+      sys.fchmodat(C.AT_FDCWD, d, st.mode & 0o7777)
+      sys.utimes(d, st.atime, st.mtime)
     }
   }
 }
@@ -201,8 +224,8 @@ function copyTree(src: string, dst: string): void {
 /** cgroup v1 (a tmpfs with one mount per hierarchy) or v2, as runc mounts them. */
 function mountCgroup(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
   const { sys } = ctx
-  const mounts = parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8'))
-  const own = parseProcCgroup(fs.readFileSync('/proc/self/cgroup', 'utf8'))
+  const mounts = parseMountInfo(sys.readFile('/proc/self/mountinfo'))
+  const own = parseProcCgroup(sys.readFile('/proc/self/cgroup'))
   const v1 = mounts.filter((x) => x.fsType === 'cgroup')
   const flags = m.flags & ~C.MS_RDONLY
   const ro = (m.flags & C.MS_RDONLY) !== 0
@@ -285,7 +308,7 @@ function mountCgroup(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
       if (plain === dirName) continue
       const hostLink = path.join(path.dirname(h.mountPoint), plain)
       try {
-        if (fs.lstatSync(hostLink).isSymbolicLink()) {
+        if ((sys.lstat(hostLink).mode & C.S_IFMT) === C.S_IFLNK) {
           const dir = root.open(m.destination)
           try {
             sys.symlinkat(dirName, dir, plain, path.posix.join(m.destination, plain))
@@ -374,13 +397,24 @@ function createDevice(ctx: RootfsContext, root: InRoot, d: DevicePlan): void {
   void rel
 }
 
+/** existsSync: any failure to stat means no. */
+function exists(sys: RootfsSys, p: string): boolean {
+  try {
+    sys.stat(p)
+    return true
+  } catch (e) {
+    if (e instanceof SysError) return false
+    throw e
+  }
+}
+
 /** Device nodes, /dev symlinks and the /dev/ptmx link, when /dev is not the host's. */
 export function setupDev(ctx: RootfsContext, root: InRoot): void {
   const { sys, plan } = ctx
   if (!plan.setupDev) return
   for (const d of plan.devices) step(d.field, d.path, () => createDevice(ctx, root, d))
   const links: [string, string][] = [...DEV_SYMLINKS]
-  if (fs.existsSync('/proc/kcore')) links.push(['/dev/core', '/proc/kcore'])
+  if (exists(sys, '/proc/kcore')) links.push(['/dev/core', '/proc/kcore'])
   const dev = root.mkdirAll('/dev')
   try {
     for (const [link, target] of links) {
@@ -444,7 +478,7 @@ export function maskPaths(ctx: RootfsContext, root: InRoot, devNull: number): vo
         throw e
       }
       try {
-        if (fs.fstatSync(fd).isDirectory()) {
+        if (isDir(sys.fstat(fd, p).mode)) {
           const data = plan.mountLabel ? `size=0,context="${plan.mountLabel}"` : 'size=0'
           sys.mount('tmpfs', fdPath(fd), 'tmpfs', C.MS_RDONLY | C.MS_NOSUID | C.MS_NODEV | C.MS_NOEXEC, data, p)
         } else {
@@ -458,10 +492,10 @@ export function maskPaths(ctx: RootfsContext, root: InRoot, devNull: number): vo
 }
 
 /** Open the host's /dev/null and make sure it is the real thing. */
-export function openDevNull(sys: Sys): number {
+export function openDevNull(sys: Pick<Sys, 'openat' | 'fstat' | 'close'>): number {
   const fd = sys.openat(C.AT_FDCWD, '/dev/null', C.O_PATH | C.O_NOFOLLOW)
-  const st = fs.fstatSync(fd)
-  if (!st.isCharacterDevice() || st.rdev !== Number(makedev(1, 3))) {
+  const st = sys.fstat(fd, '/dev/null')
+  if ((st.mode & C.S_IFMT) !== C.S_IFCHR || st.rdevMajor !== 1 || st.rdevMinor !== 3) {
     sys.close(fd)
     throw new Error('/dev/null on the host is not the null device')
   }

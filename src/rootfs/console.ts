@@ -5,9 +5,14 @@
 
 import * as C from '../sys/constants.js'
 import type { Sys } from '../sys/linux.js'
-import { sendFds } from '../sys/scm.js'
 import { fdPath, type InRoot } from './in-root.js'
 import { SysError } from '../errors.js'
+
+/** The calls made here (InRoot makes its own through the Sys it holds). */
+export type ConsoleSys = Pick<
+  Sys,
+  'openat' | 'close' | 'fstat' | 'fstatfs' | 'ioctl' | 'ioctlBuf' | 'mount' | 'unlinkat' | 'sendFds' | 'setsid' | 'dup2'
+>
 
 const TIOCSPTLCK = 0x40045431
 const TIOCGPTPEER = 0x5441
@@ -21,7 +26,7 @@ export type ConsoleOptions = {
 }
 
 /** Make the pty and send its master; returns the slave fd. */
-export function setupConsole(sys: Sys, root: InRoot, o: ConsoleOptions): number {
+export function setupConsole(sys: ConsoleSys, root: InRoot, o: ConsoleOptions): number {
   let master: number
   try {
     master = root.open('/dev/pts/ptmx', C.O_RDWR | C.O_NOCTTY)
@@ -55,7 +60,7 @@ export function setupConsole(sys: Sys, root: InRoot, o: ConsoleOptions): number 
         sys.close(target)
       }
     }
-    sendFds(o.socketFd, Buffer.from('/dev/ptmx'), [master])
+    sys.sendFds(o.socketFd, Buffer.from('/dev/ptmx'), [master])
   } catch (e) {
     if (slave >= 0) sys.close(slave)
     throw e
@@ -67,7 +72,7 @@ export function setupConsole(sys: Sys, root: InRoot, o: ConsoleOptions): number 
 }
 
 /** TIOCSWINSZ on a pty master (or any terminal fd). */
-export function setWinsize(sys: Sys, fd: number, size: { height: number; width: number }): void {
+export function setWinsize(sys: ConsoleSys, fd: number, size: { height: number; width: number }): void {
   const ws = Buffer.alloc(8)
   ws.writeUInt16LE(size.height, 0)
   ws.writeUInt16LE(size.width, 2)
@@ -79,7 +84,7 @@ export function setWinsize(sys: Sys, fd: number, size: { height: number; width: 
  * symlink (one is replaced by a fresh empty file), only a regular file or a device node, and
  * never in a procfs or sysfs directory that /dev may have been made to point to.
  */
-export function consoleTarget(sys: Sys, root: InRoot): number {
+export function consoleTarget(sys: ConsoleSys, root: InRoot): number {
   const dir = root.mkdirAll('/dev')
   try {
     const fsType = sys.fstatfs(dir, '/dev').type
@@ -123,7 +128,7 @@ export function consoleTarget(sys: Sys, root: InRoot): number {
  * The slave as stdin, stdout and stderr; with `newSession`, in a new session with it as the
  * controlling terminal (a forked exec process does that itself, see process/init.ts).
  */
-export function useConsole(sys: Sys, slave: number, o: { newSession: boolean; controlling: boolean }): void {
+export function useConsole(sys: ConsoleSys, slave: number, o: { newSession: boolean; controlling: boolean }): void {
   if (o.newSession) sys.setsid()
   for (const fd of [0, 1, 2]) sys.dup2(slave, fd)
   if (slave > 2) sys.close(slave)

@@ -2,11 +2,14 @@
 // openat2(RESOLVE_IN_ROOT): a symlink in a hostile rootfs (absolute, or full of "..") is
 // resolved as if the rootfs were "/", so it can never lead a mount outside it. Mount targets
 // are then named by /proc/self/fd/N of an O_PATH fd, never by a path string that could be
-// swapped between check and use (CVE-2021-30465).
+// swapped between check and use (CVE-2021-30465). Every call goes through the Sys it is given.
 
 import * as C from '../sys/constants.js'
 import type { Sys } from '../sys/linux.js'
 import { SysError } from '../errors.js'
+
+/** The calls InRoot makes. */
+export type InRootSys = Pick<Sys, 'openat' | 'openat2' | 'close' | 'mkdirat' | 'readlinkat'>
 
 const RESOLVE = C.RESOLVE_IN_ROOT | C.RESOLVE_NO_MAGICLINKS
 
@@ -22,7 +25,7 @@ export function fdPath(fd: number): string {
 export class InRoot {
   private rootHostPath: string | undefined
   constructor(
-    private sys: Sys,
+    private sys: InRootSys,
     readonly rootfd: number,
   ) {}
 
@@ -32,7 +35,7 @@ export class InRoot {
     return this.rootHostPath
   }
 
-  static open(sys: Sys, rootfs: string): InRoot {
+  static open(sys: InRootSys, rootfs: string): InRoot {
     return new InRoot(sys, sys.openat(C.AT_FDCWD, rootfs, C.O_PATH | C.O_DIRECTORY))
   }
 
