@@ -9,7 +9,7 @@
 import * as path from 'node:path'
 import * as C from '../sys/constants.js'
 import type { Sys } from '../sys/linux.js'
-import { RuntimeError, SysError, StepError } from '../errors.js'
+import { attachCleanup, RuntimeError, SysError, StepError } from '../errors.js'
 import { fdPath, InRoot, type InRootSys } from './in-root.js'
 import {
   DEV_SYMLINKS,
@@ -72,7 +72,39 @@ function step<T>(field: string, what: string, fn: () => T): T {
   }
 }
 
+/**
+ * Run `body`, then each cleanup in turn even if one before it failed. A cleanup that fails
+ * after a first error is attached to it (errors.ts attachCleanup), never thrown in its place.
+ */
+function withCleanup<T>(body: () => T, ...cleanups: (() => void)[]): T {
+  let failed = false
+  let first: unknown
+  try {
+    return body()
+  } catch (e) {
+    failed = true
+    first = e
+    throw e
+  } finally {
+    let thrown = false
+    for (const c of cleanups) {
+      try {
+        c()
+      } catch (e) {
+        if (failed) attachCleanup(first, e)
+        else {
+          failed = thrown = true
+          first = e
+        }
+      }
+    }
+    // The body succeeded, so the first cleanup failure is the error.
+    if (thrown) throw first
+  }
+}
+
 const isDir = (mode: number) => (mode & C.S_IFMT) === C.S_IFDIR
+const isErrno = (e: unknown, ...names: string[]) => e instanceof SysError && names.includes(e.errnoName)
 
 /** ST_* flags of statfs -> the MS_* flags a remount must keep (locked in a user namespace). */
 export function lockedFlags(stFlags: number): number {
@@ -107,7 +139,7 @@ export function prepareRoot(ctx: RootfsContext): void {
   const { sys, plan } = ctx
   step('linux.rootfsPropagation', '', () => sys.mount(null, '/', null, ctx.plan.rootPropagation, null))
   // pivot_root(2) refuses a new root whose parent mount is shared.
-  const mounts = parseMountInfo(sys.readFile('/proc/self/mountinfo'))
+  const mounts = step('root.path', '', () => parseMountInfo(sys.readFile('/proc/self/mountinfo')))
   const parent = mountOf(mounts, path.dirname(plan.rootfs))
   if (parent && parent.optional.some((o) => o.startsWith('shared:'))) {
     step('root.path', '', () => sys.mount(null, parent.mountPoint, null, C.MS_PRIVATE, null))
@@ -135,7 +167,7 @@ function mountBind(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
   try {
     guardProcTarget(ctx, root, m, fd)
     if (m.options.extensions.includes('idmap') || m.options.extensions.includes('ridmap')) {
-      if (!ctx.attachIdmapped) throw new Error('idmapped mount without a tree from the parent')
+      if (!ctx.attachIdmapped) throw new RuntimeError('idmapped mount without a tree from the parent', 'EIDMAP')
       ctx.attachIdmapped(m.field, fd)
     } else sys.mount(m.source, fdPath(fd), 'bind', m.flags, null, m.destination)
   } finally {
@@ -181,19 +213,23 @@ function mountFs(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
 function mountTmpCopyUp(ctx: RootfsContext, destFd: number, m: MountPlan): void {
   const { sys } = ctx
   const tmp = sys.mkdtemp('/tmp/runt-tmpcopyup-')
-  try {
-    sys.mount(m.source || 'tmpfs', tmp, 'tmpfs', m.flags & ~C.MS_RDONLY, m.data || null, m.destination)
-    copyTree(sys, fdPath(destFd), tmp)
-    if (m.flags & C.MS_RDONLY) remountBind(sys, tmp, C.MS_RDONLY, m.destination)
-    sys.mount(tmp, fdPath(destFd), null, C.MS_MOVE, null, m.destination)
-  } finally {
-    try {
-      sys.umount2(tmp, C.MNT_DETACH)
-    } catch {
-      /* moved away already */
-    }
-    sys.unlinkat(C.AT_FDCWD, tmp, C.AT_REMOVEDIR, tmp)
-  }
+  withCleanup(
+    () => {
+      sys.mount(m.source || 'tmpfs', tmp, 'tmpfs', m.flags & ~C.MS_RDONLY, m.data || null, m.destination)
+      copyTree(sys, fdPath(destFd), tmp)
+      if (m.flags & C.MS_RDONLY) remountBind(sys, tmp, C.MS_RDONLY, m.destination)
+      sys.mount(tmp, fdPath(destFd), null, C.MS_MOVE, null, m.destination)
+    },
+    () => {
+      try {
+        sys.umount2(tmp, C.MNT_DETACH)
+      } catch (e) {
+        // Nothing mounted there: moved into place already, or never mounted.
+        if (!isErrno(e, 'EINVAL')) throw e
+      }
+    },
+    () => sys.unlinkat(C.AT_FDCWD, tmp, C.AT_REMOVEDIR, tmp),
+  )
 }
 
 /** Copy a directory tree keeping modes, owners, times and symlinks (host paths). */
@@ -238,7 +274,7 @@ function mountCgroup(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
       } else {
         const hostRoot = mounts.find((x) => x.fsType === 'cgroup2')
         const mine = own.find((c) => c.id === 0)
-        if (!hostRoot || !mine) throw new Error('no cgroup2 hierarchy on the host')
+        if (!hostRoot || !mine) throw new RuntimeError('no cgroup2 hierarchy on the host', 'ECGROUP')
         sys.mount(path.join(hostRoot.mountPoint, mine.path), fdPath(fd), 'bind', C.MS_BIND | C.MS_REC, null, m.destination)
         if (m.flags & ~C.MS_REC) {
           const mounted = root.open(m.destination)
@@ -307,19 +343,21 @@ function mountCgroup(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
       const plain = s.startsWith('name=') ? s.slice(5) : s
       if (plain === dirName) continue
       const hostLink = path.join(path.dirname(h.mountPoint), plain)
+      let mode: number
       try {
-        if ((sys.lstat(hostLink).mode & C.S_IFMT) === C.S_IFLNK) {
-          const dir = root.open(m.destination)
-          try {
-            sys.symlinkat(dirName, dir, plain, path.posix.join(m.destination, plain))
-          } catch (e) {
-            if (!(e instanceof SysError) || e.errnoName !== 'EEXIST') throw e
-          } finally {
-            sys.close(dir)
-          }
-        }
-      } catch {
-        /* no such controller name on the host */
+        mode = sys.lstat(hostLink).mode
+      } catch (e) {
+        if (isErrno(e, 'ENOENT')) continue // no such controller name on the host
+        throw e
+      }
+      if ((mode & C.S_IFMT) !== C.S_IFLNK) continue
+      const dir = root.open(m.destination)
+      try {
+        sys.symlinkat(dirName, dir, plain, path.posix.join(m.destination, plain))
+      } catch (e) {
+        if (!isErrno(e, 'EEXIST')) throw e
+      } finally {
+        sys.close(dir)
       }
     }
   }
@@ -494,12 +532,21 @@ export function maskPaths(ctx: RootfsContext, root: InRoot, devNull: number): vo
 /** Open the host's /dev/null and make sure it is the real thing. */
 export function openDevNull(sys: Pick<Sys, 'openat' | 'fstat' | 'close'>): number {
   const fd = sys.openat(C.AT_FDCWD, '/dev/null', C.O_PATH | C.O_NOFOLLOW)
-  const st = sys.fstat(fd, '/dev/null')
-  if ((st.mode & C.S_IFMT) !== C.S_IFCHR || st.rdevMajor !== 1 || st.rdevMinor !== 3) {
+  try {
+    const st = sys.fstat(fd, '/dev/null')
+    if ((st.mode & C.S_IFMT) !== C.S_IFCHR || st.rdevMajor !== 1 || st.rdevMinor !== 3)
+      throw new SysError({
+        syscall: 'open',
+        errno: 19,
+        errnoName: 'ENODEV',
+        strerror: 'not the null device (char 1:3) on the host',
+        path: '/dev/null',
+      })
+    return fd
+  } catch (e) {
     sys.close(fd)
-    throw new Error('/dev/null on the host is not the null device')
+    throw e
   }
-  return fd
 }
 
 /** pivot_root into the rootfs and detach the old root; or MS_MOVE + chroot with --no-pivot. */
@@ -516,8 +563,9 @@ export function enterRoot(ctx: RootfsContext): void {
   }
   step('root.path', 'pivot_root', () => {
     const oldroot = sys.openat(C.AT_FDCWD, '/', C.O_DIRECTORY | C.O_RDONLY)
-    const newroot = sys.openat(C.AT_FDCWD, plan.rootfs, C.O_DIRECTORY | C.O_RDONLY)
+    let newroot = -1
     try {
+      newroot = sys.openat(C.AT_FDCWD, plan.rootfs, C.O_DIRECTORY | C.O_RDONLY)
       sys.fchdir(newroot, plan.rootfs)
       // pivot_root(".", ".") stacks the old root on top of the new one; then detach it.
       sys.pivotRoot('.', '.')
@@ -527,7 +575,7 @@ export function enterRoot(ctx: RootfsContext): void {
       sys.chdir('/')
     } finally {
       sys.close(oldroot)
-      sys.close(newroot)
+      if (newroot >= 0) sys.close(newroot)
     }
   })
 }

@@ -6,7 +6,7 @@
 
 import * as C from '../sys/constants.js'
 import type { Sys } from '../sys/linux.js'
-import { SysError } from '../errors.js'
+import { RuntimeError, SysError } from '../errors.js'
 
 /** The calls InRoot makes. */
 export type InRootSys = Pick<Sys, 'openat' | 'openat2' | 'close' | 'mkdirat' | 'readlinkat'>
@@ -56,7 +56,7 @@ export class InRoot {
     if (this.rootHost === '/') return host
     if (!host.startsWith(this.rootHost + '/')) {
       // Cannot happen with RESOLVE_IN_ROOT; refuse rather than guess.
-      throw new Error(`path ${host} resolved outside the rootfs ${this.rootHost}`)
+      throw new RuntimeError(`path ${host} resolved outside the rootfs ${this.rootHost}`, 'EOUTSIDEROOT')
     }
     return host.slice(this.rootHost.length)
   }
@@ -104,7 +104,7 @@ export class InRoot {
       this.sys.close(parent)
       i-- // reopen the prefix we just created
     }
-    throw new Error('unreachable')
+    throw new RuntimeError(`mkdir ${p}: unreachable`, 'EINTERNAL')
   }
 
   /**

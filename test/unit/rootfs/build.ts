@@ -8,7 +8,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as C from '../../../src/sys/constants.js'
 import { linux } from '../../../src/sys/linux.js'
-import { RuntimeError, StepError, SysError } from '../../../src/errors.js'
+import { RuntimeError, StepError, SysError, fromWire, toWire } from '../../../src/errors.js'
 import { defaultSpec } from '../../../src/spec/defaults.js'
 import { planRootfs, type RootfsInput } from '../../../src/plan/rootfs.js'
 import {
@@ -977,13 +977,23 @@ t.test("openDevNull: the host's /dev/null must be the 1:3 character device", asy
     ['a symlink to it', link('/dev/zero')],
   ] as const) {
     const s = fakeHost({ host: { dev: { null: dev, zero: chr(1, 5) } } })
-    t.match(
-      thrown(() => openDevNull(s)),
-      { message: /not the null device/ },
-      name,
-    )
+    const e = thrown(() => openDevNull(s))
+    t.type(e, SysError, name)
+    t.match(e, {
+      syscall: 'open',
+      errnoName: 'ENODEV',
+      path: '/dev/null',
+      message: 'open /dev/null: not the null device (char 1:3) on the host',
+    })
     t.same(s.openFds(), [], `${name}: the fd is closed`)
   }
+  const failing = fakeHost()
+  failing.failOn('fstat', {}, 'EIO')
+  t.match(
+    thrown(() => openDevNull(failing)),
+    { syscall: 'statx', errnoName: 'EIO', path: '/dev/null' },
+  )
+  t.same(failing.openFds(), [], 'a failed fstat closes the fd too')
 })
 
 // ---- enterRoot, finalizeRoot ----------------------------------------------------------------
@@ -1033,6 +1043,11 @@ t.test('enterRoot errors name root.path', async (t) => {
   const cases: [string, Parameters<FakeSys['failOn']>, string, boolean?][] = [
     ['pivot_root', ['pivotRoot', {}, 'EINVAL'], 'root.path pivot_root: pivot_root . to .: invalid argument'],
     ['opening the old root', ['openat', { path: '/' }, 'EMFILE'], 'root.path pivot_root: open /: too many open files'],
+    [
+      'opening the new root',
+      ['openat', { path: ROOTFS }, 'ENOENT'],
+      `root.path pivot_root: open ${ROOTFS}: no such file or directory`,
+    ],
     ['fchdir', ['fchdir', { display: ROOTFS }, 'EACCES'], `root.path pivot_root: fchdir ${ROOTFS}: permission denied`],
     ['detaching the old root', ['umount2', {}, 'EBUSY'], 'root.path pivot_root: umount2 .: device or resource busy'],
     [
@@ -1188,4 +1203,143 @@ t.test('setupConsole errors close the master, the socket and the slave', async (
   )
   t.same(notPty.callsOf('sendFds'), [], 'nothing sent')
   t.same(notPty.openFds(), [root.rootfd])
+})
+
+// ---- failures once swallowed, leaked or thrown in place of the first --------------------------
+
+t.test('prepareRoot: an unreadable mountinfo is a root.path error', async (t) => {
+  const c = context(fakeHost(), spec([]))
+  c.sys.failOn('readFile', { path: '/proc/self/mountinfo' }, 'EACCES')
+  checkStep(
+    t,
+    stepError(t, () => prepareRoot(c)),
+    'root.path',
+    'root.path: open /proc/self/mountinfo: permission denied',
+    {
+      syscall: 'open',
+      errnoName: 'EACCES',
+    },
+  )
+})
+
+t.test('cgroup v1: failing to read a host link or to make one is an error, not "no such controller"', async (t) => {
+  const cases: [string, Parameters<FakeSys['failOn']>, string][] = [
+    [
+      'lstat of the host link',
+      ['lstat', { path: '/sys/fs/cgroup/cpu' }, 'EACCES'],
+      'lstat /sys/fs/cgroup/cpu: permission denied',
+    ],
+    ['the link', ['symlinkat', { path: 'cpuacct' }, 'EROFS'], 'symlink /sys/fs/cgroup/cpuacct: read-only file system'],
+    [
+      'opening the directory',
+      ['openat2', { display: '/sys/fs/cgroup', flags: C.O_PATH }, 'EMFILE'],
+      'openat2 /sys/fs/cgroup: too many open files',
+    ],
+  ]
+  for (const [name, fail, cause] of cases) {
+    t.test(name, async (t) => {
+      const c = context(v1Host(), cgroupV1, { cgroupns: false })
+      const root = openRoot(t, c)
+      c.sys.failOn(...fail)
+      checkStep(
+        t,
+        stepError(t, () => mountAll(c, root)),
+        'mounts[0]',
+        `mounts[0] /sys/fs/cgroup: ${cause}`,
+        {
+          syscall: cause.split(' ')[0]!,
+          errnoName: fail[2],
+        },
+      )
+      t.same(c.sys.pendingFailures(), [], 'the failure was reached')
+      t.same(c.sys.openFds(), [root.rootfd], 'every fd closed')
+    })
+  }
+})
+
+t.test('tmpcopyup: a cleanup that fails is attached to the first error, never thrown instead', async (t) => {
+  const s = spec([{ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] }])
+  const TMP = '/tmp/runt-tmpcopyup-000001'
+  const copyFailure =
+    /^mounts\[0\] \/etc: copyfile \/proc\/self\/fd\/\d+\/hosts to \/tmp\/runt-tmpcopyup-000001\/hosts: no space left on device$/
+
+  t.test('rmdir of the temporary directory', async (t) => {
+    const c = context(fakeHost(), s)
+    const root = openRoot(t, c)
+    c.sys.failOn('copyFile', {}, 'ENOSPC').failOn('unlinkat', { path: TMP }, 'EBUSY')
+    const e = stepError(t, () => mountAll(c, root))
+    checkStep(t, e, 'mounts[0]', copyFailure, { syscall: 'copyfile', errnoName: 'ENOSPC' })
+    t.match((e.cause as SysError).cleanup, { syscall: 'unlink', errnoName: 'EBUSY', path: TMP })
+    t.same(c.sys.pendingFailures(), [])
+    t.same(c.sys.openFds(), [root.rootfd])
+
+    const back = fromWire(JSON.parse(JSON.stringify(toWire(e)))) as StepError
+    t.equal(back.message, e.message, 'across the sync socket')
+    t.match((back.cause as SysError).cleanup, { name: 'SysError', message: `unlink ${TMP}: device or resource busy` })
+  })
+  t.test('umount2 of the tmpfs, then the rmdir it makes fail', async (t) => {
+    const c = context(fakeHost(), s)
+    const root = openRoot(t, c)
+    c.sys.failOn('copyFile', {}, 'ENOSPC').failOn('umount2', {}, 'ENOMEM')
+    const e = stepError(t, () => mountAll(c, root))
+    checkStep(t, e, 'mounts[0]', copyFailure, { syscall: 'copyfile', errnoName: 'ENOSPC' })
+    const cleanup = (e.cause as SysError).cleanup as SysError
+    t.match(cleanup, { syscall: 'umount2', errnoName: 'ENOMEM', path: TMP })
+    t.match(cleanup.cleanup, { syscall: 'unlink', errnoName: 'EBUSY' }, 'rmdir is still tried, its failure kept too')
+    t.same(c.sys.openFds(), [root.rootfd])
+  })
+  t.test('rmdir failing after a success is the error', async (t) => {
+    const c = context(fakeHost(), s)
+    const root = openRoot(t, c)
+    c.sys.failOn('unlinkat', { path: TMP }, 'EBUSY')
+    checkStep(
+      t,
+      stepError(t, () => mountAll(c, root)),
+      'mounts[0]',
+      `mounts[0] /etc: unlink ${TMP}: device or resource busy`,
+      {
+        syscall: 'unlink',
+        errnoName: 'EBUSY',
+      },
+    )
+  })
+  t.test('umount2 failing after a success, other than EINVAL, is the error', async (t) => {
+    const c = context(fakeHost(), s)
+    const root = openRoot(t, c)
+    c.sys.failOn('umount2', {}, 'EPERM')
+    const e = stepError(t, () => mountAll(c, root))
+    checkStep(t, e, 'mounts[0]', `mounts[0] /etc: umount2 ${TMP}: operation not permitted`, {
+      syscall: 'umount2',
+      errnoName: 'EPERM',
+    })
+    t.equal((e.cause as SysError).cleanup, undefined, 'the rmdir after it succeeds')
+    t.same(c.sys.ls('/tmp'), [])
+  })
+})
+
+t.test('internal failures are RuntimeErrors with a code', async (t) => {
+  const idmap = context(
+    fakeHost(),
+    spec([{ destination: '/mnt/d', type: 'bind', source: '/src/dir', options: ['rbind', 'idmap'] }]),
+  )
+  t.match(
+    thrown(() => mountAll(idmap, openRoot(t, idmap))),
+    { code: 'EIDMAP', cause: { name: 'RuntimeError' } },
+  )
+  const cg = context(fakeHost({ mounts: HOST_MOUNTS.slice(0, 2) }), cgroupV1, { cgroupns: false })
+  t.match(
+    thrown(() => mountAll(cg, openRoot(t, cg))),
+    { code: 'ECGROUP', cause: { name: 'RuntimeError' } },
+  )
+  const fake = fakeHost()
+  const root = InRoot.open(fake, ROOTFS)
+  const outside = fake.openat(C.AT_FDCWD, '/src', C.O_PATH)
+  t.match(
+    thrown(() => root.containerPathOf(outside)),
+    {
+      name: 'RuntimeError',
+      code: 'EOUTSIDEROOT',
+      message: `path /src resolved outside the rootfs ${ROOTFS}`,
+    },
+  )
 })
