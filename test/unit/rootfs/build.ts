@@ -187,6 +187,18 @@ t.test("the fake's errors are the real wrappers' (same class, syscall, errno, pa
   }
   t.same(fake.openFds(), [], 'no fd left open by failed calls')
 
+  // What succeeds leaves the same thing behind: the type, the mode after the umask.
+  const made = new FakeSys({ tree: treeAt(d, {}), umask: process.umask() })
+  for (const s of [linux, made]) {
+    s.mkdirat(C.AT_FDCWD, j('newdir'), 0o777)
+    s.close(s.openat(C.AT_FDCWD, j('newfile'), C.O_CREAT | C.O_EXCL | C.O_WRONLY, 0o666))
+    s.mknodat(C.AT_FDCWD, j('newfifo'), C.S_IFIFO | 0o666, 0n)
+    s.symlinkat('newfile', C.AT_FDCWD, j('newlink'))
+  }
+  for (const name of ['newdir', 'newfile', 'newfifo', 'newlink'])
+    t.equal(made.peek(j(name))?.mode.toString(8), fs.lstatSync(j(name)).mode.toString(8), `${name}: same mode`)
+  t.equal(made.peek(j('newlink'))?.target, fs.readlinkSync(j('newlink')))
+
   // An injected errno is reported exactly as the real one would be.
   const inj = new FakeSys({ tree: treeAt(d, { file: 'x' }) })
   inj.failOn('openat', { path: j('file') }, 'ENOENT')
