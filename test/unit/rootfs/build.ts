@@ -1281,13 +1281,13 @@ t.test('tmpcopyup: a cleanup that fails is attached to the first error, never th
     c.sys.failOn('copyFile', {}, 'ENOSPC').failOn('unlinkat', { path: TMP }, 'EBUSY')
     const e = stepError(t, () => mountAll(c, root))
     checkStep(t, e, 'mounts[0]', copyFailure, { syscall: 'copyfile', errnoName: 'ENOSPC' })
-    t.match((e.cause as SysError).cleanup, { syscall: 'unlink', errnoName: 'EBUSY', path: TMP })
+    t.match((e.cause as SysError).cleanup, [{ syscall: 'unlink', errnoName: 'EBUSY', path: TMP }])
     t.same(c.sys.pendingFailures(), [])
     t.same(c.sys.openFds(), [root.rootfd])
 
     const back = fromWire(JSON.parse(JSON.stringify(toWire(e)))) as StepError
     t.equal(back.message, e.message, 'across the sync socket')
-    t.match((back.cause as SysError).cleanup, { name: 'SysError', message: `unlink ${TMP}: device or resource busy` })
+    t.match((back.cause as SysError).cleanup, [{ name: 'SysError', message: `unlink ${TMP}: device or resource busy` }])
   })
   t.test('umount2 of the tmpfs, then the rmdir it makes fail', async (t) => {
     const c = context(fakeHost(), s)
@@ -1295,9 +1295,10 @@ t.test('tmpcopyup: a cleanup that fails is attached to the first error, never th
     c.sys.failOn('copyFile', {}, 'ENOSPC').failOn('umount2', {}, 'ENOMEM')
     const e = stepError(t, () => mountAll(c, root))
     checkStep(t, e, 'mounts[0]', copyFailure, { syscall: 'copyfile', errnoName: 'ENOSPC' })
-    const cleanup = (e.cause as SysError).cleanup as SysError
-    t.match(cleanup, { syscall: 'umount2', errnoName: 'ENOMEM', path: TMP })
-    t.match(cleanup.cleanup, { syscall: 'unlink', errnoName: 'EBUSY' }, 'rmdir is still tried, its failure kept too')
+    const cleanup = (e.cause as SysError).cleanup
+    t.match(cleanup?.[0], { syscall: 'umount2', errnoName: 'ENOMEM', path: TMP })
+    t.match(cleanup?.[1], { syscall: 'unlink', errnoName: 'EBUSY' }, 'rmdir is still tried, its failure kept too')
+    t.equal(cleanup?.length, 2)
     t.same(c.sys.openFds(), [root.rootfd])
   })
   t.test('rmdir failing after a success is the error', async (t) => {
