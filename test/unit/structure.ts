@@ -151,3 +151,16 @@ t.test('sys/ffi.ts, the raw FFI, is reached from src/sys only', async (t) => {
     [],
   )
 })
+
+t.test('every error src/ throws is one of errors.ts (no plain Error)', async (t) => {
+  const plain: string[] = []
+  for (const file of sources(SRC)) {
+    const lines = fs.readFileSync(file, 'utf8').split('\n')
+    lines.forEach((line, i) => {
+      if (/^\s*\/\//.test(line)) return
+      if (/\bnew (Type|Range)?Error\(|\bthrow (Type|Range)?Error\(/.test(line))
+        plain.push(`${path.relative(SRC, file)}:${i + 1}: ${line.trim()}`)
+    })
+  }
+  t.same(plain, [], 'RuntimeError, SpecError, StateError, UsageError, SysError, StepError or InternalError')
+})
