@@ -139,13 +139,13 @@ t.test('a hook that ignores stdin is judged by its exit status', async (t) => {
   )
 })
 
-t.test('a hook that cannot be started', async (t) => {
+t.test("a hook that cannot be started, in runc's words (not Node's spawnSync text)", async (t) => {
   const dir = t.testdir({ 'not-exec': '#!/bin/sh\n' })
   const e = hookError(() => runHooks('prestart', [{ path: '/nonexistent/hook' }], STATE))
-  t.equal(e.message, 'error running prestart hook #0 (/nonexistent/hook): spawnSync /nonexistent/hook ENOENT')
+  t.equal(e.message, 'error running prestart hook #0 (/nonexistent/hook): fork/exec /nonexistent/hook: no such file or directory')
   const p = path.join(dir, 'not-exec')
   const n = hookError(() => runHooks('prestart', [{ path: p }], STATE))
-  t.equal(n.message, `error running prestart hook #0 (${p}): spawnSync ${p} EACCES`)
+  t.equal(n.message, `error running prestart hook #0 (${p}): fork/exec ${p}: permission denied`)
 })
 
 t.test('no hooks', async (t) => {
