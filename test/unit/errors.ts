@@ -30,7 +30,10 @@ t.test('errors survive the wire', async (t) => {
 
 t.test('messages stay bounded whatever the input', async (t) => {
   const { SpecError: SE, bounded, SysError: Sys } = await import('../../src/errors.js')
-  const many = Array.from({ length: 10000 }, (_, i) => ({ path: `linux.namespaces[${i + 1}].type`, message: 'duplicated ns "pid"' }))
+  const many = Array.from({ length: 10000 }, (_, i) => ({
+    path: `linux.namespaces[${i + 1}].type`,
+    message: 'duplicated ns "pid"',
+  }))
   const e = new SE(many)
   t.equal(e.message, 'invalid config.json: linux.namespaces[1].type: duplicated ns "pid" (and 9999 more like it)')
   const few = new SE([
@@ -45,6 +48,12 @@ t.test('messages stay bounded whatever the input', async (t) => {
   t.equal(bounded(huge, 10), 'hhhhhhhhhh... (10000000 characters)')
   const big = new SE([{ path: 'hostname', message: `expected at most 64 characters, got "${huge}"` }])
   t.ok(big.message.length < 1000, `a 10 MB value gives ${big.message.length} characters`)
-  const sys = new Sys({ syscall: 'sethostname', errno: 36, errnoName: 'ENAMETOOLONG', strerror: 'file name too long', path: huge })
+  const sys = new Sys({
+    syscall: 'sethostname',
+    errno: 36,
+    errnoName: 'ENAMETOOLONG',
+    strerror: 'file name too long',
+    path: huge,
+  })
   t.ok(sys.message.length < 300, `a syscall error on a 10 MB name: ${sys.message.length} characters`)
 })
