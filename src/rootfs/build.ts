@@ -183,8 +183,37 @@ function mountBind(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
   }
 }
 
+/**
+ * runc: procfs and sysfs go on an ordinary directory. A destination that exists as anything
+ * else (above all a symlink: /proc -> /elsewhere) is refused, since masking /proc/kcore or
+ * /sys/firmware through a link is how masked paths have been bypassed (CVE-2019-19921,
+ * CVE-2025-52565).
+ */
+function ordinaryDirectory(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
+  const { sys } = ctx
+  const parts = m.destination.split('/').filter(Boolean)
+  if (parts.length === 0) return
+  const parent = root.mkdirAll('/' + parts.slice(0, -1).join('/'))
+  let fd: number
+  try {
+    fd = sys.openat(parent, parts.at(-1)!, C.O_PATH | C.O_NOFOLLOW, 0, m.destination)
+  } catch (e) {
+    if (e instanceof SysError && e.errnoName === 'ENOENT') return
+    throw e
+  } finally {
+    sys.close(parent)
+  }
+  try {
+    if (!isDir(sys.fstat(fd, m.destination).mode))
+      throw new RuntimeError(`filesystem "${m.type}" must be mounted on ordinary directory`, 'ENOTDIR')
+  } finally {
+    sys.close(fd)
+  }
+}
+
 function mountFs(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
   const { sys } = ctx
+  if (m.type === 'proc' || m.type === 'sysfs') ordinaryDirectory(ctx, root, m)
   const fd = root.mkdirAll(m.destination)
   try {
     // A new procfs may go over procfs (a proc mount at /proc when the rootfs's /proc is one).
