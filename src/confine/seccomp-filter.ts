@@ -1,16 +1,17 @@
 // SeccompPlan -> a BPF program, built by the system's libseccomp and exported (not loaded by
-// it), then loaded by us with one seccomp(2) call right before execve, as runc's patchbpf
+// it), with runc's -ENOSYS stub in front (seccomp-enosys.ts), then loaded by us with one seccomp(2) call right before execve, as runc's patchbpf
 // does: libseccomp would set no_new_privs itself and knows no WAIT_KILLABLE_RECV in 2.5. With
 // SCMP_ACT_NOTIFY the listener fd goes to the agent at listenerPath with the container
 // process state (runtime-spec: seccomp state, fds ["seccompFd"]).
 
 import * as fs from 'node:fs'
-import { libseccomp, NR_SCMP_ERROR, SCMP_FLTATR, type ScmpCond } from '../sys/libseccomp-ffi.js'
+import { libseccomp, NR_SCMP_ERROR, SCMP_FLTATR, type ScmpCond, type ScmpCtx } from '../sys/libseccomp-ffi.js'
 import type { BpfProgram, ConfineCalls } from '../sys/ffi-confine.js'
 import type { Sys } from '../sys/linux.js'
 import { sendFds } from '../sys/scm.js'
 import { RuntimeError, StepError } from '../errors.js'
 import { FILTER_FLAG, type SeccompPlan } from './seccomp.js'
+import { enosysStub, highestSyscalls } from './seccomp-enosys.js'
 
 export type FilterLog = (level: 'debug' | 'warning', msg: string) => void
 
@@ -22,6 +23,7 @@ type CompileSys = Pick<ConfineCalls, 'memfdCreate' | 'bpfProgram' | 'seccompFlag
 export function buildBpf(plan: SeccompPlan, memfd: () => number, close: (fd: number) => void, log: FilterLog): Buffer {
   const ctx = libseccomp.init(plan.defaultAction)
   try {
+    const archs = [libseccomp.archNative()]
     for (const a of plan.architectures) {
       const token = libseccomp.archResolve(a.name)
       if (token === 0) {
@@ -32,6 +34,7 @@ export function buildBpf(plan: SeccompPlan, memfd: () => number, close: (fd: num
         )
       }
       libseccomp.archAdd(ctx, token, a.name)
+      archs.push(token)
     }
     if (plan.optimize) {
       try {
@@ -58,24 +61,52 @@ export function buildBpf(plan: SeccompPlan, memfd: () => number, close: (fd: num
         }
       })
     }
-    const fd = memfd()
-    try {
-      libseccomp.exportBpf(ctx, fd)
-      const size = fs.fstatSync(fd).size
-      const buf = Buffer.alloc(size)
-      let off = 0
-      while (off < size) {
-        const n = fs.readSync(fd, buf, off, size - off, off)
-        if (n === 0) break
-        off += n
-      }
-      return buf.subarray(0, off)
-    } finally {
-      close(fd)
-    }
+    const filter = exportBpf(ctx, memfd, close)
+    if (!plan.enosys) return checkLength(filter)
+    // Every architecture the filter covers (libseccomp always keeps the native one) gets a
+    // section; runc covers only the listed ones, so a profile without `architectures` would
+    // answer EPERM to new syscalls there.
+    const maxes = highestSyscalls(plan.enosys, archs, (arch, name) => libseccomp.resolveNameArch(arch, name))
+    const stub = enosysStub(maxes)
+    log(
+      'debug',
+      `seccomp: -ENOSYS stub of ${stub.length / 8} instructions above ${maxes.map((m) => `${m.max} (arch 0x${(m.arch >>> 0).toString(16)})`).join(', ') || 'no syscall'}`,
+    )
+    return checkLength(Buffer.concat([stub, filter]))
   } finally {
     libseccomp.release(ctx)
   }
+}
+
+function exportBpf(ctx: ScmpCtx, memfd: () => number, close: (fd: number) => void): Buffer {
+  const fd = memfd()
+  try {
+    libseccomp.exportBpf(ctx, fd)
+    const size = fs.fstatSync(fd).size
+    const buf = Buffer.alloc(size)
+    let off = 0
+    while (off < size) {
+      const n = fs.readSync(fd, buf, off, size - off, off)
+      if (n === 0) break
+      off += n
+    }
+    return buf.subarray(0, off)
+  } finally {
+    close(fd)
+  }
+}
+
+/** BPF_MAXINSNS: the kernel refuses a longer filter with a bare EINVAL; say why, at create. */
+const MAX_INSNS = 4096
+
+function checkLength(bpf: Buffer): Buffer {
+  const n = bpf.length / 8
+  if (n > MAX_INSNS)
+    throw new StepError(
+      'linux.seccomp',
+      new RuntimeError(`the filter compiles to ${n} BPF instructions; the kernel takes at most ${MAX_INSNS}`, 'ESECCOMP'),
+    )
+  return bpf
 }
 
 /**

@@ -49,6 +49,19 @@ const SPEC_FLAG: Readonly<Record<string, number>> = {
 
 /** errno data for ERRNO and TRACE when the config gives none: EPERM, as in runc. */
 const EPERM = 1
+export const ENOSYS = 38
+const ACTION_MASK = 0xffff0000
+
+/**
+ * Whether the filter gets the -ENOSYS stub (seccomp-enosys.ts). runc adds it unless the
+ * default action lets unknown calls through: ALLOW, LOG, and TRACE (a tracer handles new
+ * syscalls itself). A default that already answers ENOSYS needs none either.
+ */
+export function stubApplies(defaultAction: number): boolean {
+  const a = (defaultAction & ACTION_MASK) >>> 0
+  if (a === SCMP_ACT.ALLOW || a === SCMP_ACT.LOG || a === SCMP_ACT.TRACE) return false
+  return defaultAction >>> 0 !== (SCMP_ACT.ERRNO | ENOSYS) >>> 0
+}
 
 /** One condition of scmp_arg_cmp; 64-bit data as decimal strings (the plan is JSON). */
 export type SeccompCond = { arg: number; op: number; a: string; b: string }
@@ -75,6 +88,12 @@ export type SeccompPlan = {
   listenerMetadata?: string
   /** libseccomp's binary-tree optimisation, as runc enables it past 32 syscall entries. */
   optimize: boolean
+  /**
+   * Every syscall name the profile lists (whatever its action): the highest of them per
+   * architecture bounds the -ENOSYS stub (seccomp-enosys.ts). Absent when the default action
+   * lets unknown calls through, so no stub is needed.
+   */
+  enosys?: string[]
 }
 
 export type SpecSeccomp = {
@@ -203,6 +222,7 @@ export function planSeccomp(sc: SpecSeccomp, resolvePath: (p: string) => string)
     notify,
     optimize: (sc.syscalls ?? []).length > 32,
   }
+  if (stubApplies(defaultAction)) plan.enosys = [...new Set((sc.syscalls ?? []).flatMap((s) => s.names))]
   if (notify && sc.listenerPath) plan.listenerPath = resolvePath(sc.listenerPath)
   if (sc.listenerMetadata !== undefined) plan.listenerMetadata = sc.listenerMetadata
   return { plan, issues, warnings }

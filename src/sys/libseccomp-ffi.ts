@@ -50,6 +50,7 @@ function bind() {
     archAdd: lib.func('int seccomp_arch_add(void *ctx, uint32_t arch_token)'),
     attrSet: lib.func('int seccomp_attr_set(void *ctx, int attr, uint32_t value)'),
     resolveName: lib.func('int seccomp_syscall_resolve_name(const char *name)'),
+    resolveNameArch: lib.func('int seccomp_syscall_resolve_name_arch(uint32_t arch_token, const char *name)'),
     resolveNumArch: lib.func('void *seccomp_syscall_resolve_num_arch(uint32_t arch_token, int num)'),
     ruleAddArray: lib.func(
       'int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int arg_cnt, const runt_scmp_arg_cmp *arg_array)',
@@ -90,6 +91,10 @@ export const libseccomp = {
   /** Native syscall number (or a negative pseudo number for another arch's), or NR_SCMP_ERROR. */
   resolveName(name: string): number {
     return lib().resolveName(name)
+  },
+  /** The number of syscall `name` on `arch` as the kernel sees it (x32's with its bit), or NR_SCMP_ERROR. */
+  resolveNameArch(arch: number, name: string): number {
+    return lib().resolveNameArch(arch >>> 0, name)
   },
   /** The name of syscall `num` on `arch`, or null. */
   resolveNum(arch: number, num: number): string | null {

@@ -330,3 +330,22 @@ t.test('default action and defaultErrnoRet, with everything else allowed', async
   )
   t.equal(out['0'], 'ENODATA')
 })
+
+t.test('a syscall newer than the profile answers ENOSYS, an older unlisted one the default', async (t) => {
+  const names: string[] = []
+  for (let nr = 0; nr < 1024; nr++) {
+    const n = libseccomp.resolveNum(native, nr)
+    if (n && n !== 'getpgid') names.push(n)
+  }
+  const newer = 'out.newer = Number(ffi.syscall(1000)) < 0 ? ffi.errnoNames[ffi.errno()] : "ok"'
+  const plain = probe({ defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names, action: 'SCMP_ACT_ALLOW' }] }, [0], newer)
+  t.equal(plain.out['0'], 'EPERM', 'getpgid, unlisted: the default errno')
+  t.equal(plain.out.newer, 'ENOSYS', 'syscall(1000): ENOSYS, as under runc')
+  const allowing = probe(
+    { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['getpgid'], action: 'SCMP_ACT_ERRNO' }] },
+    [0],
+    newer,
+  )
+  t.equal(allowing.out['0'], 'EPERM')
+  t.equal(allowing.out.newer, 'ENOSYS', "an allowing default: no stub; the kernel's own ENOSYS")
+})
