@@ -15,13 +15,47 @@ export class HookError extends RuntimeError {
   }
 }
 
+/** The hook's own environment: its `env` entries of the form NAME=VALUE, nothing inherited. */
+export function hookEnv(env: string[] | undefined): string[] {
+  return (env ?? []).filter((kv) => kv.indexOf('=') > 0)
+}
+
 function envObject(env: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const kv of env ?? []) {
+  for (const kv of hookEnv(env)) {
     const i = kv.indexOf('=')
-    if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1)
+    out[kv.slice(0, i)] = kv.slice(i + 1)
   }
   return out
+}
+
+export type HookFailure = {
+  output?: string
+  timedOut?: boolean
+  /** The hook could not be started (fork/exec). */
+  execError?: unknown
+  signal?: string
+  status?: number
+  /** Anything else, said as is. */
+  detail?: string
+}
+
+/** The HookError for hook #i of `name`, with what it printed. */
+export function hookError(name: HookName, i: number, h: Hook, f: HookFailure): HookError {
+  const out = f.output?.trim()
+  const tail = out ? `, stdout/stderr: ${bounded(out, 2000)}` : ''
+  const label = `${name} hook #${i} (${h.path})`
+  // runc's words: "fork/exec /x: no such file or directory", not Node's spawnSync text.
+  const what = f.timedOut
+    ? `timeout after ${h.timeout}s`
+    : f.execError !== undefined
+      ? fsErrorText(f.execError, 'fork/exec', h.path)
+      : f.signal
+        ? `killed by signal ${f.signal}`
+        : f.status !== undefined
+          ? `exit status ${f.status}`
+          : (f.detail ?? 'failed')
+  return new HookError(`error running ${label}: ${what}${tail}`)
 }
 
 /** Run `hooks` in order; the first failure throws a HookError naming the hook and its output. */
@@ -39,18 +73,15 @@ export function runHooks(name: HookName, hooks: Hook[] | undefined, state: objec
       stdio: ['pipe', 'pipe', 'pipe'],
       maxBuffer: 4 * 1024 * 1024,
     })
-    const out = `${r.stdout?.toString() ?? ''}${r.stderr?.toString() ?? ''}`.trim()
-    const tail = out ? `, stdout/stderr: ${bounded(out, 2000)}` : ''
-    const label = `${name} hook #${i} (${h.path})`
+    const output = `${r.stdout?.toString() ?? ''}${r.stderr?.toString() ?? ''}`
     // A hook that exits without reading its stdin makes our write fail with EPIPE: not an
     // error of the hook's; its exit status decides.
     if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') {
       const code = (r.error as NodeJS.ErrnoException).code
-      if (code === 'ETIMEDOUT') throw new HookError(`error running ${label}: timeout after ${h.timeout}s${tail}`)
-      // runc's words: "fork/exec /x: no such file or directory", not Node's spawnSync text.
-      throw new HookError(`error running ${label}: ${fsErrorText(r.error, 'fork/exec', h.path)}${tail}`)
+      if (code === 'ETIMEDOUT') throw hookError(name, i, h, { timedOut: true, output })
+      throw hookError(name, i, h, { execError: r.error, output })
     }
-    if (r.signal) throw new HookError(`error running ${label}: killed by signal ${r.signal}${tail}`)
-    if (r.status !== 0) throw new HookError(`error running ${label}: exit status ${r.status}${tail}`)
+    if (r.signal) throw hookError(name, i, h, { signal: r.signal, output })
+    if (r.status !== 0) throw hookError(name, i, h, { status: r.status ?? -1, output })
   })
 }

@@ -7,7 +7,9 @@
 //   privileged  the session keyring; rlimit hard limits raised (needs CAP_SYS_RESOURCE)
 //   switchUser  bounding set, cwd as root, keep-caps + groups/gid/uid, cwd as the user, the
 //               cwd proven inside the root, capset, ambient (credentials.ts)
-//   -- init.ts: ready, wait for start, startContainer hooks --
+//   -- init.ts: ready, wait for start, startContainer hooks: each runs in a libc-forked child
+//      that takes the container's rlimits, umask, no_new_privs and seccomp filter before its
+//      execve, as runc's hooks run bound by them (process/hook-process.ts) --
 //   late        umask, rlimits, final CPU affinity, scheduler, I/O priority, personality, the
 //               LSM exec label, no_new_privs: all per-thread or inherited by execve, so they
 //               bind the container's process and not the runtime (no Node work follows)

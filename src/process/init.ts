@@ -29,6 +29,7 @@ import {
 import { InRoot } from '../rootfs/in-root.js'
 import { setupConsole, useConsole } from '../rootfs/console.js'
 import { runHooks } from '../hooks.js'
+import { runBoundHooks } from './hook-process.js'
 import { preload } from '../confine/confinement.js'
 
 function nsIno(proc: string): { ino: number; dev: number } {
@@ -317,7 +318,19 @@ function initCreate(cfg: InitConfig, ch: Channel, confinement: ReturnType<typeof
     rep.reported = true
   }
   rep.startConn = waitForStart(cfg.startFd!)
-  runHooks('startContainer', cfg.hooks.startContainer, { ...cfg.state, pid: hostPid(), status: 'created' })
+  // As runc's init runs them: bound by the container's rlimits, umask, no_new_privs and seccomp
+  // filter, with stdio only (process/hook-process.ts).
+  runBoundHooks(
+    'startContainer',
+    cfg.hooks.startContainer,
+    { ...cfg.state, pid: hostPid(), status: 'created' },
+    {
+      filter: confinement.compiledFilter,
+      noNewPrivileges: p.noNewPrivileges,
+      rlimits: confinement.plan.rlimits,
+      ...(p.umask !== undefined ? { umask: p.umask } : {}),
+    },
+  )
   confinement.late()
   finalFds(cfg)
   sys.resetSignals()

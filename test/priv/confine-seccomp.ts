@@ -38,6 +38,7 @@ function run(t: Test, args: string[], seccomp: LinuxSeccomp, edit?: (c: Spec) =>
   return { ...runt.run(['run', '--bundle', b.dir, id]), id, b, runt }
 }
 
+const hasPython = !!process.env.PATH?.split(':').some((d) => fs.existsSync(path.join(d, 'python3')))
 const sh = (script: string) => ['sh', '-c', script]
 const allow = (syscalls: LinuxSeccomp['syscalls']): LinuxSeccomp => ({ defaultAction: 'SCMP_ACT_ALLOW', syscalls })
 const EXDEV = 18
@@ -192,7 +193,7 @@ t.test('without noNewPrivileges, a user without CAP_SYS_ADMIN still gets the fil
   }
 })
 
-t.test("the runtime's own calls and the startContainer hooks are not filtered", priv(), async (t) => {
+t.test("the runtime's own calls are not filtered", priv(), async (t) => {
   // Deny what the init stage itself uses; the container starts all the same.
   const denied = [
     'mount',
@@ -221,23 +222,100 @@ t.test("the runtime's own calls and the startContainer hooks are not filtered", 
     'mkdir',
     'mkdirat',
   ]
-  const r = run(
-    t,
-    sh('echo hello; ls -d /tmp/hooked; mkdir /tmp/x'),
-    allow([{ names: denied, action: 'SCMP_ACT_ERRNO', errnoRet: EXDEV }]),
-    (c) => {
-      c.hostname = 'filtered'
-      c.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 100, hard: 200 }]
-      c.process!.oomScoreAdj = 10
-      c.process!.scheduler = { policy: 'SCHED_BATCH' }
-      c.process!.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 3 }
-      if (process.arch === 'x64') c.linux!.personality = { domain: 'LINUX' }
-      c.hooks = { startContainer: [{ path: '/bin/mkdir', args: ['mkdir', '/tmp/hooked'] }] }
-    },
-  )
-  t.equal(r.stdout, 'hello\n/tmp/hooked\n', r.stderr)
+  const r = run(t, sh('echo hello; mkdir /tmp/x'), allow([{ names: denied, action: 'SCMP_ACT_ERRNO', errnoRet: EXDEV }]), (c) => {
+    c.hostname = 'filtered'
+    c.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 100, hard: 200 }]
+    c.process!.oomScoreAdj = 10
+    c.process!.scheduler = { policy: 'SCHED_BATCH' }
+    c.process!.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 3 }
+    if (process.arch === 'x64') c.linux!.personality = { domain: 'LINUX' }
+  })
+  t.equal(r.stdout, 'hello\n', r.stderr)
   t.match(r.stderr, "can't create directory '/tmp/x': Invalid cross-device link", 'the process is filtered')
 })
+
+t.test("startContainer hooks run under the container's filter, as under runc", priv(), async (t) => {
+  // A profile that kills mkdir, and a hook that makes one: the hook dies of SIGSYS, so the
+  // container does not start. The same profile without the hook runs.
+  const profile = allow([{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_KILL_PROCESS' }])
+  const hook = { startContainer: [{ path: '/bin/mkdir', args: ['mkdir', '/tmp/hooked'] }] }
+  const runners = [newRunt(t), ...(RUNC ? [new Runt(t, RUNC)] : [])]
+  for (const runner of runners) {
+    const name = path.basename(runner.binary)
+    const b = makeBundle(t, ['true'], (c) => {
+      c.linux!.seccomp = profile
+      c.hooks = hook
+    })
+    const r = runner.run(['run', '--bundle', b.dir, newId(runner)])
+    t.not(r.status, 0, `${name}: run fails`)
+    t.notOk(fs.existsSync(path.join(b.rootfs, 'tmp/hooked')), `${name}: the hook made no directory`)
+    if (name === 'runt') t.match(r.stderr, 'error running startContainer hook #0 (/bin/mkdir): killed by signal SIGSYS')
+  }
+  const ok = run(t, ['true'], profile)
+  t.equal(ok.status, 0, ok.stderr)
+  // A hook also gets no_new_privs, rlimits and umask as the container's process will.
+  const b = run(t, sh('cat /tmp/hook'), allow([]), (c) => {
+    c.process!.noNewPrivileges = true
+    c.process!.user.umask = 0o27
+    c.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 123, hard: 456 }]
+    c.hooks = {
+      startContainer: [
+        {
+          path: '/bin/sh',
+          args: [
+            'sh',
+            '-c',
+            'grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status > /tmp/hook; umask >> /tmp/hook; ulimit -n >> /tmp/hook',
+          ],
+        },
+      ],
+    }
+  })
+  t.equal(b.stdout, 'NoNewPrivs:\t1\nSeccomp:\t2\n0027\n123\n', b.stderr)
+})
+
+t.test(
+  'hooks inherit no runtime descriptor, and a NOTIFY rule answers ENOSYS in a hook',
+  { ...priv(), skip: priv().skip ?? (!hasPython && 'needs python3 for the agent') },
+  async (t) => {
+    // Every hook lists the fds of its shell under a NOTIFY profile, whose agent socket the
+    // init holds while the hooks run; the startContainer hook also makes the notified call.
+    const a = agent(t, 0)
+    await a.listening
+    // The shell's own test builtin: no other process, no directory fd of a listing.
+    const fdsOf = (out: string) =>
+      `l=; for f in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do [ -e /proc/self/fd/$f ] && l="$l $f"; done; echo $l > ${out}`
+    const runt = newRunt(t)
+    const b = makeBundle(t, ['true'], (c) => {
+      c.linux!.seccomp = {
+        defaultAction: 'SCMP_ACT_ALLOW',
+        listenerPath: a.sock,
+        syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }],
+      }
+    })
+    const host = (n: string) => [{ path: '/bin/sh', args: ['sh', '-c', fdsOf(`${b.dir}/fds.${n}`)] }]
+    b.config.hooks = {
+      prestart: host('prestart'),
+      createRuntime: host('createRuntime'),
+      createContainer: host('createContainer'),
+      startContainer: [
+        { path: '/bin/sh', args: ['sh', '-c', `${fdsOf('/tmp/fds.startContainer')}; mkdir /tmp/hooked 2>/tmp/mkdir.err; true`] },
+      ],
+      poststart: host('poststart'),
+      poststop: host('poststop'),
+    }
+    b.write()
+    const r = runt.run(['run', '--bundle', b.dir, newId(runt)])
+    t.equal(r.status, 0, r.stderr)
+    const read = (p: string) => fs.readFileSync(p, 'utf8').trim()
+    for (const n of ['prestart', 'createRuntime', 'createContainer', 'poststart', 'poststop'])
+      t.equal(read(path.join(b.dir, `fds.${n}`)), '0 1 2', `${n}: stdio only`)
+    t.equal(read(path.join(b.rootfs, 'tmp/fds.startContainer')), '0 1 2', 'startContainer: stdio only')
+    t.match(read(path.join(b.rootfs, 'tmp/mkdir.err')), 'Function not implemented', 'no agent for a hook: ENOSYS')
+    const rep = (await a.report) as { notifications: unknown[] }
+    t.equal(rep.notifications.length, 0, 'the agent saw nothing of the hook')
+  },
+)
 
 t.test("exec'd processes get the container's filter", priv(), async (t) => {
   const runt = newRunt(t)
@@ -270,8 +348,6 @@ function agent(t: Test, errno: number) {
   )
   return { sock, listening, report }
 }
-
-const hasPython = !!process.env.PATH?.split(':').some((d) => fs.existsSync(path.join(d, 'python3')))
 
 t.test(
   'SCMP_ACT_NOTIFY: the agent gets the state and the fd, and answers',

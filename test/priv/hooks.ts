@@ -141,3 +141,35 @@ t.test('a failing poststop hook only warns', priv(), async (t) => {
   t.match(r.stderr, /level=warning.*exit status 5/)
   t.notOk(fs.existsSync(path.join(runt.root, id)))
 })
+
+t.test('startContainer hooks: timeout, a missing program, output in the error', priv(), async (t) => {
+  const runt = new Runt(t)
+  const cases: [string, { path: string; args?: string[]; timeout?: number }, RegExp][] = [
+    [
+      'timeout',
+      { path: '/bin/sleep', args: ['sleep', '30'], timeout: 1 },
+      /startContainer hook #0 \(\/bin\/sleep\): timeout after 1s/,
+    ],
+    [
+      'missing',
+      { path: '/no/such/hook' },
+      /startContainer hook #0 \(\/no\/such\/hook\): fork\/exec \/no\/such\/hook: no such file or directory/,
+    ],
+    [
+      'output',
+      { path: '/bin/sh', args: ['sh', '-c', 'echo said-so; echo and-this >&2; exit 3'] },
+      /exit status 3, stdout\/stderr: said-so\nand-this/,
+    ],
+    ['signal', { path: '/bin/sh', args: ['sh', '-c', 'kill -TERM $$'] }, /killed by signal SIGTERM/],
+  ]
+  for (const [name, hook, want] of cases) {
+    const b = makeBundle(t, ['true'])
+    b.config.hooks = { startContainer: [hook] }
+    b.write()
+    const t0 = Date.now()
+    const r = runt.run(['run', '--bundle', b.dir, runt.id()])
+    t.equal(r.status, 1, `${name}: run fails`)
+    t.match(r.stderr.replace(/\\n/g, '\n'), want, name)
+    if (name === 'timeout') t.ok(Date.now() - t0 < 20_000, 'did not wait for the hook to finish')
+  }
+})
