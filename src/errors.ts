@@ -277,6 +277,7 @@ export const TEXT = {
   startPaused: 'cannot start a paused container',
   execStopped: 'cannot exec in a stopped container',
   setupUser: 'unable to setup user',
+  seccompAgent: 'failed to connect with seccomp agent specified in the seccomp profile',
 } as const
 
 export const notExist = (): StateError => new StateError(TEXT.notExist, 'ENOTEXIST')

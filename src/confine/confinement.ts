@@ -30,7 +30,7 @@ import type { Sys } from '../sys/linux.js'
 import { confineCalls, type ConfineCalls } from '../sys/ffi-confine.js'
 import { libseccomp } from '../sys/libseccomp-ffi.js'
 import { connectUnix } from '../sys/scm.js'
-import { InternalError, RuntimeError, step, SysError } from '../errors.js'
+import { InternalError, RuntimeError, step, StepError, SysError, TEXT } from '../errors.js'
 import type { InitConfig } from '../process/init-config.js'
 import type { ConfinePlan } from './plan.js'
 import { runCredSteps, setgroupsAllowed } from './credentials.js'
@@ -112,7 +112,12 @@ export class Confinement {
         this.filter = compileFilter(sc, sys, this.log)
       })
       if (sc.notify && sc.listenerPath) {
-        this.listener = step('linux.seccomp.listenerPath', () => connectUnix(sc.listenerPath!))
+        const at = 'linux.seccomp.listenerPath'
+        try {
+          this.listener = connectUnix(sc.listenerPath)
+        } catch (e) {
+          throw new StepError(at, e as Error, TEXT.seccompAgent)
+        }
       }
     }
   }

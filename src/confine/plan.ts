@@ -156,7 +156,7 @@ export function planConfinement(spec: Spec, host: ConfineHost = probeHost()): Co
   issues.push(...checkSysctl({ sysctl: linux?.sysctl, namespaces: linux?.namespaces }, host.isHostNs))
 
   if (linux?.seccomp) {
-    const r = planSeccomp(linux.seccomp, (f) => path.resolve(host.cwd, f))
+    const r = planSeccomp(linux.seccomp, (f) => path.resolve(host.cwd, f), p?.noNewPrivileges ?? false)
     issues.push(...r.issues)
     plan.warnings.push(...r.warnings)
     plan.seccomp = r.plan

@@ -159,16 +159,23 @@ export function ruleConditions(args: SpecSeccompArg[] | undefined): SeccompCond[
 }
 
 /**
- * Syscalls runt itself makes after the filter is loaded, before execve, that must not wait
- * on the agent: it hands the agent its fd with sendmsg (runc refuses `write` for the same
- * reason: it passes the fd to its parent with it).
+ * Syscalls runt itself makes after the filter is loaded and before the agent holds the
+ * listener, which a notifying rule would hold forever: the exec'd process reports its setup
+ * with write (as runc's init writes the fd number to its parent, and runc refuses `write` for
+ * it), the init hands the fd to the agent with sendmsg, and without no_new_privs the final
+ * capset follows the load (see confinement.ts).
  */
-const NOTIFY_FORBIDDEN = new Set(['sendmsg'])
+function notifyForbidden(noNewPrivileges: boolean): Set<string> {
+  return new Set(noNewPrivileges ? ['write', 'sendmsg'] : ['write', 'sendmsg', 'capset'])
+}
 
 export type SeccompResult = { plan: SeccompPlan; issues: SpecIssue[]; warnings: string[] }
 
-/** Translate linux.seccomp; `resolvePath` makes listenerPath absolute (from runt's cwd). */
-export function planSeccomp(sc: SpecSeccomp, resolvePath: (p: string) => string): SeccompResult {
+/**
+ * Translate linux.seccomp; `resolvePath` makes listenerPath absolute (from runt's cwd).
+ * `noNewPrivileges` is the process's: without it the filter sees the final capset.
+ */
+export function planSeccomp(sc: SpecSeccomp, resolvePath: (p: string) => string, noNewPrivileges = true): SeccompResult {
   const issues: SpecIssue[] = []
   const warnings: string[] = []
   const at = 'linux.seccomp'
@@ -176,7 +183,7 @@ export function planSeccomp(sc: SpecSeccomp, resolvePath: (p: string) => string)
   if (defaultAction === SCMP_ACT.NOTIFY)
     issues.push({
       path: `${at}.defaultAction`,
-      message: 'SCMP_ACT_NOTIFY cannot be the default action (runt could not hand over the notify fd)',
+      message: 'SCMP_ACT_NOTIFY cannot be used as default action',
     })
   const errnoTooBig = (n: number | undefined) => n !== undefined && n > 0xffff
   if (errnoTooBig(sc.defaultErrnoRet))
@@ -194,11 +201,12 @@ export function planSeccomp(sc: SpecSeccomp, resolvePath: (p: string) => string)
     const action = actionValue(s.action, s.errnoRet)
     if (action === SCMP_ACT.NOTIFY) {
       notify = true
+      const forbidden = notifyForbidden(noNewPrivileges)
       s.names.forEach((n, j) => {
-        if (NOTIFY_FORBIDDEN.has(n))
+        if (forbidden.has(n))
           issues.push({
             path: `${field}.names[${j}]`,
-            message: `SCMP_ACT_NOTIFY cannot be used for ${n}: runt hands the notify fd to the agent with it`,
+            message: `SCMP_ACT_NOTIFY cannot be used for the ${n} syscall${n === 'capset' ? ' without process.noNewPrivileges' : ''}`,
           })
       })
     }

@@ -193,13 +193,15 @@ export function spawnExecProcess(x: ExecProcessInput): number {
     chain.call('syscall', C.SYS.keyctl, KEYCTL_JOIN_SESSION_KEYRING, chain.str(`_ses.${cfg.id}`))
     chain.call('memcpy', errnoPtr, saved, 4)
   }
-  // The user switch and the lockdown, in the order confine/steps.ts holds for the init too.
-  const { bounding, ids, caps, binds, final } = steps
-  chainSteps(chain, [...bounding, ...ids, ...caps, ...binds, ...final], x, E)
+  // The terminal before the filter: after the load only the status write, the go read and
+  // execve are left (a notifying rule on them would wait for an agent that has no fd yet).
   if (p.terminal) {
     chain.call('setsid')
     chain.call('ioctl', 0, C.TIOCSCTTY, 0)
   }
+  // The user switch and the lockdown, in the order confine/steps.ts holds for the init too.
+  const { bounding, ids, caps, binds, final } = steps
+  chainSteps(chain, [...bounding, ...ids, ...caps, ...binds, ...final], x, E)
   const one = chain.buffer(8)
   chain.call('write', E, errnoPtr, 4)
   chain.call('read', E + 1, one, 1)

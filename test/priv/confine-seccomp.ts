@@ -418,15 +418,15 @@ t.test('bad seccomp configs fail create, naming the field', priv(), async (t) =>
   const cases: [LinuxSeccomp, string][] = [
     [
       { defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/tmp/x.sock' },
-      'linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action',
+      'linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be used as default action',
     ],
     [
       {
         defaultAction: 'SCMP_ACT_ALLOW',
         listenerPath: '/tmp/x.sock',
-        syscalls: [{ names: ['sendmsg'], action: 'SCMP_ACT_NOTIFY' }],
+        syscalls: [{ names: ['mkdir', 'write'], action: 'SCMP_ACT_NOTIFY' }],
       },
-      'linux.seccomp.syscalls[0].names[0]: SCMP_ACT_NOTIFY cannot be used for sendmsg',
+      'linux.seccomp.syscalls[0].names[1]: SCMP_ACT_NOTIFY cannot be used for the write syscall',
     ],
     [
       {
@@ -434,7 +434,7 @@ t.test('bad seccomp configs fail create, naming the field', priv(), async (t) =>
         listenerPath: '/nonexistent/agent.sock',
         syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }],
       },
-      'linux.seccomp.listenerPath: connect /nonexistent/agent.sock: no such file or directory',
+      'linux.seccomp.listenerPath failed to connect with seccomp agent specified in the seccomp profile: connect /nonexistent/agent.sock: no such file or directory',
     ],
   ]
   if (libseccomp.version().minor < 6)

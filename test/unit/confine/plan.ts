@@ -156,7 +156,7 @@ t.test('seccomp: planned, with listenerPath taken from the runtime cwd', async (
   t.same(issues(spec((s) => (s.linux!.seccomp = { defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/a' }))), [
     {
       path: 'linux.seccomp.defaultAction',
-      message: 'SCMP_ACT_NOTIFY cannot be the default action (runt could not hand over the notify fd)',
+      message: 'SCMP_ACT_NOTIFY cannot be used as default action',
     },
   ])
 })

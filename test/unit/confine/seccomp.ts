@@ -127,20 +127,33 @@ t.test('notify cannot be the default, nor catch the sendmsg runt hands the fd ov
     {
       defaultAction: 'SCMP_ACT_NOTIFY',
       listenerPath: '/a',
-      syscalls: [{ names: ['openat', 'sendmsg'], action: 'SCMP_ACT_NOTIFY' }],
+      syscalls: [{ names: ['openat', 'sendmsg', 'write', 'capset'], action: 'SCMP_ACT_NOTIFY' }],
     },
     same,
   )
   t.same(r.issues, [
     {
       path: 'linux.seccomp.defaultAction',
-      message: 'SCMP_ACT_NOTIFY cannot be the default action (runt could not hand over the notify fd)',
+      message: 'SCMP_ACT_NOTIFY cannot be used as default action',
     },
-    {
-      path: 'linux.seccomp.syscalls[0].names[1]',
-      message: 'SCMP_ACT_NOTIFY cannot be used for sendmsg: runt hands the notify fd to the agent with it',
-    },
+    { path: 'linux.seccomp.syscalls[0].names[1]', message: 'SCMP_ACT_NOTIFY cannot be used for the sendmsg syscall' },
+    { path: 'linux.seccomp.syscalls[0].names[2]', message: 'SCMP_ACT_NOTIFY cannot be used for the write syscall' },
   ])
+  const noNnp = planSeccomp(
+    { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/x', syscalls: [{ names: ['capset'], action: 'SCMP_ACT_NOTIFY' }] },
+    same,
+    false,
+  )
+  t.same(
+    noNnp.issues,
+    [
+      {
+        path: 'linux.seccomp.syscalls[0].names[0]',
+        message: 'SCMP_ACT_NOTIFY cannot be used for the capset syscall without process.noNewPrivileges',
+      },
+    ],
+    'capset follows the load without no_new_privs',
+  )
   const noPath = planSeccomp(
     { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] },
     same,
