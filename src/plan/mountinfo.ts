@@ -56,6 +56,21 @@ export function mountOf(mounts: MountInfo[], p: string): MountInfo | undefined {
   return best
 }
 
+/**
+ * The host's full procfs and sysfs mounts (the filesystem's root mounted, outside `rootfs`),
+ * in mountinfo order. Under --no-pivot they stay in the container's mount namespace, and the
+ * kernel lets a new procfs or sysfs be mounted (in a user namespace the container makes) only
+ * when such a full, uncovered mount is visible: they are hidden before the chroot, as runc's
+ * msMoveRoot does.
+ */
+export function fullPseudoMounts(mounts: MountInfo[], rootfs: string): string[] {
+  const root = rootfs.replace(/\/+$/, '') || '/'
+  const inside = (p: string) => root === '/' || p === root || p.startsWith(root + '/')
+  return mounts
+    .filter((m) => m.root === '/' && (m.fsType === 'proc' || m.fsType === 'sysfs') && !inside(m.mountPoint))
+    .map((m) => m.mountPoint)
+}
+
 export type CgroupEntry = { id: number; controllers: string[]; path: string }
 
 /** /proc/<pid>/cgroup: "4:memory:/a/b" lines; the v2 entry is "0::/path". */

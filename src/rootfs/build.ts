@@ -20,7 +20,7 @@ import {
   type MountPlan,
   type RootfsPlan,
 } from '../plan/rootfs.js'
-import { mountOf, parseMountInfo, parseProcCgroup, type MountInfo } from '../plan/mountinfo.js'
+import { fullPseudoMounts, mountOf, parseMountInfo, parseProcCgroup, type MountInfo } from '../plan/mountinfo.js'
 
 /** Every call the executor makes (InRoot's included): a fake of this type can run it. */
 export type RootfsSys = InRootSys &
@@ -578,11 +578,35 @@ export function openDevNull(sys: Pick<Sys, 'openat' | 'fstat' | 'close'>): numbe
   }
 }
 
+/**
+ * Detach (or, where that is refused, cover with a tmpfs) each of the host's full procfs and
+ * sysfs mounts, slaved first so nothing propagates to the host. A mount point gone with an
+ * earlier one's subtree is skipped.
+ */
+function hidePseudoMounts(sys: Pick<Sys, 'mount' | 'umount2'>, points: string[]): void {
+  const errno = (e: unknown) => (e instanceof SysError ? e.errnoName : '')
+  for (const p of points) {
+    try {
+      sys.mount(null, p, null, C.MS_SLAVE | C.MS_REC, null)
+    } catch (e) {
+      if (errno(e) === 'ENOENT') continue
+      throw e
+    }
+    try {
+      sys.umount2(p, C.MNT_DETACH)
+    } catch (e) {
+      if (errno(e) !== 'EINVAL' && errno(e) !== 'EPERM') throw e
+      sys.mount('tmpfs', p, 'tmpfs', 0, null)
+    }
+  }
+}
+
 /** pivot_root into the rootfs and detach the old root; or MS_MOVE + chroot with --no-pivot. */
 export function enterRoot(ctx: RootfsContext): void {
   const { sys, plan } = ctx
   if (plan.noPivot) {
     step('root.path', 'no-pivot', () => {
+      hidePseudoMounts(sys, fullPseudoMounts(parseMountInfo(sys.readFile('/proc/self/mountinfo')), plan.rootfs))
       sys.chdir(plan.rootfs)
       sys.mount(plan.rootfs, '/', null, C.MS_MOVE, null)
       sys.chroot('.')

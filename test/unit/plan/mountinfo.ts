@@ -1,6 +1,6 @@
 import t from 'tap'
 import * as fs from 'node:fs'
-import { mountOf, parseMountInfo, parseProcCgroup, type MountInfo } from '../../../src/plan/mountinfo.js'
+import { fullPseudoMounts, mountOf, parseMountInfo, parseProcCgroup, type MountInfo } from '../../../src/plan/mountinfo.js'
 
 // From a systemd host (shared:N / master:N optional fields) and a container, with escapes.
 const MOUNTINFO = [
@@ -165,4 +165,21 @@ t.test("parseProcCgroup reads this process's real cgroup file", async (t) => {
   const entries = parseProcCgroup(fs.readFileSync('/proc/self/cgroup', 'utf8'))
   t.ok(entries.length >= 1)
   t.ok(entries.every((e) => Number.isInteger(e.id) && e.path.startsWith('/')))
+})
+
+t.test('fullPseudoMounts: the host full proc and sysfs mounts outside the rootfs, in order', async (t) => {
+  const all = [
+    m({ id: 2, mountPoint: '/proc', fsType: 'proc' }),
+    m({ id: 3, mountPoint: '/sys', fsType: 'sysfs' }),
+    m({ id: 4, mountPoint: '/sys/fs/cgroup', fsType: 'cgroup2' }),
+    m({ id: 5, mountPoint: '/var/lib/c1/rootfs/proc', fsType: 'proc' }),
+    m({ id: 6, mountPoint: '/var/lib/c1/rootfs', fsType: 'proc' }),
+    m({ id: 7, mountPoint: '/var/lib/c1/rootfs2/proc', fsType: 'proc' }),
+    m({ id: 8, mountPoint: '/mnt/sys-part', fsType: 'sysfs', root: '/kernel' }),
+    m({ id: 9, mountPoint: '/proc/sys/fs/binfmt_misc', fsType: 'binfmt_misc' }),
+    m({ id: 10, mountPoint: '/run/p2', fsType: 'proc' }),
+  ]
+  t.same(fullPseudoMounts(all, '/var/lib/c1/rootfs'), ['/proc', '/sys', '/var/lib/c1/rootfs2/proc', '/run/p2'])
+  t.same(fullPseudoMounts(all, '/var/lib/c1/rootfs/'), ['/proc', '/sys', '/var/lib/c1/rootfs2/proc', '/run/p2'])
+  t.same(fullPseudoMounts([], '/r'), [])
 })
