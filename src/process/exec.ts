@@ -21,7 +21,7 @@ import { killAndReap, type OpenedJoin } from './host-ns.js'
 import type { InitConfig } from './init-config.js'
 import { checkTerminal, Launch } from './launch.js'
 import { checkInheritedFds, lastCap, processConfig, stateBase } from './create.js'
-import { joinCgroup } from '../cgroups/join.js'
+import { execCgroupTargets, joinCgroups } from '../cgroups/join.js'
 import { logger } from '../log.js'
 import { waitChild } from './wait.js'
 import { openConsoleSocket, type ConsoleHandle } from './console-host.js'
@@ -72,11 +72,23 @@ export function readProcessFile(file: string): unknown {
   return value
 }
 
+/**
+ * A process file's user as runc reads it: Go decodes `user` into a struct, so a missing user
+ * (or uid, or gid) is 0. Engines write process files with no user for root.
+ */
+export function withDefaultUser(json: unknown): unknown {
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+  if (!isObj(json)) return json
+  const user = json.user ?? {}
+  if (!isObj(user)) return json
+  return { ...json, user: { ...user, uid: user.uid ?? 0, gid: user.gid ?? 0 } }
+}
+
 /** A process file's JSON through the spec's schema and checks. */
 export function validProcess(json: unknown): Process {
   let p: Process
   try {
-    p = parseProcess(json)
+    p = parseProcess(withDefaultUser(json))
   } catch (e) {
     if (e instanceof SpecError) throw new SpecError(e.issues, 'invalid process file')
     throw e
@@ -173,6 +185,9 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     if (status === 'paused' && !o.ignorePaused)
       throw new StateError('cannot exec in a paused container (use --ignore-paused to override)', 'EPAUSED')
     const spec = rec.config as Spec
+    // --cgroup is checked before anything starts, as runc does ("unknown controller ...").
+    const cgroups = execCgroupTargets(rec.cgroupPaths, o.cgroup)
+    for (const c of cgroups.ignored) log.warn(`--cgroup ${c}:...: ignored: cgroup v2 has one path for every controller`)
     // A process file (how engines call exec) is validated once the init is on its way: zod's
     // 15-20 ms then run while the init boots. Only its terminal flag is needed before the
     // clone, for the console socket; a file that fails validation kills the init.
@@ -267,7 +282,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     const initPid = pid
     launch.serve({
       ready: () => {
-        joinCgroup(rec, initPid, o.cgroup)
+        joinCgroups(cgroups.targets, initPid)
         ch.send({ type: 'go' })
       },
       exec: (msg) => {
