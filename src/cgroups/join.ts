@@ -1,40 +1,83 @@
 // Put a process (an `exec`) into a container's cgroups, or into a sub-cgroup of them named by
-// `exec --cgroup [controller[,controller]:]path`, as runc does.
+// `exec --cgroup [controller[,controller]:]path`, as runc does: the arguments are checked
+// against the container's cgroups before anything starts, with runc's texts.
 
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import type { ContainerRecord } from '../state/store.js'
-import { RuntimeError } from '../errors.js'
+import { fsErrorText, RuntimeError } from '../errors.js'
 
-/** Parse --cgroup values: "path" applies to every controller, "cpu,memory:path" to those. */
-export function parseSubCgroups(values: string[]): { all?: string; byController: Record<string, string> } {
-  const out: { all?: string; byController: Record<string, string> } = { byController: {} }
+/** --cgroup values by controller; '' is the single path given with no prefix. */
+export function parseSubCgroups(values: string[]): Map<string, string> {
+  const out = new Map<string, string>()
+  const bad = (msg: string) => new RuntimeError(msg, 'ECGROUPARG')
   for (const v of values) {
     const i = v.indexOf(':')
     if (i < 0) {
-      if (out.all !== undefined) throw new RuntimeError('--cgroup: only one path for all controllers may be given', 'ECGROUPARG')
-      out.all = v
+      // A bare path means "every controller" and only makes sense alone.
+      if (values.length !== 1) throw bad(`invalid --cgroup argument: ${v} (missing <controller>: prefix)`)
+      out.set('', v)
       continue
     }
-    for (const c of v.slice(0, i).split(',')) out.byController[c] = v.slice(i + 1)
+    for (const c of v.slice(0, i).split(',')) {
+      if (c === '') throw bad(`invalid --cgroup argument: ${v} (empty <controller> prefix)`)
+      if (out.has(c)) throw bad(`invalid --cgroup argument(s): controller ${c} specified multiple times`)
+      out.set(c, v.slice(i + 1))
+    }
   }
   return out
 }
 
-export function joinCgroup(rec: ContainerRecord, pid: number, sub: string[] = []): void {
-  const subs = parseSubCgroups(sub)
-  for (const [ctrl, dir] of Object.entries(rec.cgroupPaths)) {
-    const rel = subs.byController[ctrl] ?? subs.all
-    let target = dir
-    if (rel) {
-      target = path.join(dir, rel)
-      if (!target.startsWith(dir + '/') && target !== dir)
-        throw new RuntimeError(`--cgroup: ${rel} is outside the container's cgroup`, 'ECGROUPARG')
-    }
+/** `sub` below `base`, or runc's refusal when it climbs out. */
+function below(base: string, sub: string): string {
+  const target = path.join(base, sub).replace(/(.)\/+$/, '$1')
+  if (target !== base && !target.startsWith(base + '/')) throw new RuntimeError(`${sub} is not a sub cgroup path`, 'ECGROUPARG')
+  return target
+}
+
+/**
+ * The cgroup directories an exec joins: the container's own (`paths`, by controller; a cgroup
+ * v2 container has the one key ''), with the --cgroup sub-paths applied. A controller the
+ * container has no cgroup for is refused. On cgroup v2 only the bare path counts, as in
+ * runc: every controller lives in the one directory.
+ */
+export function execCgroupTargets(
+  paths: Record<string, string>,
+  values: string[],
+): {
+  targets: string[]
+  ignored: string[]
+} {
+  const subs = parseSubCgroups(values)
+  const keys = Object.keys(paths)
+  const v2 = keys.length === 1 && keys[0] === ''
+  if (v2) {
+    const all = subs.get('')
+    const ignored = [...subs.keys()].filter((c) => c !== '')
+    return { targets: [all === undefined ? paths['']! : below(paths['']!, all)], ignored }
+  }
+  const all = subs.get('')
+  const out = { ...paths }
+  for (const [ctrl, sub] of subs) {
+    if (ctrl === '') continue
+    const base = paths[ctrl]
+    if (base === undefined) throw new RuntimeError(`unknown controller ${ctrl} in SubCgroupPaths`, 'ECGROUPARG')
+    out[ctrl] = below(base, sub)
+  }
+  if (all !== undefined) for (const ctrl of keys) out[ctrl] = below(paths[ctrl]!, all)
+  return { targets: [...new Set(Object.values(out))], ignored: [] }
+}
+
+/** Write `pid` into each target's cgroup.procs; runc's "error adding pid" on failure. */
+export function joinCgroups(targets: string[], pid: number): void {
+  for (const dir of targets) {
+    const file = path.join(dir, 'cgroup.procs')
     try {
-      fs.writeFileSync(path.join(target, 'cgroup.procs'), String(pid))
+      fs.writeFileSync(file, String(pid))
     } catch (e) {
-      throw new RuntimeError(`join cgroup ${target}: ${(e as Error).message}`, 'ECGROUP')
+      throw new RuntimeError(
+        `error adding pid ${pid} to cgroups: failed to write ${pid}: ${fsErrorText(e, 'open', file)}`,
+        'ECGROUP',
+      )
     }
   }
 }

@@ -1,0 +1,73 @@
+import t from 'tap'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { execCgroupTargets, joinCgroups, parseSubCgroups } from '../../../src/cgroups/join.js'
+
+const V1 = {
+  cpu: '/cg/cpu/c',
+  cpuacct: '/cg/cpuacct/c',
+  memory: '/cg/memory/c',
+  'name=systemd': '/cg/systemd/c',
+  '': '/cg/unified/c',
+}
+const V2 = { '': '/cg/c' }
+
+t.test('parseSubCgroups: runc texts for what it refuses', async (t) => {
+  t.same([...parseSubCgroups([])], [])
+  t.same([...parseSubCgroups(['/a'])], [['', '/a']])
+  t.same(
+    [...parseSubCgroups(['cpu,cpuacct:sub', 'memory:m'])],
+    [
+      ['cpu', 'sub'],
+      ['cpuacct', 'sub'],
+      ['memory', 'm'],
+    ],
+  )
+  t.throws(() => parseSubCgroups(['a', 'b']), { message: 'invalid --cgroup argument: a (missing <controller>: prefix)' })
+  t.throws(() => parseSubCgroups(['/', 'memory:/']), { message: /^invalid --cgroup argument: \/ \(missing/ })
+  t.throws(() => parseSubCgroups([':/a']), { message: 'invalid --cgroup argument: :/a (empty <controller> prefix)' })
+  t.throws(() => parseSubCgroups(['memory,memory:/']), {
+    message: 'invalid --cgroup argument(s): controller memory specified multiple times',
+  })
+})
+
+t.test('execCgroupTargets on cgroup v1', async (t) => {
+  t.same(execCgroupTargets(V1, []).targets, Object.values(V1), 'no --cgroup: the container cgroups')
+  t.same(execCgroupTargets(V1, ['memory:/sub']).targets, [
+    '/cg/cpu/c',
+    '/cg/cpuacct/c',
+    '/cg/memory/c/sub',
+    '/cg/systemd/c',
+    '/cg/unified/c',
+  ])
+  t.same(
+    execCgroupTargets(V1, ['s']).targets,
+    Object.values(V1).map((p) => p + '/s'),
+    'a bare path for every controller',
+  )
+  t.same(execCgroupTargets(V1, ['/']).targets, Object.values(V1))
+  t.throws(() => execCgroupTargets(V1, ['nosuch:/x']), { message: 'unknown controller nosuch in SubCgroupPaths' })
+  t.throws(() => execCgroupTargets(V1, ['..']), { message: '.. is not a sub cgroup path' })
+  t.throws(() => execCgroupTargets(V1, ['memory:../../x']), { message: '../../x is not a sub cgroup path' })
+  t.throws(() => execCgroupTargets(V1, ['memory:../cx']), { message: /not a sub cgroup path/, code: 'ECGROUPARG' })
+})
+
+t.test('execCgroupTargets on cgroup v2: one path, controller prefixes ignored as by runc', async (t) => {
+  t.same(execCgroupTargets(V2, []), { targets: ['/cg/c'], ignored: [] })
+  t.same(execCgroupTargets(V2, ['sub/x']), { targets: ['/cg/c/sub/x'], ignored: [] })
+  t.same(execCgroupTargets(V2, ['memory:sub']), { targets: ['/cg/c'], ignored: ['memory'] })
+  t.throws(() => execCgroupTargets(V2, ['../x']), { message: '../x is not a sub cgroup path' })
+})
+
+t.test('joinCgroups writes the pid, and says which file failed as runc does', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'join-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  fs.mkdirSync(path.join(dir, 'a'))
+  joinCgroups([path.join(dir, 'a')], 42)
+  t.equal(fs.readFileSync(path.join(dir, 'a/cgroup.procs'), 'utf8'), '42')
+  const missing = path.join(dir, 'nope')
+  t.throws(() => joinCgroups([missing], 7), {
+    message: `error adding pid 7 to cgroups: failed to write 7: open ${missing}/cgroup.procs: no such file or directory`,
+  })
+})
