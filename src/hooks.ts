@@ -2,6 +2,7 @@
 // args and env, killed at its timeout; stdout and stderr are captured into the error. Which
 // hooks run where (runtime or container namespace) is decided by the callers.
 
+import * as fs from 'node:fs'
 import { childProcess } from './sys/child-process.js'
 import { RuntimeError, bounded, fsErrorText } from './errors.js'
 
@@ -58,13 +59,21 @@ export function hookError(name: HookName, i: number, h: Hook, f: HookFailure): H
   return new HookError(`error running ${label}: ${what}${tail}`)
 }
 
-/** Run `hooks` in order; the first failure throws a HookError naming the hook and its output. */
-export function runHooks(name: HookName, hooks: Hook[] | undefined, state: object): void {
+/**
+ * Run `hooks` in order; the first failure throws a HookError naming the hook and its output.
+ * `cwd` is their working directory, as runc gives it: the bundle for the hooks in the runtime
+ * namespace, the rootfs for createContainer. A directory that is gone by then (a bundle an
+ * engine removed before `delete`) leaves them in ours, rather than failing the hook.
+ */
+export function runHooks(name: HookName, hooks: Hook[] | undefined, state: object, cwd?: string): void {
+  if (!hooks?.length) return
   const input = JSON.stringify(state)
-  ;(hooks ?? []).forEach((h, i) => {
+  const dir = cwd !== undefined && isDir(cwd) ? cwd : undefined
+  hooks.forEach((h, i) => {
     const args = h.args ?? [h.path]
     const { spawnSync } = childProcess()
     const r = spawnSync(h.path, args.slice(1), {
+      ...(dir !== undefined ? { cwd: dir } : {}),
       argv0: args[0] ?? h.path,
       env: envObject(h.env),
       input,
@@ -84,4 +93,12 @@ export function runHooks(name: HookName, hooks: Hook[] | undefined, state: objec
     if (r.signal) throw hookError(name, i, h, { signal: r.signal, output })
     if (r.status !== 0) throw hookError(name, i, h, { status: r.status ?? -1, output })
   })
+}
+
+function isDir(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory()
+  } catch {
+    return false
+  }
 }

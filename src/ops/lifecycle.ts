@@ -57,7 +57,7 @@ export function start(store: Store, id: string): void {
     if (!(rec.config as Spec).process) throw new RuntimeError('cannot start a container that has no process', 'ENOPROCESS')
     releaseInit(store.startSocketPath(id), store.fifoPath(id))
     try {
-      runHooks('poststart', hooksOf(rec).poststart as Hook[] | undefined, hookState(rec, 'running'))
+      runHooks('poststart', hooksOf(rec).poststart as Hook[] | undefined, hookState(rec, 'running'), rec.bundle)
     } catch (e) {
       // runtime-spec 1.3: a failing poststart hook fails start, and the container is stopped.
       try {
@@ -236,7 +236,7 @@ export function destroy(store: Store, rec: ContainerRecord): void {
   }
   store.remove(rec.id)
   try {
-    runHooks('poststop', hooksOf(rec).poststop as Hook[] | undefined, hookState(rec, 'stopped'))
+    runHooks('poststop', hooksOf(rec).poststop as Hook[] | undefined, hookState(rec, 'stopped'), rec.bundle)
   } catch (e) {
     logger().warn((e as Error).message)
   }

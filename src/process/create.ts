@@ -382,8 +382,8 @@ export function createContainer(opts: CreateOptions): Created {
       hooks: () => {
         const state = { ...cfg.state, pid, status: 'creating' }
         try {
-          runHooks('prestart', spec.hooks?.prestart, state)
-          runHooks('createRuntime', spec.hooks?.createRuntime, state)
+          runHooks('prestart', spec.hooks?.prestart, state, cfg.bundle)
+          runHooks('createRuntime', spec.hooks?.createRuntime, state, cfg.bundle)
         } catch (e) {
           ch.send({ type: 'error', error: toWire(e) })
           throw e

@@ -136,7 +136,7 @@ function buildContainer(cfg: InitConfig, ch: Channel): void {
       if (reply.type === 'error') throw fromWire(reply.error)
     }
     // createContainer: in the container's namespaces, before pivot_root (host paths).
-    runHooks('createContainer', cfg.hooks.createContainer, { ...cfg.state, pid: hostPid(), status: 'creating' })
+    runHooks('createContainer', cfg.hooks.createContainer, { ...cfg.state, pid: hostPid(), status: 'creating' }, cfg.rootfs)
     // Before linux.readonlyPaths makes /proc/sys read-only (runc's order). Through the host's
     // procfs, still ours before pivot_root: /proc/sys answers for the writer's namespaces.
     writeSysctls(cfg.sysctl)

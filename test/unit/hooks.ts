@@ -152,3 +152,15 @@ t.test('no hooks', async (t) => {
   t.doesNotThrow(() => runHooks('prestart', undefined, STATE))
   t.doesNotThrow(() => runHooks('prestart', [], STATE))
 })
+
+t.test('hooks run in the directory they are given, or in ours when it is gone', async (t) => {
+  const dir = t.testdir({ work: {} })
+  const out = path.join(dir, 'pwd')
+  const h: Hook = { path: '/bin/sh', args: ['sh', '-c', `pwd > ${out}`] }
+  runHooks('createRuntime', [h], STATE, path.join(dir, 'work'))
+  t.equal(fs.readFileSync(out, 'utf8').trim(), path.join(dir, 'work'))
+  runHooks('poststop', [h], STATE, path.join(dir, 'removed-bundle'))
+  t.equal(fs.readFileSync(out, 'utf8').trim(), process.cwd(), 'a missing directory is not the hook failing')
+  runHooks('poststop', [h], STATE)
+  t.equal(fs.readFileSync(out, 'utf8').trim(), process.cwd())
+})
