@@ -33,7 +33,7 @@ import { connectUnix } from '../sys/scm.js'
 import { InternalError, RuntimeError, step, StepError, SysError, TEXT } from '../errors.js'
 import type { InitConfig } from '../process/init-config.js'
 import type { ConfinePlan } from './plan.js'
-import { runCredSteps, setgroupsAllowed } from './credentials.js'
+import { chownStdio, runCredSteps, setgroupsAllowed } from './credentials.js'
 import { credentialSteps, type CredStep, type CredSteps } from './steps.js'
 import { chdirAsRoot, chdirAsUser, verifyCwdInside } from './cwd.js'
 import { allCpusMask, cpuMask, IOPRIO_WHO_PROCESS, schedAttr } from './sched.js'
@@ -192,7 +192,7 @@ export class Confinement {
       }),
     )
     this.steps = steps
-    for (const w of steps.warnings) this.log('warning', w)
+    for (const n of steps.notes) this.log('debug', n)
     const warn = (msg: string) => this.log('warning', msg)
     step('process.capabilities.bounding', () => runCredSteps(sys, steps.bounding, warn))
     // runc: chdir first as root, which may reach a directory the user cannot; retry as the
@@ -200,6 +200,7 @@ export class Confinement {
     const cwd = p.cwd
     const early = step('process.cwd', () => chdirAsRoot(sys, cwd))
     if (early) step('process.cwd', () => verifyCwdInside(sys, cwd))
+    step('process.user', () => chownStdio(sys, p.uid))
     step('process.user', () => runCredSteps(sys, steps.ids, warn))
     if (!early) {
       step('process.cwd', () => chdirAsUser(sys, cwd))

@@ -4,7 +4,7 @@
 
 import * as fs from 'node:fs'
 import * as C from '../sys/constants.js'
-import type { Sys } from '../sys/linux.js'
+import type { FileStat, Sys } from '../sys/linux.js'
 import { InternalError, SysError } from '../errors.js'
 import { capName, type CapSets } from './capabilities.js'
 import type { CredStep } from './steps.js'
@@ -28,6 +28,52 @@ export function setgroupsAllowed(): boolean {
  */
 export function interimCaps(final: CapSets, extra: bigint): CapSets {
   return { ...final, effective: final.effective | extra, permitted: final.permitted | extra }
+}
+
+const S_IFMT = 0o170000
+const S_IFCHR = 0o020000
+
+/**
+ * The stdio fds to give to the process's user before the switch, as runc's
+ * fixStdioPermissions: a terminal the user can control, pipes a non-root process can reopen
+ * through /dev/stdout. Not /dev/null (1:3), nor what the user owns already; `uid` undefined
+ * when the owners seen here are in another user namespace than the process's.
+ */
+export function stdioToChown(stats: (FileStat | null)[], uid: number | undefined): number[] {
+  const out: number[] = []
+  stats.forEach((st, fd) => {
+    if (!st) return
+    const devNull = (st.mode & S_IFMT) === S_IFCHR && st.rdevMajor === 1 && st.rdevMinor === 3
+    if (!devNull && st.uid !== uid) out.push(fd)
+  })
+  return out
+}
+
+/** fstat of fds 0-2, null for one that is closed. */
+export function stdioStats(sys: Pick<Sys, 'fstat'>): (FileStat | null)[] {
+  return [0, 1, 2].map((fd) => {
+    try {
+      return sys.fstat(fd)
+    } catch (e) {
+      if (e instanceof SysError && e.errnoName === 'EBADF') return null
+      throw e
+    }
+  })
+}
+
+/**
+ * The init's stdio to the process's user (uid only: /dev/pts may give its own gid). A closed
+ * stdio is left alone; so is one we may not change (EPERM: its owner is not mapped here;
+ * EROFS; EINVAL), as runc does rather than fail the start.
+ */
+export function chownStdio(sys: Pick<Sys, 'fstat' | 'fchown'>, uid: number): void {
+  for (const fd of stdioToChown(stdioStats(sys), uid)) {
+    try {
+      sys.fchown(fd, uid, 0xffffffff, `/proc/self/fd/${fd}`)
+    } catch (e) {
+      if (!(e instanceof SysError) || !['EPERM', 'EROFS', 'EINVAL'].includes(e.errnoName)) throw e
+    }
+  }
 }
 
 /** The one warning for ambient capabilities that could not be raised, named together. */

@@ -53,8 +53,12 @@ export type CredSteps = {
   binds: CredStep[]
   /** The final capability sets and the seccomp filter, in the order the filter allows. */
   final: CredStep[]
-  /** Ambient capabilities that cannot be raised (not in permitted and inheritable): warn. */
-  warnings: string[]
+  /**
+   * Ambient capabilities that cannot be raised (not in permitted and inheritable): a debug
+   * record, not a warning. The kernel never raises them, runc 1.1 says nothing, and `runc
+   * spec`'s own default config asks for three: a warning on every default run helps no one.
+   */
+  notes: string[]
 }
 
 export function credentialSteps(c: CredInput): CredSteps {
@@ -78,7 +82,7 @@ export function credentialSteps(c: CredInput): CredSteps {
     if (raisable & b) caps.push({ op: 'ambient-raise', bit })
     else if (c.caps.ambient & b) unraisable.push(capName(bit))
   }
-  const warnings = unraisable.length ? [ambientWarning(unraisable, 'not in permitted and inheritable')] : []
+  const notes = unraisable.length ? [ambientWarning(unraisable, 'not in permitted and inheritable')] : []
 
   const binds: CredStep[] = []
   if (c.personality !== undefined) binds.push({ op: 'personality', persona: c.personality })
@@ -95,5 +99,5 @@ export function credentialSteps(c: CredInput): CredSteps {
   if (c.seccomp) final.push({ op: 'seccomp' })
   if (adminForFilter) final.push(finalCaps)
 
-  return { bounding, ids, caps, binds, final, warnings }
+  return { bounding, ids, caps, binds, final, notes }
 }

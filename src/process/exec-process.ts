@@ -24,6 +24,7 @@ import type { InitConfig } from './init-config.js'
 import type { ConfinePlan } from '../confine/plan.js'
 import type { CompiledFilter } from '../confine/seccomp-filter.js'
 import { credentialSteps, type CredStep } from '../confine/steps.js'
+import { stdioStats, stdioToChown } from '../confine/credentials.js'
 import { schedAttr, cpuMask, allCpusMask, IOPRIO_WHO_PROCESS } from '../confine/sched.js'
 
 const F_DUPFD_CLOEXEC = 1030
@@ -51,6 +52,7 @@ export type ExecProcessInput = {
   /** Send the seccomp listener fd of process `pid` to its agent. */
   handOver: (fd: number, pid: number) => void
   warn: (msg: string) => void
+  debug: (msg: string) => void
 }
 
 /** capset(2)'s arguments in `chain` memory. */
@@ -156,7 +158,7 @@ export function spawnExecProcess(x: ExecProcessInput): number {
     noNewPrivileges: p.noNewPrivileges,
     seccomp: x.filter !== null,
   })
-  for (const w of steps.warnings) x.warn(w)
+  for (const n of steps.notes) x.debug(n)
 
   const chain = new CloneChain()
   const errnoPtr = CloneChain.errnoAddress()
@@ -173,6 +175,18 @@ export function spawnExecProcess(x: ExecProcessInput): number {
   }
   if (x.userFd !== undefined) chain.call('setns', x.userFd, C.CLONE_NEWUSER)
   if (x.timeFd !== undefined) chain.call('setns', x.timeFd, C.CLONE_NEWTIME)
+  // The stdio to the process's user, as the init does (credentials.ts chownStdio). Owners are
+  // seen here from outside a user namespace B joins, so there only /dev/null is skipped. What
+  // may not be changed is left as it is: each call's errno is thrown away.
+  const stdio = stdioToChown(stdioStats(sys), x.userFd === undefined ? p.uid : undefined)
+  if (stdio.length) {
+    const saved = chain.buffer(8)
+    for (const fd of stdio) {
+      chain.call('memcpy', saved, errnoPtr, 4)
+      chain.call('fchown', fd, p.uid, 0xffffffff)
+      chain.call('memcpy', errnoPtr, saved, 4)
+    }
+  }
   // The LSM label is written through the host's procfs (A's fd), never the container's /proc,
   // which a container with CAP_SYS_ADMIN in its user namespace may have remounted or covered
   // with a bind of another file (CVE-2025-52881); "thread-self" there names B all the same,

@@ -70,7 +70,7 @@ function retry(fn: () => number | bigint): number | bigint {
 
 export type StatFs = { type: number; flags: number }
 /** What statx(2) tells of an fd: its file type and mode bits, and a device's number. */
-export type FileStat = { mode: number; rdevMajor: number; rdevMinor: number }
+export type FileStat = { mode: number; uid: number; rdevMajor: number; rdevMinor: number }
 /** What stat(2) tells of a host path: file type and mode bits, owner, and the times to copy. */
 export type PathStat = { mode: number; uid: number; gid: number; atime: Date; mtime: Date }
 
@@ -242,13 +242,13 @@ export const linux = {
   /** statx(fd, "", AT_EMPTY_PATH): works on O_PATH fds too. */
   fstat(fd: number, display?: string): FileStat {
     const b = Buffer.alloc(256)
-    const STATX_TYPE_MODE = 0x3
+    const STATX_TYPE_MODE_UID = 0xb
     check(
-      ffi.syscall(C.SYS.statx, 'int', fd, 'str', '', 'int', C.AT_EMPTY_PATH, 'uint', STATX_TYPE_MODE, 'void *', b),
+      ffi.syscall(C.SYS.statx, 'int', fd, 'str', '', 'int', C.AT_EMPTY_PATH, 'uint', STATX_TYPE_MODE_UID, 'void *', b),
       'statx',
       display,
     )
-    return { mode: b.readUInt16LE(28), rdevMajor: b.readUInt32LE(128), rdevMinor: b.readUInt32LE(132) }
+    return { mode: b.readUInt16LE(28), uid: b.readUInt32LE(20), rdevMajor: b.readUInt32LE(128), rdevMinor: b.readUInt32LE(132) }
   },
   /** sendmsg(2) of `data` with `fds` attached (SCM_RIGHTS): sys/scm.ts. */
   sendFds(sock: number, data: Buffer, fds: number[]): void {

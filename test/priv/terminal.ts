@@ -3,9 +3,10 @@
 // without a socket and a socket without a terminal.
 
 import t from 'tap'
+import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { spawnSync } from 'node:child_process'
-import { cleanCommand, makeBundle, priv, Runt, REPO, socketPeer } from '../fixtures/runt.js'
+import { cleanCommand, makeBundle, priv, Runt, REPO, RUNC, RUNT, socketPeer } from '../fixtures/runt.js'
 
 t.test('create --console-socket sends one tty fd carrying the output', priv(), async (t) => {
   const runt = new Runt(t)
@@ -94,3 +95,40 @@ t.test('exec -t in the foreground attaches the caller terminal', priv(), async (
   t.match(r.output, /^\/dev\/pts\/\d+\r\n40 120\r\n/, 'a pty of the container, sized as the caller')
   t.same(r.after, r.before, "the caller's terminal modes are restored")
 })
+
+// runc's fixStdioPermissions: before the user switch the process's stdio (not /dev/null) is
+// handed to its uid, keeping the gid (/dev/pts gives tty's), so the user owns its terminal,
+// and a non-root process can reopen its stdout pipe through /proc/self/fd/1.
+for (const bin of RUNC ? [RUNT, RUNC] : [RUNT]) {
+  const name = path.basename(bin)
+  t.test(`the terminal and stdio belong to the process's user (${name})`, priv(), async (t) => {
+    const runt = new Runt(t, bin)
+    const show = 'stat -c %u:%g $(tty); echo done'
+    const b = makeBundle(t, ['sh', '-c', show], (c) => {
+      c.process!.terminal = true
+      c.process!.user = { uid: 1000, gid: 1000 }
+    })
+    const p = socketPeer(t, 'console-peer.py', 'own.sock')
+    await p.listening
+    const id = runt.id()
+    runt.ok(['create', '--bundle', b.dir, '--console-socket', p.sock, id])
+    runt.ok(['start', id])
+    t.match(String((await p.report).output), /^1000:5\r?\ndone/, 'uid 1000, gid tty')
+
+    const e = socketPeer(t, 'console-peer.py', 'own-exec.sock')
+    await e.listening
+    const c2 = makeBundle(t, ['sleep', '1000'])
+    const id2 = runt.id()
+    runt.ok(['run', '-d', '--bundle', c2.dir, id2])
+    runt.ok(['exec', '-t', '-d', '-u', '1000:1000', '--console-socket', e.sock, id2, 'sh', '-c', show])
+    t.match(String((await e.report).output), /^1000:5\r?\ndone/, 'exec -t too')
+
+    const pipes = runt.run(['exec', '-u', '1000', id2, 'sh', '-c', 'stat -L -c %u /proc/self/fd/1; echo x >> /proc/self/fd/1'])
+    t.equal(pipes.status, 0, pipes.stderr)
+    t.equal(pipes.stdout, '1000\nx\n', 'a stdout (a file here) the user can reopen')
+    // Runt.run's stdin is the host's /dev/null: never chowned, or it would be the user's.
+    const nul = runt.run(['exec', '-u', '1000', id2, 'stat', '-L', '-c', '%u', '/proc/self/fd/0'])
+    t.equal(nul.status, 0, nul.stderr)
+    t.equal(fs.statSync('/dev/null').uid, 0, "the host's /dev/null stays root's")
+  })
+}

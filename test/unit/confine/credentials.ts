@@ -3,7 +3,7 @@
 // that keep a capability past the user switch.
 
 import t from 'tap'
-import { interimCaps, runCredSteps } from '../../../src/confine/credentials.js'
+import { chownStdio, interimCaps, runCredSteps, stdioToChown } from '../../../src/confine/credentials.js'
 import { credentialSteps, type CredInput } from '../../../src/confine/steps.js'
 import { SysError } from '../../../src/errors.js'
 import * as C from '../../../src/sys/constants.js'
@@ -98,9 +98,9 @@ t.test('capset, keep-caps off, ambient cleared and raised', async (t) => {
   applyCaps(g.sys, several, 40, (m) => w2.push(m))
   t.same(w2, ['process.capabilities.ambient: cannot raise CAP_KILL: prctl: eperm'], 'one warning for all that failed')
   t.same(
-    credentialSteps(plan({ caps: several })).warnings,
+    credentialSteps(plan({ caps: several })).notes,
     ['process.capabilities.ambient: cannot raise CAP_CHOWN, CAP_SYS_ADMIN: not in permitted and inheritable'],
-    'what cannot be raised is never tried, and named in one warning',
+    'what cannot be raised is never tried, and named in one debug note',
   )
 })
 
@@ -112,4 +112,37 @@ t.test('interim sets widen effective and permitted only', async (t) => {
   t.equal(i.inheritable, final.inheritable, 'inheritable never widened (CVE-2022-29162)')
   t.equal(i.ambient, final.ambient)
   t.equal(i.bounding, final.bounding)
+})
+
+t.test("stdio goes to the process's user, as runc's fixStdioPermissions", async (t) => {
+  const CHR = 0o020000 | 0o620
+  const pty = { mode: CHR, uid: 0, rdevMajor: 136, rdevMinor: 3 }
+  const devNull = { mode: CHR | 0o666, uid: 0, rdevMajor: 1, rdevMinor: 3 }
+  const pipe = { mode: 0o010000 | 0o600, uid: 0, rdevMajor: 0, rdevMinor: 0 }
+  t.same(stdioToChown([pty, pty, pty], 1000), [0, 1, 2], 'a terminal')
+  t.same(stdioToChown([devNull, pipe, pipe], 1000), [1, 2], 'not /dev/null')
+  t.same(stdioToChown([null, { ...pipe, uid: 1000 }, pipe], 1000), [2], 'not a closed fd, nor one the user owns')
+  t.same(stdioToChown([pty, devNull, pipe], 0), [], 'root owns them already')
+  t.same(stdioToChown([pty, devNull, pipe], undefined), [0, 2], 'owners in another user namespace: all but /dev/null')
+
+  const calls: string[] = []
+  const sys = {
+    fstat: (fd: number) => {
+      if (fd === 0) throw new SysError({ syscall: 'statx', errno: 9, errnoName: 'EBADF', strerror: 'bad file descriptor' })
+      return pty
+    },
+    fchown: (fd: number, uid: number, gid: number) => {
+      calls.push(`fchown(${fd},${uid},${gid})`)
+      if (fd === 2) throw new SysError({ syscall: 'fchown', errno: 1, errnoName: 'EPERM', strerror: 'operation not permitted' })
+    },
+  }
+  chownStdio(sys, 1000)
+  t.same(calls, ['fchown(1,1000,4294967295)', 'fchown(2,1000,4294967295)'], 'uid only; EPERM is not an error')
+  const broken = {
+    ...sys,
+    fchown: () => {
+      throw new SysError({ syscall: 'fchown', errno: 5, errnoName: 'EIO', strerror: 'i/o' })
+    },
+  }
+  t.throws(() => chownStdio(broken, 1000), { code: 'EIO' }, 'anything else is')
 })

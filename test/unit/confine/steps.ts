@@ -36,7 +36,7 @@ t.test("runc's order: bounding, keep-caps, groups, gid, uid, capset, ambient, bi
   t.same(ops(s.caps), ['capset', 'keepcaps', 'ambient-clear', 'ambient-raise'])
   t.same(ops(s.binds), ['personality', 'lsm-exec', 'no-new-privs'])
   t.same(ops(s.final), ['seccomp'], 'no capability held beyond the configured sets: no second capset')
-  t.same(s.warnings, [])
+  t.same(s.notes, [])
 })
 
 t.test('without no_new_privs the filter needs CAP_SYS_ADMIN: the final capset follows it', async (t) => {
