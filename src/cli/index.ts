@@ -84,13 +84,14 @@ function setLoggerFrom(g: GlobalOptions): void {
 export async function main(rawArgv: string[]): Promise<number> {
   const argv = normalizeArgv(rawArgv)
 
-  if (argv.includes('--version') || argv.includes('-v')) {
-    const first = argv.find((a) => !a.startsWith('-'))
-    if (first === undefined) {
-      const { VERSION_TEXT } = await import('../ops/version.js')
-      process.stdout.write(await VERSION_TEXT())
-      return 0
-    }
+  // -v among the global flags (before any command, after --root DIR or not) is the version,
+  // as runc's: `runc --root DIR -v` and `runc -v list` both print it.
+  const cmdAt = commandIndex(argv)
+  const globalArgs = cmdAt < 0 ? argv : argv.slice(0, cmdAt)
+  if (globalArgs.includes('--version') || globalArgs.includes('-v')) {
+    const { VERSION_TEXT } = await import('../ops/version.js')
+    process.stdout.write(await VERSION_TEXT())
+    return 0
   }
   // runc with no command prints its help and exits 0.
   if (argv.length === 0) return yargsMain(argv)

@@ -348,4 +348,9 @@ t.test('--version', async (t) => {
   t.equal(r.code, 0)
   t.match(r.stdout, /^runt version \S+\ncommit: \S+\nspec: 1\.3\.0\n/)
   t.same(await run(['-v']), r, '-v too')
+  // runc: a global -v wins wherever the globals end, even with a command after it.
+  t.same(await run(['--root', '/nonexistent/x', '-v']), r, 'after a global flag with a value')
+  t.same(await run(['--log-format', 'json', '--version', 'list']), r, 'before a command')
+  const cmdFlag = await run(['list', '-v'])
+  t.not(cmdFlag.stdout, r.stdout, "a command's -v is not the global one")
 })
