@@ -26,6 +26,8 @@ import { expectation, initDied, killAndReap, openJoins } from './host-ns.js'
 import { openConsoleSocket, sendPidfd } from './console-host.js'
 import { callerWinsize } from './wait.js'
 import { attachIdmappedTree, prepareIdmappedMounts } from './idmap.js'
+import { closeAll, openBindSources, sendBindSources, type OpenedBindSources } from './bind-sources.js'
+import { bindSourcesToOpen } from '../plan/bind-sources.js'
 import type { InitConfig, ProcessConfig } from './init-config.js'
 import { checkTerminal, Launch, Undo, type LaunchSpec } from './launch.js'
 import { runHooks } from '../hooks.js'
@@ -289,6 +291,27 @@ export function createContainer(opts: CreateOptions): Created {
     if (ns.created.includes('user')) writeIdMaps(pid, spec)
     if (ns.timeEarly) writeTimeOffsets(pid, spec)
     launch.go()
+    const mountJoin = joins.find((j) => j.type === 'mount')
+    // Bind sources are opened here, as host root, in the mount namespace the init mounts in:
+    // its root is root of its user namespace only, and may not search the way to a source
+    // (plan/bind-sources.ts).
+    let sources: OpenedBindSources | null = null
+    const toOpen = bindSourcesToOpen(prep.rootfs.mounts, {
+      userns: ns.types.includes('user'),
+      hostRoot: process.geteuid?.() === 0,
+      rootfs: prep.rootfs.rootfs,
+    })
+    if (toOpen.length) {
+      const nsFd = mountJoin ? mountJoin.fd : sys.openat(C.AT_FDCWD, `/proc/${pid}/ns/mnt`, C.O_RDONLY)
+      try {
+        sources = openBindSources(toOpen, nsFd)
+      } finally {
+        if (!mountJoin) sys.close(nsFd)
+      }
+      const opened = sources
+      undo.push(() => closeAll(opened.fds))
+      for (const s of opened.skipped) logger().debug(`${s.field}: left to the init: ${s.error}`)
+    }
     // The init execs and boots (40-45 ms) while we make its cgroup, apply the limits and move
     // it in: the first write to a cgroup.procs waits for an RCU grace period, most of this
     // step. It reads the bootstrap only once this is done, so nothing of the container
@@ -335,7 +358,6 @@ export function createContainer(opts: CreateOptions): Created {
     })
     rec.cgroupOwned = cg.owned
 
-    const mountJoin = joins.find((j) => j.type === 'mount')
     const cfg: InitConfig = {
       mode: 'create',
       id: opts.id,
@@ -362,10 +384,12 @@ export function createContainer(opts: CreateOptions): Created {
     }
     if (console) cfg.consoleSocketFd = console.initFd
     if (Object.keys(mountFds).length) cfg.idmapFields = Object.keys(mountFds)
+    if (sources?.fields.length) cfg.bindSourceFields = sources.fields
     if (mountJoin) cfg.mountNsPath = `/proc/self/fd/${mountJoin.fd}`
     if (spec.hostname !== undefined) cfg.hostname = spec.hostname
     if (spec.domainname !== undefined) cfg.domainname = spec.domainname
     launch.bootstrap(cfg, pid)
+    if (sources) sendBindSources(launch.channel, sources)
     console?.closeInitEnd()
 
     const ch = launch.channel

@@ -92,6 +92,38 @@ export function enterParentJoins(joins: OpenedJoin[]): () => void {
   return back
 }
 
+let fsUnshared = false
+/** setns into a mount namespace needs a private fs_struct on a multithreaded process. */
+function unshareFsOnce(): void {
+  if (!fsUnshared) sys.unshare(C.CLONE_FS)
+  fsUnshared = true
+}
+
+/**
+ * Run `fn` on this (main) thread inside the mount namespace open at `nsFd` (a container's,
+ * whose user namespace we are above), then come back, with our working directory. `fn` must
+ * make only synchronous calls, and none that log: a path it opens resolves in that namespace.
+ */
+export function inMountNamespace<T>(nsFd: number, fn: () => T): T {
+  const fds: number[] = []
+  try {
+    const own = sys.openat(C.AT_FDCWD, '/proc/self/ns/mnt', C.O_RDONLY)
+    fds.push(own)
+    const cwd = sys.openat(C.AT_FDCWD, '.', C.O_PATH | C.O_DIRECTORY)
+    fds.push(cwd)
+    unshareFsOnce()
+    sys.setns(nsFd, C.CLONE_NEWNS, 'container mount namespace')
+    try {
+      return fn()
+    } finally {
+      sys.setns(own, C.CLONE_NEWNS, 'own mount namespace')
+      sys.fchdir(cwd, 'working directory')
+    }
+  } finally {
+    for (const fd of fds) sys.close(fd)
+  }
+}
+
 export function killAndReap(pid: number): void {
   try {
     sys.kill(pid, 9)

@@ -8,6 +8,7 @@ import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
 import { CloneChain } from '../sys/clone-chain.js'
 import { RuntimeError, SpecError, withContext } from '../errors.js'
+import { inMountNamespace } from './host-ns.js'
 import type { MountPlan } from '../plan/rootfs.js'
 
 type IdMap = { containerID: number; hostID: number; size: number }
@@ -107,7 +108,7 @@ export function prepareIdmappedMounts(
 /**
  * Attach `tree` on the init's fd `targetFd`, from here: the tree belongs to the host's user
  * namespace, and a process inside the container's may not attach it. This (main) thread joins
- * the init's mount namespace for the move and comes back, with its working directory.
+ * the init's mount namespace for the move and comes back (host-ns.ts inMountNamespace).
  */
 export function attachIdmappedTree(initPid: number, tree: number | undefined, targetFd: number): void {
   if (tree === undefined) throw new RuntimeError('no idmapped tree was prepared for this mount', 'EIDMAP')
@@ -116,28 +117,12 @@ export function attachIdmappedTree(initPid: number, tree: number | undefined, ta
   try {
     const target = sys.pidfdGetfd(pidfd, targetFd)
     fds.push(target)
-    const own = sys.openat(C.AT_FDCWD, '/proc/self/ns/mnt', C.O_RDONLY)
-    fds.push(own)
-    const cwd = sys.openat(C.AT_FDCWD, '.', C.O_PATH | C.O_DIRECTORY)
-    fds.push(cwd)
     const theirs = sys.openat(C.AT_FDCWD, `/proc/${initPid}/ns/mnt`, C.O_RDONLY)
     fds.push(theirs)
-    unshareFsOnce()
-    sys.setns(theirs, C.CLONE_NEWNS, 'container mount namespace')
-    try {
-      sys.moveMount(tree, '', target, '', C.MOVE_MOUNT_F_EMPTY_PATH | C.MOVE_MOUNT_T_EMPTY_PATH, 'idmapped mount')
-    } finally {
-      sys.setns(own, C.CLONE_NEWNS, 'own mount namespace')
-      sys.fchdir(cwd, 'working directory')
-    }
+    inMountNamespace(theirs, () =>
+      sys.moveMount(tree, '', target, '', C.MOVE_MOUNT_F_EMPTY_PATH | C.MOVE_MOUNT_T_EMPTY_PATH, 'idmapped mount'),
+    )
   } finally {
     for (const fd of fds) sys.close(fd)
   }
-}
-
-let fsUnshared = false
-/** setns into a mount namespace needs a private fs_struct on a multithreaded process. */
-function unshareFsOnce(): void {
-  if (!fsUnshared) sys.unshare(C.CLONE_FS)
-  fsUnshared = true
 }

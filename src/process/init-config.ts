@@ -58,6 +58,11 @@ export type InitConfig = {
   reportExec: boolean
   /** Mounts (by field, e.g. "mounts[3]") whose idmapped tree the parent attaches on request. */
   idmapFields?: string[]
+  /**
+   * Bind mounts (by field) whose source the parent opened as host root: as many fds follow
+   * the bootstrap, in this order (process/bind-sources.ts).
+   */
+  bindSourceFields?: string[]
   /** Console socket fd, when a terminal is sent to a caller (another module handles it). */
   consoleSocketFd?: number
   debug: boolean

@@ -31,6 +31,7 @@ import { setupConsole, useConsole } from '../rootfs/console.js'
 import { runHooks } from '../hooks.js'
 import { runBoundHooks } from './hook-process.js'
 import { preload } from '../confine/confinement.js'
+import { closeAll, receiveBindSources } from './bind-sources.js'
 
 function nsIno(proc: string): { ino: number; dev: number } {
   const st = fs.statSync(`/proc/self/ns/${proc}`)
@@ -98,13 +99,14 @@ function isExecutableFile(p: string): boolean {
   }
 }
 
-function buildContainer(cfg: InitConfig, ch: Channel): void {
+function buildContainer(cfg: InitConfig, ch: Channel, bindSources: Map<string, number>): void {
   const plan = cfg.rootfsPlan!
   const ctx: RootfsContext = {
     sys,
     plan,
     cgroupns: cfg.cgroupns,
     warn: (msg) => ch.send({ type: 'log', level: 'warning', msg }),
+    bindSources,
   }
   if (cfg.idmapFields?.length) {
     ctx.attachIdmapped = (field, targetFd) => {
@@ -117,7 +119,13 @@ function buildContainer(cfg: InitConfig, ch: Channel): void {
   prepareRoot(ctx)
   const root = InRoot.open(sys, plan.rootfs)
   try {
-    mountAll(ctx, root)
+    try {
+      mountAll(ctx, root)
+    } finally {
+      // Host files: gone before any hook, or the container, runs.
+      closeAll(bindSources.values())
+      bindSources.clear()
+    }
     setupDev(ctx, root)
     if (cfg.process.terminal && cfg.consoleSocketFd !== undefined) {
       const slave = step('process.terminal', () =>
@@ -295,6 +303,8 @@ export function runInit(): void {
  * capability sets and the seccomp filter.
  */
 function initCreate(cfg: InitConfig, ch: Channel, confinement: ReturnType<typeof preload>, rep: Report): void {
+  // They follow the bootstrap on the channel, before any other message.
+  const bindSources = cfg.bindSourceFields?.length ? receiveBindSources(ch, cfg.bindSourceFields) : new Map<string, number>()
   if (cfg.mountNsPath) {
     // setns into a mount namespace needs a private fs_struct (see DESIGN.md fact 4).
     sys.unshare(C.CLONE_FS)
@@ -302,7 +312,7 @@ function initCreate(cfg: InitConfig, ch: Channel, confinement: ReturnType<typeof
     sys.setns(nsfd, C.CLONE_NEWNS, cfg.mountNsPath)
     sys.close(nsfd)
   }
-  buildContainer(cfg, ch)
+  buildContainer(cfg, ch, bindSources)
   setNames(cfg)
   setHome(cfg.process)
   const p = cfg.process

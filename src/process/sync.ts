@@ -5,6 +5,8 @@
 //   stage 1 (libc chain)  -> parent   1 raw byte 'S'   "in my namespaces; write my maps"
 //   parent -> stage 1                  1 raw byte 'G'   "maps, offsets, cgroup done; exec"
 //   parent -> init        bootstrap   what to build (InitConfig), after init starts
+//   parent -> init        1 byte 'F'  + SCM_RIGHTS: the bind sources the bootstrap names
+//                                     (bindSourceFields), up to 253 a byte (bind-sources.ts)
 //   init   -> parent      hooks       run prestart + createRuntime now (mounts done, before
 //                                     pivot_root); parent answers hooks-done or error
 //   init   -> parent      idmap       attach the parent's idmapped tree for mounts[i] on my

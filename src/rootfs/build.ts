@@ -61,6 +61,11 @@ export type RootfsContext = {
    * privilege over the host's mount namespace may, so the parent does it (process/idmap.ts).
    */
   attachIdmapped?: (field: string, targetFd: number) => void
+  /**
+   * Bind sources the parent opened as host root, by field (plan/bind-sources.ts): bound from
+   * /proc/self/fd/N, a lookup that checks no search permission on the way to the source.
+   */
+  bindSources?: ReadonlyMap<string, number>
 }
 
 function step<T>(field: string, what: string, fn: () => T): T {
@@ -162,14 +167,16 @@ function guardProcTarget(ctx: RootfsContext, root: InRoot, m: MountPlan, fd: num
 
 function mountBind(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
   const { sys } = ctx
-  const st = sys.stat(m.source)
-  const fd = isDir(st.mode) ? root.mkdirAll(m.destination) : root.ensureFile(m.destination)
+  const opened = ctx.bindSources?.get(m.field)
+  const mode = opened === undefined ? sys.stat(m.source).mode : sys.fstat(opened, m.source).mode
+  const source = opened === undefined ? m.source : fdPath(opened)
+  const fd = isDir(mode) ? root.mkdirAll(m.destination) : root.ensureFile(m.destination)
   try {
     guardProcTarget(ctx, root, m, fd)
     if (m.options.extensions.includes('idmap') || m.options.extensions.includes('ridmap')) {
       if (!ctx.attachIdmapped) throw new RuntimeError('idmapped mount without a tree from the parent', 'EIDMAP')
       ctx.attachIdmapped(m.field, fd)
-    } else sys.mount(m.source, fdPath(fd), 'bind', m.flags, null, m.destination)
+    } else sys.mount(source, fdPath(fd), 'bind', m.flags, null, m.destination, m.source)
   } finally {
     sys.close(fd)
   }

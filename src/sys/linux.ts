@@ -108,6 +108,7 @@ export function capsetArgs(effective: bigint, permitted: bigint, inheritable: bi
 }
 
 export const linux = {
+  /** `display` names the target in errors, `sourceDisplay` the source (else the paths given). */
   mount(
     source: string | null,
     target: string,
@@ -115,9 +116,10 @@ export const linux = {
     flags: number,
     data: string | null,
     display?: string,
+    sourceDisplay?: string,
   ): void {
     const r = ffi.mount(source, target, fstype, flags, data)
-    if (r < 0) throw mountError(ffi.errno(), source, target, fstype, flags, data, display)
+    if (r < 0) throw mountError(ffi.errno(), sourceDisplay ?? source, target, fstype, flags, data, display)
   },
   umount2(target: string, flags: number): void {
     check(ffi.umount2(target, flags), 'umount2', target)

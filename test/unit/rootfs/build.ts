@@ -411,6 +411,52 @@ t.test('bind mounts: a directory and a file, ro by remount, propagation and attr
   t.same(c.sys.openFds(), [root.rootfd])
 })
 
+t.test('bind mounts from a source the parent opened: fstat and /proc/self/fd/N, not the path', async (t) => {
+  const c = context(
+    fakeHost(),
+    spec([
+      { destination: '/mnt/d', type: 'bind', source: '/src/dir', options: ['rbind', 'ro'] },
+      { destination: '/etc/injected', type: 'bind', source: '/src/file.txt', options: ['bind'] },
+    ]),
+    { userns: true },
+  )
+  const dir = c.sys.openat(C.AT_FDCWD, '/src/dir', C.O_PATH)
+  const file = c.sys.openat(C.AT_FDCWD, '/src/file.txt', C.O_PATH)
+  t.teardown(() => [dir, file].forEach((fd) => c.sys.close(fd)))
+  c.bindSources = new Map([
+    ['mounts[0]', dir],
+    ['mounts[1]', file],
+  ])
+  const root = openRoot(t, c)
+  mountAll(c, root)
+  t.same(c.sys.mountLog(), [
+    `/proc/self/fd/${dir} /mnt/d bind MS_BIND|MS_REC`,
+    'none /mnt/d - MS_RDONLY|MS_REMOUNT|MS_BIND',
+    `/proc/self/fd/${file} /etc/injected bind MS_BIND`,
+  ])
+  t.same(c.sys.callsOf('stat'), [], 'no source is looked up by path')
+  t.same(
+    c.sys.callsOf('fstat').map((s) => s.display),
+    ['/src/dir', '/src/file.txt'],
+  )
+  t.equal(c.sys.peek(R('/etc/injected'))?.kind, 'file', 'a file source still gets a file')
+
+  const again = context(fakeHost(), spec([{ destination: '/mnt/d', type: 'bind', source: '/src/dir', options: ['bind'] }]), {
+    userns: true,
+  })
+  const fd = again.sys.openat(C.AT_FDCWD, '/src/dir', C.O_PATH)
+  t.teardown(() => again.sys.close(fd))
+  again.bindSources = new Map([['mounts[0]', fd]])
+  again.sys.failOn('mount', { fstype: 'bind' }, 'EACCES')
+  checkStep(
+    t,
+    stepError(t, () => mountAll(again, openRoot(t, again))),
+    'mounts[0]',
+    'mounts[0] /mnt/d: mount /src/dir to /mnt/d (flags=MS_BIND, type=bind): permission denied',
+    { syscall: 'mount', errnoName: 'EACCES' },
+  )
+})
+
 t.test('bind mount errors', async (t) => {
   const binds = spec([{ destination: '/mnt/d', type: 'bind', source: '/src/dir', options: ['rbind', 'ro'] }])
   t.test('a missing source, before anything is made in the rootfs', async (t) => {
