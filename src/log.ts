@@ -64,6 +64,11 @@ export class Logger {
     return this.file !== undefined && this.file !== ''
   }
 
+  /** True when debug records are written (--debug). */
+  get debugEnabled(): boolean {
+    return this.minLevel === 'debug'
+  }
+
   private out(): number {
     if (!this.toFile) return 2
     if (this.fd === null) {
@@ -74,6 +79,20 @@ export class Logger {
       )
     }
     return this.fd
+  }
+
+  /**
+   * Open --log FILE now, as runc does at start: the file exists after any command given it,
+   * a successful one that logs nothing included. A file that cannot be opened is retried at
+   * the first record, whose write then fails quietly as before.
+   */
+  open(): void {
+    if (!this.toFile) return
+    try {
+      this.out()
+    } catch {
+      /* see log() */
+    }
   }
 
   log(level: Level, msg: string): void {

@@ -78,7 +78,9 @@ function globalOptions(y: Argv): Argv<GlobalOptions> {
 export const GLOBAL_OPTIONS: OptSpec[] = recordOptions(globalOptions as (y: Argv) => Argv)!
 
 function setLoggerFrom(g: GlobalOptions): void {
-  setLogger(new Logger(g.log || undefined, g['log-format'] as LogFormat, g.debug ? 'debug' : 'info'))
+  const l = new Logger(g.log || undefined, g['log-format'] as LogFormat, g.debug ? 'debug' : 'info')
+  l.open()
+  setLogger(l)
 }
 
 export async function main(rawArgv: string[]): Promise<number> {
@@ -212,7 +214,9 @@ function setupLoggerFromArgv(argv: string[]): void {
     return a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i + 1]
   }
   const fmt = get('--log-format') === 'json' ? 'json' : 'text'
-  setLogger(new Logger(get('--log') || undefined, fmt, 'info'))
+  const l = new Logger(get('--log') || undefined, fmt, 'info')
+  l.open()
+  setLogger(l)
 }
 
 export type { CommandDef }
