@@ -5,7 +5,7 @@
 // yargs (about 40 ms of start-up); yargs is loaded only for help, errors and unusual shapes.
 
 import type { Argv } from 'yargs'
-import { Logger, setLogger, type LogFormat } from '../log.js'
+import { Logger, setLogger, setTrace, type LogFormat } from '../log.js'
 import { reportError } from './report.js'
 import { UsageError } from '../errors.js'
 import { COMMANDS } from './commands/index.js'
@@ -81,6 +81,7 @@ function setLoggerFrom(g: GlobalOptions): void {
   const l = new Logger(g.log || undefined, g['log-format'] as LogFormat, g.debug ? 'debug' : 'info')
   l.open()
   setLogger(l)
+  setTrace(g.debug ? (msg) => l.debug(msg) : null)
 }
 
 export async function main(rawArgv: string[]): Promise<number> {

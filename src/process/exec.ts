@@ -22,7 +22,7 @@ import type { InitConfig } from './init-config.js'
 import { checkTerminal, Launch } from './launch.js'
 import { checkInheritedFds, lastCap, processConfig, stateBase } from './create.js'
 import { joinCgroup } from '../cgroups/join.js'
-import { logger } from '../log.js'
+import { logger, timed } from '../log.js'
 import { waitChild } from './wait.js'
 import { openConsoleSocket, type ConsoleHandle } from './console-host.js'
 
@@ -252,7 +252,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
       noNewKeyring: rec.noNewKeyring === true,
       lastCap: lastCap(),
       reportExec: true,
-      debug: false,
+      debug: log.debugEnabled,
     }
     if (console) cfg.consoleSocketFd = console.initFd
     launch.bootstrap(cfg, pid)
@@ -267,7 +267,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     const initPid = pid
     launch.serve({
       ready: () => {
-        joinCgroup(rec, initPid, o.cgroup)
+        timed('cgroup: join the container cgroup', () => joinCgroup(rec, initPid, o.cgroup))
         ch.send({ type: 'go' })
       },
       exec: (msg) => {
