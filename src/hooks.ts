@@ -5,6 +5,7 @@
 import * as fs from 'node:fs'
 import { childProcess } from './sys/child-process.js'
 import { RuntimeError, bounded, fsErrorText } from './errors.js'
+import { timed } from './log.js'
 
 export type Hook = { path: string; args?: string[]; env?: string[]; timeout?: number }
 export type HookName = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop'
@@ -69,30 +70,37 @@ export function runHooks(name: HookName, hooks: Hook[] | undefined, state: objec
   if (!hooks?.length) return
   const input = JSON.stringify(state)
   const dir = cwd !== undefined && isDir(cwd) ? cwd : undefined
-  hooks.forEach((h, i) => {
-    const args = h.args ?? [h.path]
-    const { spawnSync } = childProcess()
-    const r = spawnSync(h.path, args.slice(1), {
-      ...(dir !== undefined ? { cwd: dir } : {}),
-      argv0: args[0] ?? h.path,
-      env: envObject(h.env),
-      input,
-      timeout: h.timeout ? h.timeout * 1000 : undefined,
-      killSignal: 'SIGKILL',
-      stdio: ['pipe', 'pipe', 'pipe'],
-      maxBuffer: 4 * 1024 * 1024,
-    })
-    const output = `${r.stdout?.toString() ?? ''}${r.stderr?.toString() ?? ''}`
-    // A hook that exits without reading its stdin makes our write fail with EPIPE: not an
-    // error of the hook's; its exit status decides.
-    if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') {
-      const code = (r.error as NodeJS.ErrnoException).code
-      if (code === 'ETIMEDOUT') throw hookError(name, i, h, { timedOut: true, output })
-      throw hookError(name, i, h, { execError: r.error, output })
-    }
-    if (r.signal) throw hookError(name, i, h, { signal: r.signal, output })
-    if (r.status !== 0) throw hookError(name, i, h, { status: r.status ?? -1, output })
+  hooks.forEach((h, i) => timed(`hook: ${hookLabel(name, i, h)}`, () => runOne(name, i, h, input, dir)))
+}
+
+/** "prestart[0] /usr/bin/hook": the record name of one hook. */
+export function hookLabel(name: HookName, i: number, h: Hook): string {
+  return `${name}[${i}] ${h.path}`
+}
+
+function runOne(name: HookName, i: number, h: Hook, input: string, dir: string | undefined): void {
+  const args = h.args ?? [h.path]
+  const { spawnSync } = childProcess()
+  const r = spawnSync(h.path, args.slice(1), {
+    ...(dir !== undefined ? { cwd: dir } : {}),
+    argv0: args[0] ?? h.path,
+    env: envObject(h.env),
+    input,
+    timeout: h.timeout ? h.timeout * 1000 : undefined,
+    killSignal: 'SIGKILL',
+    stdio: ['pipe', 'pipe', 'pipe'],
+    maxBuffer: 4 * 1024 * 1024,
   })
+  const output = `${r.stdout?.toString() ?? ''}${r.stderr?.toString() ?? ''}`
+  // A hook that exits without reading its stdin makes our write fail with EPIPE: not an
+  // error of the hook's; its exit status decides.
+  if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') {
+    const code = (r.error as NodeJS.ErrnoException).code
+    if (code === 'ETIMEDOUT') throw hookError(name, i, h, { timedOut: true, output })
+    throw hookError(name, i, h, { execError: r.error, output })
+  }
+  if (r.signal) throw hookError(name, i, h, { signal: r.signal, output })
+  if (r.status !== 0) throw hookError(name, i, h, { status: r.status ?? -1, output })
 }
 
 function isDir(p: string): boolean {

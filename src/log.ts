@@ -64,6 +64,11 @@ export class Logger {
     return this.file !== undefined && this.file !== ''
   }
 
+  /** True when debug records are written (--debug). */
+  get debugEnabled(): boolean {
+    return this.minLevel === 'debug'
+  }
+
   private out(): number {
     if (!this.toFile) return 2
     if (this.fd === null) {
@@ -74,6 +79,20 @@ export class Logger {
       )
     }
     return this.fd
+  }
+
+  /**
+   * Open --log FILE now, as runc does at start: the file exists after any command given it,
+   * a successful one that logs nothing included. A file that cannot be opened is retried at
+   * the first record, whose write then fails quietly as before.
+   */
+  open(): void {
+    if (!this.toFile) return
+    try {
+      this.out()
+    } catch {
+      /* see log() */
+    }
   }
 
   log(level: Level, msg: string): void {
@@ -106,4 +125,64 @@ export function setLogger(l: Logger): void {
 }
 export function logger(): Logger {
   return current
+}
+
+// --- --debug step timing ------------------------------------------------------------------
+// `timed(what, fn)` runs fn and, only when a sink is set, emits one debug record "<what>
+// <duration>" (or "<what> failed after <duration>"). The CLI sets the sink to its logger with
+// --debug; the init stage sets it to the sync channel, so its records reach the parent's
+// destination. Without --debug the sink is null and timed() costs one check.
+
+export type TraceSink = (msg: string) => void
+
+let sink: TraceSink | null = null
+
+/** Where timed records go; null turns timing off. */
+export function setTrace(s: TraceSink | null): void {
+  sink = s
+}
+
+/** True when --debug records are wanted (the cheap check for callers that build details). */
+export function tracing(): boolean {
+  return sink !== null
+}
+
+/** A debug record without a timing (a summary or a decision), when tracing. */
+export function trace(msg: string): void {
+  if (sink !== null) sink(msg)
+}
+
+/** 0.042 -> "0.04ms", 3.14159 -> "3.1ms", 123.4 -> "123ms". */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) ms = 0
+  if (ms < 10) return `${ms.toFixed(2)}ms`
+  if (ms < 100) return `${ms.toFixed(1)}ms`
+  return `${Math.round(ms)}ms`
+}
+
+/** Milliseconds since `t0` (a performance.now() value). */
+export function since(t0: number): number {
+  return performance.now() - t0
+}
+
+/**
+ * Run `fn`; when tracing, record how long it took under `what` ("rootfs: mount /proc (proc)").
+ * `what` may be a function, for a label that costs something to build.
+ */
+export function timed<T>(what: string | (() => string), fn: () => T): T {
+  if (sink === null) return fn()
+  const t0 = performance.now()
+  let ok = false
+  try {
+    const r = fn()
+    ok = true
+    return r
+  } finally {
+    // The sink may be replaced by fn (the init moves it from one channel to the next).
+    const s = sink
+    if (s !== null) {
+      const label = typeof what === 'function' ? what() : what
+      s(ok ? `${label} ${formatDuration(since(t0))}` : `${label} failed after ${formatDuration(since(t0))}`)
+    }
+  }
 }

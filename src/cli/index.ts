@@ -5,7 +5,7 @@
 // yargs (about 40 ms of start-up); yargs is loaded only for help, errors and unusual shapes.
 
 import type { Argv } from 'yargs'
-import { Logger, setLogger, type LogFormat } from '../log.js'
+import { Logger, setLogger, setTrace, type LogFormat } from '../log.js'
 import { reportError } from './report.js'
 import { UsageError } from '../errors.js'
 import { COMMANDS } from './commands/index.js'
@@ -78,7 +78,10 @@ function globalOptions(y: Argv): Argv<GlobalOptions> {
 export const GLOBAL_OPTIONS: OptSpec[] = recordOptions(globalOptions as (y: Argv) => Argv)!
 
 function setLoggerFrom(g: GlobalOptions): void {
-  setLogger(new Logger(g.log || undefined, g['log-format'] as LogFormat, g.debug ? 'debug' : 'info'))
+  const l = new Logger(g.log || undefined, g['log-format'] as LogFormat, g.debug ? 'debug' : 'info')
+  l.open()
+  setLogger(l)
+  setTrace(g.debug ? (msg) => l.debug(msg) : null)
 }
 
 export async function main(rawArgv: string[]): Promise<number> {
@@ -213,7 +216,9 @@ function setupLoggerFromArgv(argv: string[]): void {
     return a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i + 1]
   }
   const fmt = get('--log-format') === 'json' ? 'json' : 'text'
-  setLogger(new Logger(get('--log') || undefined, fmt, 'info'))
+  const l = new Logger(get('--log') || undefined, fmt, 'info')
+  l.open()
+  setLogger(l)
 }
 
 export type { CommandDef }

@@ -39,6 +39,7 @@ import { chdirAsRoot, chdirAsUser, verifyCwdInside } from './cwd.js'
 import { allCpusMask, cpuMask, IOPRIO_WHO_PROCESS, schedAttr } from './sched.js'
 import { attrPath, execAttrValue } from './lsm.js'
 import { compileFilter, loadFilter, sendListenerFd, type CompiledFilter } from './seccomp-filter.js'
+import { timed } from '../log.js'
 
 export type { ConfinePlan } from './plan.js'
 
@@ -107,10 +108,14 @@ export class Confinement {
     }
     if (plan.seccomp) {
       const sc = plan.seccomp
-      step('linux.seccomp', () => {
-        libseccomp.load()
-        this.filter = compileFilter(sc, sys, this.log)
-      })
+      timed(
+        () => `seccomp: compile the filter (${(this.filter?.bytes ?? 0) / 8} BPF instructions)`,
+        () =>
+          step('linux.seccomp', () => {
+            libseccomp.load()
+            this.filter = compileFilter(sc, sys, this.log)
+          }),
+      )
       if (sc.notify && sc.listenerPath) {
         const at = 'linux.seccomp.listenerPath'
         try {
@@ -207,6 +212,11 @@ export class Confinement {
       step('process.cwd', () => verifyCwdInside(sys, cwd))
     }
     step('process.capabilities', () => runCredSteps(sys, steps.caps, warn))
+  }
+
+  /** The calls lock() makes, in order ('capset', 'seccomp'), for the --debug record of the exec. */
+  get lockdownSteps(): string[] {
+    return this.steps?.final.filter((s) => s.op !== 'seccomp' || this.filter).map((s) => s.op) ?? []
   }
 
   /** The steps switchUser() computed; late() and lock() run their last two parts. */

@@ -9,11 +9,14 @@ import { RuntimeError, StateError, SysError, TEXT, fromWire, notRunning, withCon
 import { isAlive } from '../state/status.js'
 import type { ContainerRecord } from '../state/store.js'
 import { Channel } from './sync.js'
+import { formatDuration, logger, since, trace, tracing } from '../log.js'
 
 /**
  * Tell the init to go, over <state>/init.sock, and wait for its answer: `exec` (its
  * startContainer hooks ran and it is calling execve) or an error. exec.fifo goes away at once,
- * so the container counts as running from here on, as with runc.
+ * so the container counts as running from here on, as with runc. With --debug the init sends
+ * its records for the steps after start, and the exec's is ours: from its `exec` to the EOF
+ * its execve makes (the last calls before it cannot be trusted to write anything).
  */
 export function releaseInit(socketPath: string, fifoPath: string): void {
   let fd: number
@@ -27,17 +30,24 @@ export function releaseInit(socketPath: string, fifoPath: string): void {
   }
   const ch = new Channel(fd)
   try {
-    ch.send({ type: 'start' })
+    ch.send(tracing() ? { type: 'start', debug: true } : { type: 'start' })
     fs.rmSync(fifoPath, { force: true })
     fs.rmSync(socketPath, { force: true })
     let execed = false
+    let t0 = 0
+    let detail: string | undefined
     for (;;) {
       const msg = ch.recv()
       if (!msg) break
-      if (msg.type === 'exec') execed = true
+      if (msg.type === 'exec') {
+        execed = true
+        t0 = performance.now()
+        detail = msg.detail
+      } else if (msg.type === 'log') logger().log(msg.level, msg.msg)
       else if (msg.type === 'error') throw withContext(fromWire(msg.error), 'unable to start container process')
     }
     if (!execed) throw new RuntimeError('unable to start container process: container init exited', 'EINIT')
+    if (detail !== undefined) trace(`exec: ${detail} ${formatDuration(since(t0))}`)
   } finally {
     ch.close()
   }

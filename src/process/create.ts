@@ -32,7 +32,7 @@ import type { InitConfig, ProcessConfig } from './init-config.js'
 import { checkTerminal, Launch, Undo, type LaunchSpec } from './launch.js'
 import { runHooks } from '../hooks.js'
 import { setupCgroups } from '../cgroups/setup.js'
-import { logger } from '../log.js'
+import { logger, timed } from '../log.js'
 
 export type CreateOptions = {
   id: string
@@ -86,10 +86,12 @@ export function prepare(opts: CreateOptions): Prepared {
     throw fsError(e, 'chdir', opts.bundle || '.')
   }
   if (!bundleStat.isDirectory()) throw fsError({ code: 'ENOTDIR' }, 'chdir', opts.bundle || '.')
-  const spec = loadSpec(bundle, {
-    onUnknownKeys: (keys) => log.debug(`config.json: ignoring unknown properties ${keys.join(', ')}`),
-  })
-  const { errors, warnings } = validateSpec(spec)
+  const spec = timed('config: load config.json', () =>
+    loadSpec(bundle, {
+      onUnknownKeys: (keys) => log.debug(`config.json: ignoring unknown properties ${keys.join(', ')}`),
+    }),
+  )
+  const { errors, warnings } = timed('config: validate', () => validateSpec(spec))
   for (const w of warnings) log.warn(w)
   if (errors.length) throw new SpecError(errors)
   if (!spec.process) throw new SpecError([{ path: 'process', message: 'required' }])
@@ -97,11 +99,13 @@ export function prepare(opts: CreateOptions): Prepared {
   const ns = planNamespaces(spec.linux?.namespaces)
   if (!ns.types.includes('mount'))
     throw new SpecError([{ path: 'linux.namespaces', message: 'a mount namespace is required to set up the root filesystem' }])
-  const rootfs = planRootfs(
-    spec as Parameters<typeof planRootfs>[0],
-    // Reading mountinfo is only worth it when there is a mount label to apply.
-    { bundle, userns: ns.types.includes('user'), selinux: !!spec.linux?.mountLabel && selinuxEnabled() },
-    { noPivot: opts.noPivot },
+  const rootfs: RootfsPlan = timed(`config: plan the rootfs (${spec.mounts?.length ?? 0} mounts in config.json)`, () =>
+    planRootfs(
+      spec as Parameters<typeof planRootfs>[0],
+      // Reading mountinfo is only worth it when there is a mount label to apply.
+      { bundle, userns: ns.types.includes('user'), selinux: !!spec.linux?.mountLabel && selinuxEnabled() },
+      { noPivot: opts.noPivot },
+    ),
   )
   let st: fs.Stats
   try {
@@ -228,7 +232,7 @@ export function createContainer(opts: CreateOptions): Created {
   let launch: Launch | null = null
   const undo = new Undo()
   try {
-    lock = createLocked(opts.store, opts.id)
+    lock = timed(`state: create the state directory and take the lock`, () => createLocked(opts.store, opts.id))
     undo.push(() => opts.store.remove(opts.id))
     // exec.fifo marks a created container (runc's status rule); init.sock is how `start`
     // releases the init and hears whether its process was exec'd.
@@ -281,15 +285,24 @@ export function createContainer(opts: CreateOptions): Created {
     if (timeJoin) s1.timeJoinFd = timeJoin.fd
     if (userJoin) s1.userJoinFd = userJoin.fd
     if (lateUnshare !== undefined) s1.lateUnshare = lateUnshare
-    launch.spawn(s1)
+    timed(
+      () => `namespaces: clone stage 1 (${nsSummary(ns.created, joins)})`,
+      () => launch!.spawn(s1),
+    )
     undo.push(() => l.stage1Pid && killAndReap(l.stage1Pid))
 
     // 'S': stage 1 (or its pid-1 child) is in its namespaces. Its pid rides on the byte.
-    const pid = launch.hello('container init')
-    if (late) sys.waitpid(launch.stage1Pid, 0) // the intermediate exits once its child is cloned
+    const pid = timed(
+      () => `namespaces: stage 1 in its namespaces (pid ${l.pid}${late ? ', late unshare' : ''})`,
+      () => {
+        const p = l.hello('container init')
+        if (late) sys.waitpid(l.stage1Pid, 0) // the intermediate exits once its child is cloned
+        return p
+      },
+    )
     undo.push(() => killAndReap(pid))
-    if (ns.created.includes('user')) writeIdMaps(pid, spec)
-    if (ns.timeEarly) writeTimeOffsets(pid, spec)
+    if (ns.created.includes('user')) timed('namespaces: write uid_map and gid_map', () => writeIdMaps(pid, spec))
+    if (ns.timeEarly) timed('namespaces: write timens_offsets', () => writeTimeOffsets(pid, spec))
     launch.go()
     const mountJoin = joins.find((j) => j.type === 'mount')
     // Bind sources are opened here, as host root, in the mount namespace the init mounts in:
@@ -338,20 +351,24 @@ export function createContainer(opts: CreateOptions): Created {
     if (opts.systemdCgroup) rec.systemdCgroup = true
     if (opts.noNewKeyring) rec.noNewKeyring = true
     if (spec.annotations) rec.annotations = spec.annotations
-    const cg = setupCgroups({
-      id: opts.id,
-      spec,
-      systemd: opts.systemdCgroup,
-      pid,
-      // If this create is killed from here on (an engine's timeout, say), `delete --force`
-      // finds in creating.json the init to kill and the cgroups to remove, recorded before
-      // they are made. Before this point the init exits on its own: it waits for the
-      // bootstrap, and reads EOF.
-      beforeCreate: (paths) => {
-        rec.cgroupPaths = paths
-        opts.store.writeCreating(rec)
-      },
-    })
+    const cg = timed(
+      () => `cgroup: create, apply limits and add pid ${pid} (${Object.values(rec.cgroupPaths)[0] ?? 'no path'})`,
+      () =>
+        setupCgroups({
+          id: opts.id,
+          spec,
+          systemd: opts.systemdCgroup,
+          pid,
+          // If this create is killed from here on (an engine's timeout, say), `delete --force`
+          // finds in creating.json the init to kill and the cgroups to remove, recorded before
+          // they are made. Before this point the init exits on its own: it waits for the
+          // bootstrap, and reads EOF.
+          beforeCreate: (paths) => {
+            rec.cgroupPaths = paths
+            opts.store.writeCreating(rec)
+          },
+        }),
+    )
     undo.push(() => {
       killAndReap(pid)
       cg.undo()
@@ -393,39 +410,43 @@ export function createContainer(opts: CreateOptions): Created {
     console?.closeInitEnd()
 
     const ch = launch.channel
-    const ready = launch.serve({
-      idmap: (msg) => {
-        try {
-          attachIdmappedTree(pid, mountFds[msg.field], msg.fd)
-          ch.send({ type: 'idmap-done' })
-        } catch (e) {
-          ch.send({ type: 'error', error: toWire(withContext(e as Error, msg.field)) })
-          throw e
-        }
-      },
-      hooks: () => {
-        const state = { ...cfg.state, pid, status: 'creating' }
-        try {
-          runHooks('prestart', spec.hooks?.prestart, state, cfg.bundle)
-          runHooks('createRuntime', spec.hooks?.createRuntime, state, cfg.bundle)
-        } catch (e) {
-          ch.send({ type: 'error', error: toWire(e) })
-          throw e
-        }
-        ch.send({ type: 'hooks-done' })
-      },
-      ready: () => 'stop',
-    })
+    const ready = timed(`init: build the container (pid ${pid})`, () =>
+      l.serve({
+        idmap: (msg) => {
+          try {
+            attachIdmappedTree(pid, mountFds[msg.field], msg.fd)
+            ch.send({ type: 'idmap-done' })
+          } catch (e) {
+            ch.send({ type: 'error', error: toWire(withContext(e as Error, msg.field)) })
+            throw e
+          }
+        },
+        hooks: () => {
+          const state = { ...cfg.state, pid, status: 'creating' }
+          try {
+            runHooks('prestart', spec.hooks?.prestart, state, cfg.bundle)
+            runHooks('createRuntime', spec.hooks?.createRuntime, state, cfg.bundle)
+          } catch (e) {
+            ch.send({ type: 'error', error: toWire(e) })
+            throw e
+          }
+          ch.send({ type: 'hooks-done' })
+        },
+        ready: () => 'stop',
+      }),
+    )
     if (!ready) throw initDied(pid, spec.linux?.resources?.memory?.limit)
-    cg.finish()
+    timed('cgroup: apply the pids limit', () => cg.finish())
 
     // The init sent the pty master before 'ready': take it if runt is its receiver.
     const master = console ? console.receiveMaster() : null
     console?.close()
     if (!isAlive(pid, rec.pidStartTime)) throw initDied(pid)
     rec.created = new Date().toISOString()
-    opts.store.write(rec)
-    opts.store.removeCreating(opts.id)
+    timed('state: write state.json', () => {
+      opts.store.write(rec)
+      opts.store.removeCreating(opts.id)
+    })
     if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(pid))
     if (opts.pidfdSocket) sendPidfd(opts.pidfdSocket, pid)
     sys.close(startFd)
@@ -450,4 +471,12 @@ export function stateBase(id: string, bundle: string, spec: Spec): InitConfig['s
   const s: InitConfig['state'] = { ociVersion: OCI_VERSION, id, bundle }
   if (spec.annotations) s.annotations = spec.annotations
   return s
+}
+
+/** "new mount,pid,uts; join network" for the clone's record. */
+function nsSummary(created: readonly string[], joins: readonly { type: string }[]): string {
+  const parts: string[] = []
+  if (created.length) parts.push(`new ${created.join(',')}`)
+  if (joins.length) parts.push(`join ${joins.map((j) => j.type).join(',')}`)
+  return parts.join('; ') || 'no namespaces'
 }

@@ -22,7 +22,7 @@ import type { InitConfig } from './init-config.js'
 import { checkTerminal, Launch } from './launch.js'
 import { checkInheritedFds, lastCap, processConfig, stateBase } from './create.js'
 import { execCgroupTargets, joinCgroups } from '../cgroups/join.js'
-import { logger } from '../log.js'
+import { logger, timed } from '../log.js'
 import { waitChild } from './wait.js'
 import { openConsoleSocket, type ConsoleHandle } from './console-host.js'
 
@@ -267,7 +267,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
       noNewKeyring: rec.noNewKeyring === true,
       lastCap: lastCap(),
       reportExec: true,
-      debug: false,
+      debug: log.debugEnabled,
     }
     if (console) cfg.consoleSocketFd = console.initFd
     launch.bootstrap(cfg, pid)
@@ -282,7 +282,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     const initPid = pid
     launch.serve({
       ready: () => {
-        joinCgroups(cgroups.targets, initPid)
+        timed('cgroup: join the container cgroup', () => joinCgroups(cgroups.targets, initPid))
         ch.send({ type: 'go' })
       },
       exec: (msg) => {

@@ -17,7 +17,8 @@ import { errnoText } from '../errors.js'
 import { FILTER_FLAG } from '../confine/seccomp.js'
 import type { CompiledFilter } from '../confine/seccomp-filter.js'
 import type { RlimitPlan } from '../confine/plan.js'
-import { hookError, hookEnv, type Hook, type HookName } from '../hooks.js'
+import { hookError, hookEnv, hookLabel, type Hook, type HookName } from '../hooks.js'
+import { timed } from '../log.js'
 
 export type HookBinds = {
   filter: CompiledFilter | null
@@ -39,7 +40,7 @@ function hookFilterFlags(flags: number): number {
 /** Run `hooks` in order, each bound as above; the first failure throws a HookError. */
 export function runBoundHooks(name: HookName, hooks: Hook[], state: object, binds: HookBinds): void {
   const input = Buffer.from(JSON.stringify(state))
-  hooks.forEach((h, i) => runOne(name, i, h, input, binds))
+  hooks.forEach((h, i) => timed(`hook: ${hookLabel(name, i, h)}`, () => runOne(name, i, h, input, binds)))
 }
 
 function runOne(name: HookName, i: number, h: Hook, input: Buffer, binds: HookBinds): void {

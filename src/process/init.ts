@@ -32,6 +32,27 @@ import { runHooks } from '../hooks.js'
 import { runBoundHooks } from './hook-process.js'
 import { preload } from '../confine/confinement.js'
 import { closeAll, receiveBindSources } from './bind-sources.js'
+import { setTrace, timed, tracing } from '../log.js'
+
+/**
+ * --debug records go to whoever listens at the time, never to a file or fd of the init's own:
+ * the parent over the sync channel until 'ready', then `start` over its connection if it asked
+ * for them, and nobody once the last calls before execve begin (a seccomp filter may forbid
+ * even write(2)).
+ */
+function traceTo(ch: Channel | null): void {
+  setTrace(
+    ch === null
+      ? null
+      : (msg) => {
+          try {
+            ch.send({ type: 'log', level: 'debug', msg })
+          } catch {
+            /* the listener went away: its records with it */
+          }
+        },
+  )
+}
 
 function nsIno(proc: string): { ino: number; dev: number } {
   const st = fs.statSync(`/proc/self/ns/${proc}`)
@@ -116,20 +137,22 @@ function buildContainer(cfg: InitConfig, ch: Channel, bindSources: Map<string, n
       if (reply.type === 'error') throw fromWire(reply.error)
     }
   }
-  prepareRoot(ctx)
+  timed('rootfs: prepare (root propagation, bind root.path)', () => prepareRoot(ctx))
   const root = InRoot.open(sys, plan.rootfs)
   try {
     try {
-      mountAll(ctx, root)
+      timed(`rootfs: ${plan.mounts.length} mounts`, () => mountAll(ctx, root))
     } finally {
       // Host files: gone before any hook, or the container, runs.
       closeAll(bindSources.values())
       bindSources.clear()
     }
-    setupDev(ctx, root)
+    if (plan.setupDev) timed(`rootfs: /dev (${plan.devices.length} devices, symlinks)`, () => setupDev(ctx, root))
     if (cfg.process.terminal && cfg.consoleSocketFd !== undefined) {
-      const slave = step('process.terminal', () =>
-        setupConsole(sys, root, { socketFd: cfg.consoleSocketFd!, size: cfg.process.consoleSize, bindConsole: true }),
+      const slave = timed('rootfs: console', () =>
+        step('process.terminal', () =>
+          setupConsole(sys, root, { socketFd: cfg.consoleSocketFd!, size: cfg.process.consoleSize, bindConsole: true }),
+        ),
       )
       useConsole(sys, slave, { newSession: true, controlling: true })
     } else {
@@ -147,18 +170,21 @@ function buildContainer(cfg: InitConfig, ch: Channel, bindSources: Map<string, n
     runHooks('createContainer', cfg.hooks.createContainer, { ...cfg.state, pid: hostPid(), status: 'creating' }, cfg.rootfs)
     // Before linux.readonlyPaths makes /proc/sys read-only (runc's order). Through the host's
     // procfs, still ours before pivot_root: /proc/sys answers for the writer's namespaces.
-    writeSysctls(cfg.sysctl)
+    const keys = Object.keys(cfg.sysctl).length
+    if (keys) timed(`sysctl: ${keys} keys`, () => writeSysctls(cfg.sysctl))
     const devNull = openDevNull(sys)
     try {
-      maskPaths(ctx, root, devNull)
+      timed(`rootfs: ${plan.maskedPaths.length} masked and ${plan.readonlyPaths.length} read-only paths`, () =>
+        maskPaths(ctx, root, devNull),
+      )
     } finally {
       sys.close(devNull)
     }
   } finally {
     root.close()
   }
-  enterRoot(ctx)
-  finalizeRoot(ctx)
+  timed(plan.noPivot ? 'rootfs: move the root and chroot (--no-pivot)' : 'rootfs: pivot_root', () => enterRoot(ctx))
+  if (plan.devReadonly || plan.readonlyRoot) timed('rootfs: read-only remounts', () => finalizeRoot(ctx))
 }
 
 /** runc sets HOME when the process env has none: the user's home in the container, or "/". */
@@ -186,7 +212,7 @@ function hostPid(): number {
 }
 
 function setNames(cfg: InitConfig): void {
-  if (cfg.hostname !== undefined) step('hostname', () => sys.sethostname(cfg.hostname!))
+  if (cfg.hostname !== undefined) timed('uts: sethostname', () => step('hostname', () => sys.sethostname(cfg.hostname!)))
   if (cfg.domainname !== undefined) step('domainname', () => sys.setdomainname(cfg.domainname!))
 }
 
@@ -221,12 +247,12 @@ function writeSysctls(sysctl: Record<string, string>): void {
 }
 
 /** Wait for `start` on the listening socket; returns the connection to report on. */
-function waitForStart(listenFd: number): Channel {
+function waitForStart(listenFd: number): { conn: Channel; debug: boolean } {
   const conn = new Channel(acceptUnix(listenFd))
   sys.close(listenFd)
   const msg = conn.recv()
   if (!msg || msg.type !== 'start') throw new RuntimeError('start: unexpected message on init.sock', 'ESTART')
-  return conn
+  return { conn, debug: msg.debug === true }
 }
 
 function finalFds(cfg: InitConfig): void {
@@ -257,13 +283,17 @@ export function runInit(): void {
     if (!msg || msg.type !== 'bootstrap') throw new RuntimeError('init: no bootstrap from the parent', 'EPARENT')
     const cfg = msg.config as InitConfig
     hostPidValue = msg.hostPid
+    if (cfg.debug) traceTo(ch)
     // The parent has put us in our cgroup: that cgroup becomes the namespace's root. Only this
     // thread moves, the one that goes on to execve (and forks hooks); unshare(CLONE_NEWCGROUP)
     // has no single-thread rule.
-    if (cfg.cgroupns) sys.unshare(C.CLONE_NEWCGROUP)
-    verifyNamespaces(cfg)
-    verifySealedExe()
-    const confinement = preload(cfg, sys, (level, msg) => ch.send({ type: 'log', level, msg }))
+    if (cfg.cgroupns) timed('namespaces: unshare cgroup', () => sys.unshare(C.CLONE_NEWCGROUP))
+    timed(
+      () => `namespaces: verify (new ${names(cfg.created) || 'none'}; joined ${names(cfg.joined) || 'none'})`,
+      () => verifyNamespaces(cfg),
+    )
+    timed('init: verify the sealed runtime binary', () => verifySealedExe())
+    const confinement = timed('confine: preload', () => preload(cfg, sys, (level, msg) => ch.send({ type: 'log', level, msg })))
     if (cfg.mode === 'exec') initExec(cfg, ch, confinement)
     else initCreate(cfg, ch, confinement, rep)
   } catch (e) {
@@ -307,27 +337,35 @@ function initCreate(cfg: InitConfig, ch: Channel, confinement: ReturnType<typeof
   const bindSources = cfg.bindSourceFields?.length ? receiveBindSources(ch, cfg.bindSourceFields) : new Map<string, number>()
   if (cfg.mountNsPath) {
     // setns into a mount namespace needs a private fs_struct (see DESIGN.md fact 4).
-    sys.unshare(C.CLONE_FS)
-    const nsfd = sys.openat(C.AT_FDCWD, cfg.mountNsPath, C.O_RDONLY)
-    sys.setns(nsfd, C.CLONE_NEWNS, cfg.mountNsPath)
-    sys.close(nsfd)
+    timed(`namespaces: join mount ${cfg.mountNsPath}`, () => {
+      sys.unshare(C.CLONE_FS)
+      const nsfd = sys.openat(C.AT_FDCWD, cfg.mountNsPath!, C.O_RDONLY)
+      sys.setns(nsfd, C.CLONE_NEWNS, cfg.mountNsPath)
+      sys.close(nsfd)
+    })
   }
   buildContainer(cfg, ch, bindSources)
   setNames(cfg)
   setHome(cfg.process)
   const p = cfg.process
-  confinement.privileged()
-  confinement.switchUser()
+  timed('confine: session keyring, rlimit hard limits', () => confinement.privileged())
+  timed(`credentials: switch to uid ${p.uid} gid ${p.gid} (bounding set, groups, cwd, capabilities)`, () =>
+    confinement.switchUser(),
+  )
   const exe = step('process.args', () => lookPath(p.args[0]!, p.env, isExecutableFile))
   // Stage 1 made us die with create; from here we outlive it, waiting for `start`. (Killed
   // between here and its state.json, create leaves creating.json for delete --force.)
   sys.prctl(C.PR_SET_PDEATHSIG, 0)
   ch.send({ type: 'ready', pid: hostPid() })
+  // The parent reads no more records after 'ready'; `start` may want the rest.
+  traceTo(null)
   if (!cfg.reportExec) {
     ch.close()
     rep.reported = true
   }
-  rep.startConn = waitForStart(cfg.startFd!)
+  const started = waitForStart(cfg.startFd!)
+  rep.startConn = started.conn
+  if (started.debug) traceTo(started.conn)
   // As runc's init runs them: bound by the container's rlimits, umask, no_new_privs and seccomp
   // filter, with stdio only (process/hook-process.ts).
   runBoundHooks(
@@ -341,10 +379,11 @@ function initCreate(cfg: InitConfig, ch: Channel, confinement: ReturnType<typeof
       ...(p.umask !== undefined ? { umask: p.umask } : {}),
     },
   )
-  confinement.late()
+  timed('confine: umask, rlimits, affinity, scheduler, personality, LSM label, no_new_privs', () => confinement.late())
   finalFds(cfg)
   sys.resetSignals()
-  rep.startConn.send({ type: 'exec' })
+  rep.startConn.send(tracing() ? { type: 'exec', detail: execDetail(exe, confinement.lockdownSteps) } : { type: 'exec' })
+  traceTo(null)
   // From here the filter may be in force: only execve follows (and sendmsg of the notify
   // fd to its agent; capset without no_new_privs). An error reaches `start` if it can.
   confinement.lockdown(hostPid())
@@ -353,7 +392,7 @@ function initCreate(cfg: InitConfig, ch: Channel, confinement: ReturnType<typeof
 
 /** exec: enter the container's root, set up its terminal, and fork the process. */
 function initExec(cfg: InitConfig, ch: Channel, confinement: ReturnType<typeof preload>): void {
-  const host = enterExecRoot(cfg)
+  const host = timed('namespaces: join the container namespaces and root', () => enterExecRoot(cfg))
   if (cfg.process.terminal && cfg.consoleSocketFd !== undefined) {
     const root = InRoot.open(sys, '/')
     try {
@@ -465,8 +504,18 @@ function execTail(cfg: InitConfig, ch: Channel, confinement: ReturnType<typeof p
   if (host.pidFd !== undefined) input.pidFd = host.pidFd
   if (host.lsmAttrPath && label)
     input.lsmAttr = { path: host.lsmAttrPath, value: execAttrValue(plan.apparmorProfile ? 'apparmor' : 'selinux', label) }
-  const pid = spawnExecProcess(input)
+  const pid = timed(`exec: fork and exec ${exe}`, () => spawnExecProcess(input))
   ch.send({ type: 'exec', pid })
   ch.close()
   process.exit(0)
+}
+
+function names(es: readonly NsExpectation[]): string {
+  return es.map((e) => e.type).join(',')
+}
+
+/** What `start` reports when the exec succeeded: the program and the calls just before it. */
+export function execDetail(exe: string, lockdown: readonly string[]): string {
+  const what = lockdown.map((s) => (s === 'seccomp' ? 'the seccomp filter load' : s === 'capset' ? 'the final capset' : s))
+  return what.length ? `execve ${exe} (after ${what.join(' and ')})` : `execve ${exe}`
 }

@@ -22,7 +22,8 @@
 //
 // `start` talks to the init over a second connection, on <state>/init.sock (the init holds
 // the listening socket, bound by the parent at create):
-//   start  -> init        start       go
+//   start  -> init        start       go (debug: send me the --debug records from here on)
+//   init   -> start       log         a debug record (only if start asked)
 //   init   -> start       exec        startContainer hooks done; execve next (EOF follows)
 //   init   -> start       error       a hook or the execve failed; init exits
 //
@@ -41,8 +42,8 @@ export type Message =
   | { type: 'error'; error: ErrorWire }
   | { type: 'idmap'; field: string; fd: number }
   | { type: 'idmap-done' }
-  | { type: 'start' }
-  | { type: 'exec'; pid?: number }
+  | { type: 'start'; debug?: boolean }
+  | { type: 'exec'; pid?: number; detail?: string }
   | { type: 'go' }
 
 function readFull(fd: number, buf: Buffer): boolean {

@@ -10,6 +10,7 @@ import * as path from 'node:path'
 import * as C from '../sys/constants.js'
 import type { Sys } from '../sys/linux.js'
 import { attachCleanup, RuntimeError, SysError, StepError } from '../errors.js'
+import { timed } from '../log.js'
 import { fdPath, InRoot, type InRootSys } from './in-root.js'
 import {
   DEV_SYMLINKS,
@@ -423,20 +424,23 @@ function applyMountAttributes(ctx: RootfsContext, root: InRoot, m: MountPlan): v
 
 export function mountAll(ctx: RootfsContext, root: InRoot): void {
   for (const m of ctx.plan.mounts) {
-    step(m.field, m.destination, () => {
-      switch (m.kind) {
-        case 'bind':
-          mountBind(ctx, root, m)
-          break
-        case 'cgroup':
-        case 'cgroup2':
-          mountCgroup(ctx, root, m)
-          break
-        default:
-          mountFs(ctx, root, m)
-      }
-      applyMountAttributes(ctx, root, m)
-    })
+    const label = () => `rootfs: mount ${m.destination} (${m.kind === 'bind' ? 'bind' : m.type || m.kind}, ${m.field})`
+    timed(label, () =>
+      step(m.field, m.destination, () => {
+        switch (m.kind) {
+          case 'bind':
+            mountBind(ctx, root, m)
+            break
+          case 'cgroup':
+          case 'cgroup2':
+            mountCgroup(ctx, root, m)
+            break
+          default:
+            mountFs(ctx, root, m)
+        }
+        applyMountAttributes(ctx, root, m)
+      }),
+    )
   }
 }
 

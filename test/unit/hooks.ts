@@ -2,7 +2,8 @@ import t from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { RuntimeError } from '../../src/errors.js'
-import { HookError, runHooks, type Hook } from '../../src/hooks.js'
+import { HookError, hookLabel, runHooks, type Hook } from '../../src/hooks.js'
+import { setTrace } from '../../src/log.js'
 
 const STATE = { ociVersion: '1.3.0', id: 'abc', pid: 4242, status: 'creating', bundle: '/run/b', annotations: { 'a.b': 'c' } }
 
@@ -163,4 +164,13 @@ t.test('hooks run in the directory they are given, or in ours when it is gone', 
   t.equal(fs.readFileSync(out, 'utf8').trim(), process.cwd(), 'a missing directory is not the hook failing')
   runHooks('poststop', [h], STATE)
   t.equal(fs.readFileSync(out, 'utf8').trim(), process.cwd())
+})
+
+t.test('--debug: one record per hook, named and timed, a failure included', async (t) => {
+  const got: string[] = []
+  setTrace((m) => got.push(m))
+  t.teardown(() => setTrace(null))
+  t.equal(hookLabel('prestart', 2, { path: '/x' }), 'prestart[2] /x')
+  t.throws(() => runHooks('createRuntime', [{ path: '/bin/true' }, { path: '/bin/false' }], {}))
+  t.match(got, [/^hook: createRuntime\[0\] \/bin\/true \d+(\.\d+)?ms$/, /^hook: createRuntime\[1\] \/bin\/false failed after \d/])
 })

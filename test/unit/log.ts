@@ -2,7 +2,18 @@ import t from 'tap'
 import fsDefault, * as fs from 'node:fs'
 import { syncBuiltinESMExports } from 'node:module'
 import * as path from 'node:path'
-import { Logger, formatRecord, logger, rfc3339, setLogger } from '../../src/log.js'
+import {
+  Logger,
+  formatDuration,
+  formatRecord,
+  logger,
+  rfc3339,
+  setLogger,
+  setTrace,
+  timed,
+  trace,
+  tracing,
+} from '../../src/log.js'
 
 const T = '2026-11-23T21:00:00Z'
 
@@ -163,4 +174,100 @@ t.test('setLogger / logger', async (t) => {
   setLogger(l)
   t.equal(logger(), l)
   setLogger(before)
+})
+
+t.test('open(): --log FILE exists before any record, 0644; a bad path does not throw', async (t) => {
+  const dir = t.testdir()
+  const file = path.join(dir, 'runt.log')
+  const old = process.umask(0o022)
+  t.teardown(() => void process.umask(old))
+  const l = new Logger(file, 'text', 'info')
+  l.open()
+  t.equal(fs.readFileSync(file, 'utf8'), '', 'created empty')
+  t.equal(fs.statSync(file).mode & 0o777, 0o644)
+  l.open()
+  l.info('one')
+  t.match(fs.readFileSync(file, 'utf8'), /^time=\S+ level=info msg=one\n$/, 'opened once, appended to')
+  t.doesNotThrow(() => new Logger(path.join(dir, 'no', 'log'), 'text', 'info').open())
+  t.doesNotThrow(() => new Logger(undefined, 'text', 'info').open(), 'stderr: nothing to open')
+  t.equal(new Logger(undefined, 'text', 'debug').debugEnabled, true)
+  t.equal(new Logger(undefined, 'text', 'info').debugEnabled, false)
+})
+
+t.test('formatDuration: two decimals below 10 ms, one below 100, whole above', async (t) => {
+  t.equal(formatDuration(0.042), '0.04ms')
+  t.equal(formatDuration(3.14159), '3.14ms')
+  t.equal(formatDuration(12.345), '12.3ms')
+  t.equal(formatDuration(123.4), '123ms')
+  t.equal(formatDuration(-1), '0.00ms')
+  t.equal(formatDuration(NaN), '0.00ms')
+})
+
+t.test('timed: one record per step with its duration, only with a sink', async (t) => {
+  const got: string[] = []
+  t.teardown(() => setTrace(null))
+  setTrace(null)
+  t.equal(tracing(), false)
+  let label = 0
+  t.equal(
+    timed(
+      () => `never ${++label}`,
+      () => 7,
+    ),
+    7,
+    'the value, without a sink',
+  )
+  t.equal(label, 0, 'no label built without a sink')
+  trace('dropped')
+
+  setTrace((m) => got.push(m))
+  t.equal(tracing(), true)
+  t.equal(
+    timed('rootfs: mount /proc (proc)', () => 'v'),
+    'v',
+  )
+  t.equal(
+    timed(
+      () => `rootfs: ${2} mounts`,
+      () => 1,
+    ),
+    1,
+  )
+  t.throws(
+    () =>
+      timed('hook: prestart[0] /bin/false', () => {
+        throw new Error('exit status 1')
+      }),
+    /exit status 1/,
+    'the error goes on',
+  )
+  trace('plain')
+  t.equal(got.length, 4)
+  t.match(got[0], /^rootfs: mount \/proc \(proc\) \d+\.\d\dms$/)
+  t.match(got[1], /^rootfs: 2 mounts \d+\.\d\dms$/)
+  t.match(got[2], /^hook: prestart\[0\] \/bin\/false failed after \d+(\.\d+)?ms$/)
+  t.equal(got[3], 'plain')
+
+  // A step may move the sink (the init hands it from one channel to the next).
+  const later: string[] = []
+  timed('moved', () => setTrace((m) => later.push(m)))
+  t.match(later, [/^moved \d/])
+  timed('off', () => setTrace(null))
+  t.equal(later.length, 1, 'nothing once the sink is gone')
+})
+
+t.test('the CLI sink: --debug records through the logger, below it nothing', async (t) => {
+  t.teardown(() => setTrace(null))
+  const l = new Logger(undefined, 'json', 'debug')
+  setTrace((m) => l.debug(m))
+  const out = captureStderr(() => timed('config: validate', () => undefined))
+  const rec = JSON.parse(out) as { level: string; msg: string }
+  t.equal(rec.level, 'debug')
+  t.match(rec.msg, /^config: validate \d+\.\d\dms$/)
+  const quiet = new Logger(undefined, 'text', 'info')
+  setTrace((m) => quiet.debug(m))
+  t.equal(
+    captureStderr(() => timed('x', () => undefined)),
+    '',
+  )
 })

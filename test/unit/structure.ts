@@ -23,7 +23,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   // Pure planning: kernel constants are data.
   plan: ['spec', 'errors', 'sys/constants'],
   spec: ['errors'],
-  hooks: ['sys', 'errors'],
+  hooks: ['sys', 'errors', 'log'],
   log: ['errors'],
   errors: [],
   sys: ['errors'],
