@@ -8,7 +8,7 @@ import * as path from 'node:path'
 import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
 import { listenUnix } from '../sys/scm.js'
-import { RuntimeError, SpecError, TEXT, fsError, toWire, withContext } from '../errors.js'
+import { RuntimeError, SpecError, SysError, TEXT, fsError, toWire, withContext } from '../errors.js'
 import { loadSpec } from '../spec/load.js'
 import { validateSpec } from '../spec/validate.js'
 import { OCI_VERSION } from '../spec/defaults.js'
@@ -405,8 +405,16 @@ export function createContainer(opts: CreateOptions): Created {
     if (mountJoin) cfg.mountNsPath = `/proc/self/fd/${mountJoin.fd}`
     if (spec.hostname !== undefined) cfg.hostname = spec.hostname
     if (spec.domainname !== undefined) cfg.domainname = spec.domainname
-    launch.bootstrap(cfg, pid)
-    if (sources) sendBindSources(launch.channel, sources)
+    // An init OOM-killed before it read its config leaves a closed socket: say why it died,
+    // not "write: broken pipe".
+    try {
+      launch.bootstrap(cfg, pid)
+      if (sources) sendBindSources(launch.channel, sources)
+    } catch (e) {
+      if (e instanceof SysError && (e.errnoName === 'EPIPE' || e.errnoName === 'ECONNRESET'))
+        throw initDied(pid, spec.linux?.resources?.memory?.limit)
+      throw e
+    }
     console?.closeInitEnd()
 
     const ch = launch.channel
