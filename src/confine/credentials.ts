@@ -30,9 +30,6 @@ export function interimCaps(final: CapSets, extra: bigint): CapSets {
   return { ...final, effective: final.effective | extra, permitted: final.permitted | extra }
 }
 
-const S_IFMT = 0o170000
-const S_IFCHR = 0o020000
-
 /**
  * The stdio fds to give to the process's user before the switch, as runc's
  * fixStdioPermissions: a terminal the user can control, pipes a non-root process can reopen
@@ -43,8 +40,7 @@ export function stdioToChown(stats: (FileStat | null)[], uid: number | undefined
   const out: number[] = []
   stats.forEach((st, fd) => {
     if (!st) return
-    const devNull = (st.mode & S_IFMT) === S_IFCHR && st.rdevMajor === 1 && st.rdevMinor === 3
-    if (!devNull && st.uid !== uid) out.push(fd)
+    if (!C.isCharDevice(st, 1, 3) && st.uid !== uid) out.push(fd)
   })
   return out
 }

@@ -574,7 +574,7 @@ export function openDevNull(sys: Pick<Sys, 'openat' | 'fstat' | 'close'>): numbe
   const fd = sys.openat(C.AT_FDCWD, '/dev/null', C.O_PATH | C.O_NOFOLLOW)
   try {
     const st = sys.fstat(fd, '/dev/null')
-    if ((st.mode & C.S_IFMT) !== C.S_IFCHR || st.rdevMajor !== 1 || st.rdevMinor !== 3)
+    if (!C.isCharDevice(st, 1, 3))
       throw new SysError({
         syscall: 'open',
         errno: 19,

@@ -39,7 +39,7 @@ export function setupConsole(sys: ConsoleSys, root: InRoot, o: ConsoleOptions): 
     // Whatever the rootfs made of /dev/pts/ptmx or /dev/ptmx, it must have led to the pty
     // multiplexor (char 5:2), not to a file we would hand to the engine as a terminal.
     const st = sys.fstat(master, '/dev/pts/ptmx')
-    if ((st.mode & C.S_IFMT) !== C.S_IFCHR || st.rdevMajor !== 5 || st.rdevMinor !== 2)
+    if (!C.isCharDevice(st, 5, 2))
       throw new SysError({
         syscall: 'open',
         errno: 19,

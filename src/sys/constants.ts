@@ -104,6 +104,11 @@ export const S_IFDIR = 0o040000
 export const S_IFCHR = 0o020000
 export const S_IFIFO = 0o010000
 
+/** `st` is the character device major:minor (the null device 1:3, the pty multiplexor 5:2). */
+export function isCharDevice(st: { mode: number; rdevMajor: number; rdevMinor: number }, major: number, minor: number): boolean {
+  return (st.mode & S_IFMT) === S_IFCHR && st.rdevMajor === major && st.rdevMinor === minor
+}
+
 export const AF_UNIX = 1
 export const SOCK_STREAM = 1
 export const SOCK_SEQPACKET = 5
