@@ -39,7 +39,7 @@ import { chdirAsRoot, chdirAsUser, verifyCwdInside } from './cwd.js'
 import { allCpusMask, cpuMask, IOPRIO_WHO_PROCESS, schedAttr } from './sched.js'
 import { attrPath, execAttrValue } from './lsm.js'
 import { compileFilter, loadFilter, sendListenerFd, type CompiledFilter } from './seccomp-filter.js'
-import { timed } from '../log.js'
+import { timed, trace } from '../log.js'
 
 export type { ConfinePlan } from './plan.js'
 
@@ -197,7 +197,7 @@ export class Confinement {
       }),
     )
     this.steps = steps
-    for (const n of steps.notes) this.log('debug', n)
+    for (const n of steps.notes) trace(n)
     const warn = (msg: string) => this.log('warning', msg)
     step('process.capabilities.bounding', () => runCredSteps(sys, steps.bounding, warn))
     // runc: chdir first as root, which may reach a directory the user cannot; retry as the

@@ -25,6 +25,7 @@ import type { ConfinePlan } from '../confine/plan.js'
 import type { CompiledFilter } from '../confine/seccomp-filter.js'
 import { credentialSteps, type CredStep } from '../confine/steps.js'
 import { stdioStats, stdioToChown } from '../confine/credentials.js'
+import { trace } from '../log.js'
 import { schedAttr, cpuMask, allCpusMask, IOPRIO_WHO_PROCESS } from '../confine/sched.js'
 
 const F_DUPFD_CLOEXEC = 1030
@@ -52,7 +53,6 @@ export type ExecProcessInput = {
   /** Send the seccomp listener fd of process `pid` to its agent. */
   handOver: (fd: number, pid: number) => void
   warn: (msg: string) => void
-  debug: (msg: string) => void
 }
 
 /** capset(2)'s arguments in `chain` memory. */
@@ -158,7 +158,7 @@ export function spawnExecProcess(x: ExecProcessInput): number {
     noNewPrivileges: p.noNewPrivileges,
     seccomp: x.filter !== null,
   })
-  for (const n of steps.notes) x.debug(n)
+  for (const n of steps.notes) trace(n)
 
   const chain = new CloneChain()
   const errnoPtr = CloneChain.errnoAddress()

@@ -497,7 +497,6 @@ function execTail(cfg: InitConfig, ch: Channel, confinement: ReturnType<typeof p
     hostProc: host.hostProc,
     handOver: (fd, pid) => confinement.handOver(fd, pid),
     warn: (msg) => ch.send({ type: 'log', level: 'warning', msg }),
-    debug: (msg) => ch.send({ type: 'log', level: 'debug', msg }),
   }
   if (host.userFd !== undefined) input.userFd = host.userFd
   if (host.timeFd !== undefined) input.timeFd = host.timeFd
