@@ -70,7 +70,12 @@ export function runHooks(name: HookName, hooks: Hook[] | undefined, state: objec
   if (!hooks?.length) return
   const input = JSON.stringify(state)
   const dir = cwd !== undefined && isDir(cwd) ? cwd : undefined
-  hooks.forEach((h, i) => timed(`hook: ${hookLabel(name, i, h)}`, () => runOne(name, i, h, input, dir)))
+  hooks.forEach((h, i) =>
+    timed(
+      () => `hook: ${hookLabel(name, i, h)}`,
+      () => runOne(name, i, h, input, dir),
+    ),
+  )
 }
 
 /** "prestart[0] /usr/bin/hook": the record name of one hook. */

@@ -48,14 +48,13 @@ export function execCgroupTargets(
   ignored: string[]
 } {
   const subs = parseSubCgroups(values)
+  const all = subs.get('')
   const keys = Object.keys(paths)
   const v2 = keys.length === 1 && keys[0] === ''
   if (v2) {
-    const all = subs.get('')
     const ignored = [...subs.keys()].filter((c) => c !== '')
     return { targets: [all === undefined ? paths['']! : below(paths['']!, all)], ignored }
   }
-  const all = subs.get('')
   const out = { ...paths }
   for (const [ctrl, sub] of subs) {
     if (ctrl === '') continue

@@ -40,7 +40,12 @@ function hookFilterFlags(flags: number): number {
 /** Run `hooks` in order, each bound as above; the first failure throws a HookError. */
 export function runBoundHooks(name: HookName, hooks: Hook[], state: object, binds: HookBinds): void {
   const input = Buffer.from(JSON.stringify(state))
-  hooks.forEach((h, i) => timed(`hook: ${hookLabel(name, i, h)}`, () => runOne(name, i, h, input, binds)))
+  hooks.forEach((h, i) =>
+    timed(
+      () => `hook: ${hookLabel(name, i, h)}`,
+      () => runOne(name, i, h, input, binds),
+    ),
+  )
 }
 
 function runOne(name: HookName, i: number, h: Hook, input: Buffer, binds: HookBinds): void {
