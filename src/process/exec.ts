@@ -8,7 +8,7 @@ import * as path from 'node:path'
 import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
 import { RuntimeError, SpecError, StateError, TEXT, fsError } from '../errors.js'
-import { MAX_JSON_DEPTH, jsonDepth, parseProcess } from '../spec/load.js'
+import { MAX_JSON_DEPTH, isPlainObject, jsonDepth, parseProcess } from '../spec/load.js'
 import { validateProcess } from '../spec/validate.js'
 import type { Process, Spec } from '../spec/schema.js'
 import { NS_INFO, type NsType } from '../plan/namespaces.js'
@@ -77,10 +77,9 @@ export function readProcessFile(file: string): unknown {
  * (or uid, or gid) is 0. Engines write process files with no user for root.
  */
 export function withDefaultUser(json: unknown): unknown {
-  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-  if (!isObj(json)) return json
+  if (!isPlainObject(json)) return json
   const user = json.user ?? {}
-  if (!isObj(user)) return json
+  if (!isPlainObject(user)) return json
   return { ...json, user: { ...user, uid: user.uid ?? 0, gid: user.gid ?? 0 } }
 }
 

@@ -113,7 +113,8 @@ export function jsonDepth(v: unknown, limit = Infinity): number {
 
 // ---------------------------------------------------------------------------------------------
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** A copy of `v` without object properties whose value is null (array items are kept). */
 export function dropNulls(v: unknown): unknown {
