@@ -1,24 +1,13 @@
 // The fd hand-over of bind sources over a real socketpair (no root: openBindSources, which
 // joins a mount namespace, is covered by test/priv/bind-sources.ts).
 
-import t, { type Test } from 'tap'
+import t from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as C from '../../../src/sys/constants.js'
 import { linux } from '../../../src/sys/linux.js'
-import { Channel } from '../../../src/process/sync.js'
 import { receiveBindSources, sendBindSources } from '../../../src/process/bind-sources.js'
-
-function pair(t: Test): [Channel, Channel] {
-  const [a, b] = linux.socketpair(C.SOCK_STREAM)
-  const ca = new Channel(a)
-  const cb = new Channel(b)
-  t.teardown(() => {
-    ca.close()
-    cb.close()
-  })
-  return [ca, cb]
-}
+import { channelPair } from '../../fixtures/channel-pair.js'
 
 const isOpen = (fd: number) => {
   try {
@@ -31,7 +20,7 @@ const isOpen = (fd: number) => {
 
 t.test('sent after a message, received in order by field, close-on-exec; ours are closed', async (t) => {
   const dir = t.testdir({ a: 'A', b: 'B' })
-  const [parent, init] = pair(t)
+  const [parent, init] = channelPair(t)
   const fds = ['a', 'b'].map((n) => linux.openat(C.AT_FDCWD, path.join(dir, n), C.O_PATH))
   const opened = { fields: ['mounts[2]', 'mounts[5]'], fds: [...fds], skipped: [] }
   parent.send({ type: 'go' })
@@ -49,7 +38,7 @@ t.test('sent after a message, received in order by field, close-on-exec; ours ar
 })
 
 t.test('more than one message holds: 300 fds in two batches', async (t) => {
-  const [parent, init] = pair(t)
+  const [parent, init] = channelPair(t)
   const fds = Array.from({ length: 300 }, () => linux.openat(C.AT_FDCWD, '/dev/null', C.O_PATH))
   const fields = fds.map((_, i) => `mounts[${i}]`)
   sendBindSources(parent, { fields, fds, skipped: [] })
@@ -59,7 +48,7 @@ t.test('more than one message holds: 300 fds in two batches', async (t) => {
 })
 
 t.test('fewer fds than fields: a protocol error, and what came is closed', async (t) => {
-  const [parent, init] = pair(t)
+  const [parent, init] = channelPair(t)
   const fd = linux.openat(C.AT_FDCWD, '/dev/null', C.O_PATH)
   sendBindSources(parent, { fields: ['mounts[0]'], fds: [fd], skipped: [] })
   const before = fs.readdirSync('/proc/self/fd').length

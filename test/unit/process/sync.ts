@@ -1,4 +1,4 @@
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -6,20 +6,9 @@ import { fileURLToPath } from 'node:url'
 import { Channel, type Message } from '../../../src/process/sync.js'
 import { linux } from '../../../src/sys/linux.js'
 import * as C from '../../../src/sys/constants.js'
+import { channelPair } from '../../fixtures/channel-pair.js'
 
 const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src')
-
-/** A connected pair of Channels over a real AF_UNIX stream socketpair, closed at teardown. */
-function pair(t: Test): [Channel, Channel] {
-  const [a, b] = linux.socketpair(C.SOCK_STREAM)
-  const ca = new Channel(a)
-  const cb = new Channel(b)
-  t.teardown(() => {
-    ca.close()
-    cb.close()
-  })
-  return [ca, cb]
-}
 
 /** Exactly `n` bytes from `fd`. */
 function readN(fd: number, n: number): Buffer {
@@ -41,7 +30,7 @@ function frame(body: string): Buffer {
 }
 
 t.test('a message round trip', async (t) => {
-  const [a, b] = pair(t)
+  const [a, b] = channelPair(t)
   const msgs: Message[] = [
     { type: 'ready', pid: 4242 },
     { type: 'start' },
@@ -56,7 +45,7 @@ t.test('a message round trip', async (t) => {
 })
 
 t.test('framing: a 4-byte big-endian length, then the JSON', async (t) => {
-  const [a, b] = pair(t)
+  const [a, b] = channelPair(t)
   a.send({ type: 'ready', pid: 42 })
   const body = '{"type":"ready","pid":42}'
   t.same(readN(b.fd, 4 + body.length), frame(body))
@@ -71,7 +60,7 @@ t.test('framing: a 4-byte big-endian length, then the JSON', async (t) => {
 })
 
 t.test('recv reads frames written in pieces', async (t) => {
-  const [a, b] = pair(t)
+  const [a, b] = channelPair(t)
   const f = Buffer.concat([frame('{"type":"start"}'), frame('{"type":"exec"}')])
   for (let i = 0; i < f.length; i += 3) fs.writeSync(a.fd, f.subarray(i, Math.min(i + 3, f.length)))
   t.same(b.recv(), { type: 'start' })
@@ -79,7 +68,7 @@ t.test('recv reads frames written in pieces', async (t) => {
 })
 
 t.test('BigInts travel as {"$bigint": "..."}', async (t) => {
-  const [a, b] = pair(t)
+  const [a, b] = channelPair(t)
   const caps = { effective: 0x1ffffffffffn, bounding: (1n << 63n) | 5n, zero: 0n, neg: -12n, n: 7 }
   a.send({ type: 'bootstrap', config: { caps }, hostPid: 1 })
   const raw = b.recv() as Extract<Message, { type: 'bootstrap' }>
@@ -100,7 +89,7 @@ t.test('BigInts travel as {"$bigint": "..."}', async (t) => {
 })
 
 t.test('close twice does not close a file that reused the fd number', async (t) => {
-  const [a] = pair(t)
+  const [a] = channelPair(t)
   a.close()
   const fd = fs.openSync('/dev/null', 'r')
   t.teardown(() => fs.closeSync(fd))
@@ -110,7 +99,7 @@ t.test('close twice does not close a file that reused the fd number', async (t) 
 })
 
 t.test('EOF between messages is null', async (t) => {
-  const [a, b] = pair(t)
+  const [a, b] = channelPair(t)
   a.send({ type: 'start' })
   a.close()
   t.same(b.recv(), { type: 'start' })
@@ -121,18 +110,18 @@ t.test('EOF between messages is null', async (t) => {
 })
 
 t.test('EOF inside a message is an error', async (t) => {
-  const [a, b] = pair(t)
+  const [a, b] = channelPair(t)
   fs.writeSync(a.fd, frame('{"type":"start"}').subarray(0, 10))
   a.close()
   t.throws(() => b.recv(), { message: 'sync socket closed mid-message' })
-  const [c, d] = pair(t)
+  const [c, d] = channelPair(t)
   fs.writeSync(c.fd, Buffer.from([0, 0]))
   c.close()
   t.throws(() => d.recv(), { message: 'sync socket closed mid-message' }, 'inside the length')
 })
 
 t.test('a length above 64 MiB is refused', async (t) => {
-  const [a, b] = pair(t)
+  const [a, b] = channelPair(t)
   const h = Buffer.alloc(4)
   h.writeUInt32BE(64 * 1024 * 1024 + 1)
   fs.writeSync(a.fd, h)
@@ -140,13 +129,13 @@ t.test('a length above 64 MiB is refused', async (t) => {
 })
 
 t.test('a frame that is not JSON throws', async (t) => {
-  const [a, b] = pair(t)
+  const [a, b] = channelPair(t)
   fs.writeSync(a.fd, frame('{"type":'))
   t.throws(() => b.recv(), SyntaxError)
 })
 
 t.test('raw bytes: the stage-1 handshake', async (t) => {
-  const [a, b] = pair(t)
+  const [a, b] = channelPair(t)
   a.sendByte(0x53) // 'S'
   t.equal(b.recvByte(), 0x53)
   b.sendByte(0x47) // 'G'
