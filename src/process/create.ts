@@ -272,6 +272,9 @@ export function createContainer(opts: CreateOptions): Created {
     for (let fd = 3; fd < 3 + prep.extraFds; fd++) inherit.push(fd)
     inherit.push(startFd)
     if (console) inherit.push(console.initFd)
+    // The init joins a mount namespace given by path itself, once its code is loaded.
+    const mountJoinFd = joins.find((j) => j.type === 'mount')?.fd
+    if (mountJoinFd !== undefined) inherit.push(mountJoinFd)
     const s1: LaunchSpec = {
       cloneFlags,
       chainJoins: [],
