@@ -44,7 +44,9 @@ for (const bin of BINS) {
     const pid = await holder(t, false)
     const runt = new Runt(t, bin)
     const b = makeBundle(t, ['sh', '-c', 'readlink /proc/self/ns/mnt; readlink /proc/self/ns/pid; cat /marker'], (c) => {
-      c.linux!.namespaces = c.linux!.namespaces!.map((n) => (n.type === 'mount' ? { type: 'mount', path: `/proc/${pid}/ns/mnt` } : n))
+      c.linux!.namespaces = c.linux!.namespaces!.map((n) =>
+        n.type === 'mount' ? { type: 'mount', path: `/proc/${pid}/ns/mnt` } : n,
+      )
     })
     fs.writeFileSync(path.join(b.dir, 'rootfs/marker'), 'bundle rootfs\n')
     const r = runt.run(['run', '--bundle', b.dir, runt.id()])
@@ -58,13 +60,19 @@ for (const bin of BINS) {
   t.test(`join a user and a mount namespace by path (${name})`, priv(), async (t) => {
     const pid = await holder(t, true)
     const runt = new Runt(t, bin)
-    const b = makeBundle(t, ['sh', '-c', 'readlink /proc/self/ns/mnt; readlink /proc/self/ns/user; id -u; cat /proc/self/uid_map'], (c) => {
-      c.linux!.namespaces = c.linux!.namespaces!.map((n) => (n.type === 'mount' ? { type: 'mount', path: `/proc/${pid}/ns/mnt` } : n))
-      c.linux!.namespaces.push({ type: 'user', path: `/proc/${pid}/ns/user` })
-      // runc 1.1.5 wants the mappings even when the user namespace is joined.
-      c.linux!.uidMappings = [{ containerID: 0, hostID: 0, size: 65536 }]
-      c.linux!.gidMappings = [{ containerID: 0, hostID: 0, size: 65536 }]
-    })
+    const b = makeBundle(
+      t,
+      ['sh', '-c', 'readlink /proc/self/ns/mnt; readlink /proc/self/ns/user; id -u; cat /proc/self/uid_map'],
+      (c) => {
+        c.linux!.namespaces = c.linux!.namespaces!.map((n) =>
+          n.type === 'mount' ? { type: 'mount', path: `/proc/${pid}/ns/mnt` } : n,
+        )
+        c.linux!.namespaces.push({ type: 'user', path: `/proc/${pid}/ns/user` })
+        // runc 1.1.5 wants the mappings even when the user namespace is joined.
+        c.linux!.uidMappings = [{ containerID: 0, hostID: 0, size: 65536 }]
+        c.linux!.gidMappings = [{ containerID: 0, hostID: 0, size: 65536 }]
+      },
+    )
     const r = runt.run(['run', '--bundle', b.dir, runt.id()])
     t.equal(r.status, 0, r.stderr)
     const lines = r.stdout.trim().split('\n')
