@@ -145,7 +145,10 @@ function checkProcMount(m: MountPlan): SpecIssue | null {
   const d = m.destination
   if (d !== '/proc' && !d.startsWith('/proc/')) return null
   if (d === '/proc') {
-    return m.kind === 'proc' ? null : { path: m.field, message: `${d} cannot be mounted from a ${m.type || m.kind} mount` }
+    // A bind is allowed when its source is a procfs (the host's /proc for a container in the
+    // host's pid namespace, as runc allows): rootfs/build.ts checks the source when it mounts.
+    if (m.kind === 'proc' || m.kind === 'bind') return null
+    return { path: m.field, message: `${d} cannot be mounted from a ${m.type || m.kind} mount` }
   }
   if (m.kind === 'proc' || PROC_MOUNT_ALLOWED.includes(d)) return null
   return { path: m.field + '.destination', message: `${d} cannot be mounted because it is inside /proc` }

@@ -171,6 +171,14 @@ function mountBind(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
   const opened = ctx.bindSources?.get(m.field)
   const mode = opened === undefined ? sys.stat(m.source).mode : sys.fstat(opened, m.source).mode
   const source = opened === undefined ? m.source : fdPath(opened)
+  if (m.destination === '/proc') {
+    // plan/rootfs.ts lets a bind cover /proc only from a procfs (runc's checkProcMount), on an
+    // ordinary directory like every procfs.
+    const fs = opened === undefined ? sys.statfs(m.source) : sys.fstatfs(opened, m.source)
+    if (fs.type !== C.PROC_SUPER_MAGIC)
+      throw new RuntimeError(`/proc cannot be mounted from ${m.source}: it is not a procfs`, 'EPROCMOUNT')
+    ordinaryDirectory(ctx, root, m)
+  }
   const fd = isDir(mode) ? root.mkdirAll(m.destination) : root.ensureFile(m.destination)
   try {
     guardProcTarget(ctx, root, m, fd)

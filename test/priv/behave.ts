@@ -78,4 +78,25 @@ for (const bin of BINS) {
     t.equal(r.status, 0, r.stderr)
     t.equal(r.stderr, '')
   })
+
+  // runc's checkProcMount: a bind may cover /proc when its source is a procfs (the host's
+  // /proc, for a container in the host's pid namespace); any other source is refused.
+  t.test(`/proc as an rbind of the host's /proc in the host pid namespace (${name})`, priv(), async (t) => {
+    const runt = new Runt(t, bin)
+    const b = makeBundle(t, ['sh', '-c', `test -d /proc/${process.pid} && echo host-pids`], (c) => {
+      c.linux!.namespaces = c.linux!.namespaces!.filter((n) => n.type !== 'pid')
+      c.mounts![0] = { destination: '/proc', type: 'none', source: '/proc', options: ['rbind', 'nosuid', 'noexec', 'nodev'] }
+    })
+    const r = runt.run(['run', '--bundle', b.dir, runt.id()])
+    t.equal(r.status, 0, r.stderr)
+    t.equal(r.stdout, 'host-pids\n', "the host's processes are in the container's /proc")
+
+    b.config.mounts![0]!.source = b.dir
+    b.write()
+    const id = runt.id()
+    const bad = runt.run(['run', '--bundle', b.dir, id])
+    t.equal(bad.status, 1)
+    t.match(bad.stderr, /not (a procfs|of type proc)/)
+    t.notOk(fs.existsSync(path.join(runt.root, id, 'state.json')), 'no state left')
+  })
 }
