@@ -1,7 +1,7 @@
 // The cgroup step of `create`: validate the device rules, create the container's cgroup, apply
 // linux.resources and move the (not yet running) init into it, so that everything the init
-// does is accounted and limited (pids.max once it is ready, see below). A failure removes
-// whatever this step created.
+// does is accounted and limited (the cpu and pids limits once it has built the container, see
+// below). A failure removes whatever this step created.
 
 import type { Spec } from '../spec/schema.js'
 import { deviceRules } from './devices/rules.js'
@@ -15,7 +15,9 @@ export type CgroupSetup = {
   paths: Record<string, string>
   /** For ContainerRecord.cgroupOwned: runt created the cgroup and removes it on delete. */
   owned: boolean
-  /** Once the init reported ready: the limits that had to wait (pids). */
+  /** Before the runtime hooks (they may read or adjust the limits): the cpu limits. Once. */
+  limitCpu(): void
+  /** Once the init reported ready: the limits that had to wait (cpu if not yet, pids). */
   finish(): void
   /** Undo on a failed create: SIGKILL what is in the cgroup, then remove what was created. */
   undo(): void
@@ -37,7 +39,12 @@ export function setupCgroups(o: {
   // pids.max counts threads, and the init is a Node process that needs about eight of its own
   // to start: the pids limit waits until the init is ready (finish()). It stops new tasks only;
   // the init's threads are gone at its execve, before the user program runs.
-  const { pids, ...early } = linux?.resources ?? {}
+  // The cpu limits wait too, as in runc (which sets every limit only once its init has built
+  // the rootfs): under a Kubernetes-sized quota (cpu: 10m, 1 ms per 100 ms) the init's own work
+  // would be throttled to seconds. They are in place before the user program runs, and before
+  // the prestart and createRuntime hooks, which may look at them.
+  const { pids, cpu, ...early } = linux?.resources ?? {}
+  let cpuApplied = !cpu
   o.beforeCreate?.(mgr.paths())
   const owned = mgr.create(o.pid)
   try {
@@ -50,7 +57,13 @@ export function setupCgroups(o: {
   return {
     paths: mgr.paths(),
     owned,
+    limitCpu() {
+      if (cpuApplied) return
+      cpuApplied = true
+      mgr.apply({ cpu }, { devices: null, update: false })
+    },
     finish() {
+      this.limitCpu()
       if (pids) mgr.apply({ pids }, { devices: null, update: false })
     },
     undo() {

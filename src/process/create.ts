@@ -435,6 +435,7 @@ export function createContainer(opts: CreateOptions): Created {
         hooks: () => {
           const state = { ...cfg.state, pid, status: 'creating' }
           try {
+            cg.limitCpu()
             runHooks('prestart', spec.hooks?.prestart, state, cfg.bundle)
             runHooks('createRuntime', spec.hooks?.createRuntime, state, cfg.bundle)
           } catch (e) {
@@ -447,7 +448,7 @@ export function createContainer(opts: CreateOptions): Created {
       }),
     )
     if (!ready) throw initDied(pid, spec.linux?.resources?.memory?.limit)
-    timed('cgroup: apply the pids limit', () => cg.finish())
+    timed('cgroup: apply the cpu and pids limits', () => cg.finish())
 
     // The init sent the pty master before 'ready': take it if runt is its receiver.
     const master = console ? console.receiveMaster() : null

@@ -10,8 +10,8 @@ function fakeManager(fail?: 'apply' | 'addPid') {
     paths: () => ({ '': '/cg/c' }),
     create: () => (calls.push('create'), true),
     removeCreated: () => void calls.push('removeCreated'),
-    apply: (r: { pids?: unknown }, o: { devices: unknown[] | null }) => {
-      calls.push(`apply ${o.devices?.length}${r.pids ? ' pids' : ''}`)
+    apply: (r: { pids?: unknown; cpu?: unknown; memory?: unknown }, o: { devices: unknown[] | null }) => {
+      calls.push(`apply ${o.devices?.length}${r.pids ? ' pids' : ''}${r.cpu ? ' cpu' : ''}${r.memory ? ' memory' : ''}`)
       if (fail === 'apply') throw new Error('apply failed')
     },
     addPid: (pid: number) => {
@@ -52,9 +52,28 @@ t.test('the pids limit waits until the init is ready', async (t) => {
     pid: 9,
     manager: m,
   })
-  t.same(calls, ['create', 'apply 11', 'addPid 9'])
+  t.same(calls, ['create', 'apply 11 memory', 'addPid 9'])
   s.finish()
   t.equal(calls.at(-1), 'apply undefined pids')
+})
+
+t.test('the cpu limits wait for the runtime hooks or the ready init, and are applied once', async (t) => {
+  const { m, calls } = fakeManager()
+  const s = setupCgroups({
+    id: 'c',
+    spec: spec({ resources: { cpu: { quota: 1000, period: 100000 }, memory: { limit: 1 << 26 } } }),
+    systemd: false,
+    pid: 9,
+    manager: m,
+  })
+  t.same(calls, ['create', 'apply 11 memory', 'addPid 9'], 'memory at once, cpu not yet')
+  s.limitCpu()
+  t.equal(calls.at(-1), 'apply undefined cpu', 'before the prestart hooks')
+  s.finish()
+  t.same(calls.slice(3), ['apply undefined cpu'], 'not again at ready')
+  const other = fakeManager()
+  setupCgroups({ id: 'c', spec: spec({ resources: { cpu: { shares: 2 } } }), systemd: false, pid: 9, manager: other.m }).finish()
+  t.same(other.calls, ['create', 'apply 11', 'addPid 9', 'apply undefined cpu'], 'no hooks: at ready')
 })
 
 t.test('a failure removes what was created', async (t) => {

@@ -1,0 +1,48 @@
+// Containers with the small limits Kubernetes gives most pods start and run: a cpu quota of
+// 1 ms per 100 ms (cpu: 10m), a 6 MiB memory limit (Docker's minimum), pids.limit 1. How long
+// they take is scripts/bench's business (its "small limits" lines), not an assertion here.
+// The cpu limits are applied once the init has built the container, as runc does, and before
+// the prestart hooks, which see them.
+
+import t from 'tap'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { makeBundle, priv, Runt } from '../fixtures/runt.js'
+import { parseHost } from '../../src/cgroups/host.js'
+
+const host = parseHost(fs.readFileSync('/proc/self/mountinfo', 'utf8'), fs.readFileSync('/proc/self/cgroup', 'utf8'))
+const cpuMount = host.v1.find((h) => h.controllers.includes('cpu'))?.mountPoint
+
+const cases: [string, NonNullable<NonNullable<import('../../src/spec/schema.js').Spec['linux']>['resources']>][] = [
+  ['cpu quota 1000/100000', { cpu: { quota: 1000, period: 100000 } }],
+  ['memory limit 6 MiB', { memory: { limit: 6 << 20 } }],
+  ['pids limit 1', { pids: { limit: 1 } }],
+]
+
+for (const [name, resources] of cases) {
+  t.test(`run with ${name}`, priv(), async (t) => {
+    const runt = new Runt(t)
+    const b = makeBundle(t, ['echo', 'ran'], (c) => {
+      c.linux!.resources = { ...c.linux!.resources, ...resources }
+    })
+    const r = runt.run(['run', '--bundle', b.dir, runt.id()], { timeout: 60_000 })
+    t.equal(r.status, 0, r.stderr)
+    t.equal(r.stdout, 'ran\n')
+  })
+}
+
+const hookOpts = cpuMount ? priv() : { skip: 'needs the v1 cpu controller (the v2 path is unit-tested)' }
+t.test('a prestart hook sees the cpu quota in place', hookOpts, async (t) => {
+  const runt = new Runt(t)
+  const id = runt.id()
+  const cg = `/runt-small-${process.pid}`
+  const out = path.join(runt.root, 'quota-seen')
+  const b = makeBundle(t, ['true'], (c) => {
+    c.linux!.cgroupsPath = cg
+    c.linux!.resources = { ...c.linux!.resources, cpu: { quota: 1000, period: 100000 } }
+    c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', `cat ${cpuMount}${cg}/cpu.cfs_quota_us > ${out}`] }] }
+  })
+  const r = runt.run(['run', '--bundle', b.dir, id], { timeout: 60_000 })
+  t.equal(r.status, 0, r.stderr)
+  t.equal(fs.readFileSync(out, 'utf8').trim(), '1000')
+})
