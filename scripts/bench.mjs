@@ -258,7 +258,10 @@ try {
   const many = {}
   for (const n of names) many[n] = await churn(n, o.containers, o.jobs)
 
+  const small = smallLimits()
+
   report({ floor, bunFloorTimes, times, rss, held, probes, probeTimes, many, hasTime })
+  printSmall(small)
 } finally {
   if (errFd >= 0) {
     fs.closeSync(errFd)
@@ -266,6 +269,115 @@ try {
   }
   for (const [n, id] of cleanup) spawnSync(rt[n], ['--root', roots[n], 'delete', '--force', id], { env: ENV, stdio: 'ignore' })
   fs.rmSync(work, { recursive: true, force: true })
+}
+
+/** A bundle like bSleep/bTrue with linux.resources merged in. */
+function limitedBundle(name, args, resources) {
+  const dir = path.join(work, name)
+  fs.cpSync(bSleep, dir, { recursive: true, verbatimSymlinks: true })
+  const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'))
+  cfg.process.args = args
+  cfg.linux.resources = { ...cfg.linux.resources, ...resources }
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg))
+  return dir
+}
+
+/** What the container's own cgroup was charged: CPU (ms) and memory peak (KiB), v1 or v2. */
+function charged(pid) {
+  const lines = fs
+    .readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(':'))
+  const v1 = (ctrl) => lines.find((l) => l[1].split(',').includes(ctrl))?.[2]
+  const read = (f) => {
+    try {
+      return fs.readFileSync(f, 'utf8')
+    } catch {
+      return null
+    }
+  }
+  const cpuacct = v1('cpuacct'),
+    memory = v1('memory')
+  if (cpuacct !== undefined && memory !== undefined) {
+    const dir = (c) => fs.readdirSync('/sys/fs/cgroup').find((d) => d.split(',').includes(c))
+    const cpu = read(`/sys/fs/cgroup/${dir('cpuacct')}${cpuacct}/cpuacct.usage`)
+    const mem = read(`/sys/fs/cgroup/${dir('memory')}${memory}/memory.max_usage_in_bytes`)
+    return { cpu: cpu === null ? NaN : Number(cpu) / 1e6, mem: mem === null ? NaN : Number(mem) / 1024 }
+  }
+  const unified = lines.find((l) => l[0] === '0')?.[2]
+  const stat = read(`/sys/fs/cgroup${unified}/cpu.stat`)
+  const peak = read(`/sys/fs/cgroup${unified}/memory.peak`)
+  const usec = stat && /^usage_usec (\d+)/m.exec(stat)
+  return { cpu: usec ? Number(usec[1]) / 1e3 : NaN, mem: peak === null ? NaN : Number(peak) / 1024 }
+}
+
+/**
+ * Issue 19: Kubernetes-sized limits. `run true` under a 1 ms / 100 ms cpu quota and a 6 MiB
+ * memory limit, `exec true` into a container under that quota, and what create + start of a
+ * plain sleep container charge to its cgroup (medians of 3).
+ */
+function smallLimits() {
+  const bCpu = limitedBundle('bundle-cpu', ['true'], { cpu: { quota: 1000, period: 100000 } })
+  const bMem = limitedBundle('bundle-mem', ['true'], { memory: { limit: 6 << 20 } })
+  const bCpuSleep = limitedBundle('bundle-cpu-sleep', ['sleep', '3600'], { cpu: { quota: 1000, period: 100000 } })
+  const res = Object.fromEntries(
+    names.map((n) => [n, { cpuRun: [], memRun: [], cpuExec: [], chargeCpu: [], chargeMem: [], failed: [] }]),
+  )
+  for (let round = 0; round < 3; round++) {
+    for (const n of round % 2 ? [...names].reverse() : names) {
+      const r = res[n]
+      const t = (args) => {
+        const x = timed(rt[n], ['--root', roots[n], ...args])
+        if (!x.ok) r.failed.push(`${args.slice(0, 3).join(' ')}: exit ${x.status}`)
+        return x.ms
+      }
+      const ids = [
+        `sq${process.pid}-${round}`,
+        `sm${process.pid}-${round}`,
+        `se${process.pid}-${round}`,
+        `sc${process.pid}-${round}`,
+      ]
+      for (const id of ids) cleanup.push([n, id])
+      r.cpuRun.push(t(['run', '--bundle', bCpu, ids[0]]))
+      r.memRun.push(t(['run', '--bundle', bMem, ids[1]]))
+      t(['run', '-d', '--bundle', bCpuSleep, ids[2]])
+      r.cpuExec.push(t(['exec', '--process', procFile, ids[2]]))
+      t(['delete', '--force', ids[2]])
+      t(['create', '--bundle', bSleep, ids[3]])
+      t(['start', ids[3]])
+      const pid = statePid(rt[n], roots[n], ids[3])
+      spawnSync('sleep', ['0.2'])
+      const c = pid ? charged(pid) : { cpu: NaN, mem: NaN }
+      r.chargeCpu.push(c.cpu)
+      r.chargeMem.push(c.mem)
+      t(['delete', '--force', ids[3]])
+    }
+  }
+  return res
+}
+
+function printSmall(res) {
+  const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a')
+  const rows = [
+    ['run true, cpu quota 1000/100000 (ms)', 'cpuRun'],
+    ['run true, memory limit 6 MiB (ms)', 'memRun'],
+    ['exec true, cpu quota 1000/100000 (ms)', 'cpuExec'],
+    ['create + start: CPU charged to the cgroup (ms)', 'chargeCpu'],
+    ['create + start: memory peak of the cgroup (MiB)', 'chargeMem'],
+  ]
+  console.log('\nsmall limits (issue 19; medians of 3):')
+  const head = ['case', ...names, ...(names.length > 1 ? ['runt/runc'] : [])]
+  const body = rows.map(([label, k]) => {
+    const m = names.map((n) => median(res[n][k].filter(Number.isFinite)) / (k === 'chargeMem' ? 1024 : 1))
+    return [label, ...m.map((x) => f(x, k === 'chargeMem' ? 2 : 1)), ...(m.length > 1 ? [f(m[0] / m[1], 2)] : [])]
+  })
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => String(r[i]).length)))
+  const fmt = (r) => '| ' + r.map((c, i) => String(c).padEnd(w[i])).join(' | ') + ' |'
+  console.log(fmt(head))
+  console.log('|' + w.map((x) => '-'.repeat(x + 2)).join('|') + '|')
+  body.forEach((r) => console.log(fmt(r)))
+  for (const n of names) if (res[n].failed.length) console.log(`${n}: ${res[n].failed.length} failed; first: ${res[n].failed[0]}`)
 }
 
 async function churn(n, count, jobs) {
