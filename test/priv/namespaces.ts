@@ -95,6 +95,38 @@ t.test('time namespace offsets', priv(), async (t) => {
   t.ok(Number(up) >= 31536000, 'uptime shows the boottime offset')
 })
 
+// runc 1.1.5 does not know time namespaces ("namespace {time ...} does not exist"); crun and
+// runc 1.2+ join them. Joining one is stage 1's job, and with a new user namespace it takes the
+// late path (the time namespace must be joined before the user namespace is made).
+t.test('a time namespace joined by path, alone and with a new user namespace', priv(), async (t) => {
+  if (!fs.existsSync('/proc/self/ns/time')) return t.skip('no time namespaces in this kernel', () => {})
+  const holder = spawn('unshare', ['--time', '--fork', '--monotonic', '1000', 'sleep', '60'], { stdio: 'ignore' })
+  t.teardown(() => holder.kill('SIGKILL'))
+  let nsPid = 0
+  await waitFor(() => {
+    try {
+      const kids = fs.readFileSync(`/proc/${holder.pid}/task/${holder.pid}/children`, 'utf8').trim()
+      nsPid = Number(kids.split(' ')[0])
+      return nsPid > 0 && fs.readlinkSync(`/proc/${nsPid}/ns/time`) !== fs.readlinkSync('/proc/self/ns/time')
+    } catch {
+      return false
+    }
+  })
+  const want = fs.readlinkSync(`/proc/${nsPid}/ns/time`)
+  for (const withUser of [false, true]) {
+    const runt = new Runt(t)
+    const b = makeBundle(t, ['sh', '-c', 'readlink /proc/self/ns/time; cat /proc/self/timens_offsets'], (c) => {
+      c.linux!.namespaces!.push({ type: 'time', path: `/proc/${nsPid}/ns/time` })
+      if (withUser) userns(c)
+    })
+    const r = runt.run(['run', '--bundle', b.dir, runt.id()])
+    t.equal(r.status, 0, r.stderr)
+    const [ns, mono] = r.stdout.trim().split('\n')
+    t.equal(ns, want, `in the joined time namespace${withUser ? ' (and a new user namespace)' : ''}`)
+    t.match(mono, /^monotonic\s+1000\s+0$/, "the holder's offsets")
+  }
+})
+
 t.test('hostname, domainname and the cgroup namespace', priv(), async (t) => {
   const runt = new Runt(t)
   const b = makeBundle(
