@@ -22,7 +22,7 @@ import { Store, validateId, writeFileAtomic, type ContainerRecord } from '../sta
 import { createLocked, type Lock } from '../state/lock.js'
 import { isAlive, readProcStat } from '../state/status.js'
 import { Channel } from './sync.js'
-import { expectation, initDied, killAndReap, openJoins } from './host-ns.js'
+import { expectation, initDied, killAndReap, openJoins, refuseOwnMountNs } from './host-ns.js'
 import { openConsoleSocket, sendPidfd } from './console-host.js'
 import { callerWinsize } from './wait.js'
 import { attachIdmappedTree, prepareIdmappedMounts } from './idmap.js'
@@ -228,6 +228,12 @@ export function createContainer(opts: CreateOptions): Created {
   const prep = prepare(opts)
   const { spec, ns } = prep
   const joins = openJoins(ns)
+  try {
+    refuseOwnMountNs(joins)
+  } catch (e) {
+    for (const j of joins) sys.close(j.fd)
+    throw e
+  }
   let lock: Lock | null = null
   let launch: Launch | null = null
   const undo = new Undo()

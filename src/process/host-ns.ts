@@ -58,6 +58,25 @@ export function openJoins(ns: Pick<NamespacePlan, 'joins'>): OpenedJoin[] {
   return out
 }
 
+/**
+ * A mount namespace joined by path must not be the runtime's own: the rootfs would be built in
+ * it and pivot_root would re-root every process there (the host's, when runt runs on the host).
+ * runc does not check; a config that wants the runtime's mount namespace lists none (issue 11).
+ */
+export function refuseOwnMountNs(joins: OpenedJoin[]): void {
+  const j = joins.find((o) => o.type === 'mount')
+  if (!j) return
+  const theirs = fs.fstatSync(j.fd)
+  const ours = fs.statSync('/proc/self/ns/mnt')
+  if (theirs.ino === ours.ino && theirs.dev === ours.dev)
+    throw new SpecError([
+      {
+        path: j.field + '.path',
+        message: `${j.path} is the runtime's own mount namespace: pivot_root there would move the root of every process in it`,
+      },
+    ])
+}
+
 export function expectation(type: NsType, fd: number | string): NsExpectation {
   const st = typeof fd === 'number' ? fs.fstatSync(fd) : fs.statSync(fd)
   return { type, proc: NS_INFO[type].proc, ino: st.ino, dev: st.dev }

@@ -9,8 +9,8 @@
 import t, { type Test } from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { spawn } from 'node:child_process'
-import { makeBundle, priv, Runt, RUNC, RUNT, waitFor } from '../fixtures/runt.js'
+import { spawn, spawnSync } from 'node:child_process'
+import { cleanEnv, makeBundle, priv, Runt, RUNC, RUNT, waitFor } from '../fixtures/runt.js'
 
 const BINS = RUNC ? [RUNT, RUNC] : [RUNT]
 if (!RUNC) t.comment('runc is not installed: runt alone (apt-get install runc for the comparison)')
@@ -82,3 +82,26 @@ for (const bin of BINS) {
     t.equal(lines[3]?.trim().replace(/\s+/g, ' '), '0 0 65536', "the holder's mapping")
   })
 }
+
+// runt only: runc would build the rootfs in its own mount namespace and pivot every process
+// of it (run here inside a throwaway `unshare -m`, so a regression re-roots only that).
+t.test("the runtime's own mount namespace is refused, by any path", priv(), async (t) => {
+  const runt = new Runt(t)
+  const b = makeBundle(t, ['true'], (c) => {
+    c.linux!.namespaces = c.linux!.namespaces!.map((n) => (n.type === 'mount' ? { type: 'mount', path: '/proc/self/ns/mnt' } : n))
+  })
+  for (const nsPath of ['/proc/self/ns/mnt', '/proc/thread-self/ns/mnt']) {
+    b.config.linux!.namespaces = b.config.linux!.namespaces!.map((n) =>
+      n.type === 'mount' ? { type: 'mount', path: nsPath } : n,
+    )
+    b.write()
+    const id = runt.id()
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', RUNT, '--root', runt.root, 'run', '--bundle', b.dir, id], {
+      encoding: 'utf8',
+      env: cleanEnv(),
+    })
+    t.equal(r.status, 1, nsPath)
+    t.match(r.stderr, /linux\.namespaces\[\d\]\.path: .* is the runtime's own mount namespace/)
+    t.notOk(fs.existsSync(path.join(runt.root, id)), 'nothing left under --root')
+  }
+})
