@@ -45,6 +45,11 @@ export function setupCgroups(o: {
   // the prestart and createRuntime hooks, which may look at them.
   const { pids, cpu, ...early } = linux?.resources ?? {}
   let cpuApplied = !cpu
+  const limitCpu = () => {
+    if (cpuApplied) return
+    cpuApplied = true
+    mgr.apply({ cpu }, { devices: null, update: false })
+  }
   o.beforeCreate?.(mgr.paths())
   const owned = mgr.create(o.pid)
   try {
@@ -57,13 +62,9 @@ export function setupCgroups(o: {
   return {
     paths: mgr.paths(),
     owned,
-    limitCpu() {
-      if (cpuApplied) return
-      cpuApplied = true
-      mgr.apply({ cpu }, { devices: null, update: false })
-    },
+    limitCpu,
     finish() {
-      this.limitCpu()
+      limitCpu()
       if (pids) mgr.apply({ pids }, { devices: null, update: false })
     },
     undo() {

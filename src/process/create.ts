@@ -228,16 +228,12 @@ export function createContainer(opts: CreateOptions): Created {
   const prep = prepare(opts)
   const { spec, ns } = prep
   const joins = openJoins(ns)
-  try {
-    refuseOwnMountNs(joins)
-  } catch (e) {
-    for (const j of joins) sys.close(j.fd)
-    throw e
-  }
+  const mountJoin = joins.find((j) => j.type === 'mount')
   let lock: Lock | null = null
   let launch: Launch | null = null
   const undo = new Undo()
   try {
+    if (mountJoin) refuseOwnMountNs(mountJoin)
     lock = timed(`state: create the state directory and take the lock`, () => createLocked(opts.store, opts.id))
     undo.push(() => opts.store.remove(opts.id))
     // exec.fifo marks a created container (runc's status rule); init.sock is how `start`
@@ -279,8 +275,7 @@ export function createContainer(opts: CreateOptions): Created {
     inherit.push(startFd)
     if (console) inherit.push(console.initFd)
     // The init joins a mount namespace given by path itself, once its code is loaded.
-    const mountJoinFd = joins.find((j) => j.type === 'mount')?.fd
-    if (mountJoinFd !== undefined) inherit.push(mountJoinFd)
+    if (mountJoin) inherit.push(mountJoin.fd)
     const s1: LaunchSpec = {
       cloneFlags,
       chainJoins: [],
@@ -313,7 +308,6 @@ export function createContainer(opts: CreateOptions): Created {
     if (ns.created.includes('user')) timed('namespaces: write uid_map and gid_map', () => writeIdMaps(pid, spec))
     if (ns.timeEarly) timed('namespaces: write timens_offsets', () => writeTimeOffsets(pid, spec))
     launch.go()
-    const mountJoin = joins.find((j) => j.type === 'mount')
     // Bind sources are opened here, as host root, in the mount namespace the init mounts in:
     // its root is root of its user namespace only, and may not search the way to a source
     // (plan/bind-sources.ts).

@@ -164,6 +164,13 @@ export function spawnExecProcess(x: ExecProcessInput): number {
   const errnoPtr = CloneChain.errnoAddress()
   const zero = () => chain.call('memset', errnoPtr, 0, 4)
   zero()
+  // A call whose errno is thrown away: the one before it is kept for the status report.
+  const saved = chain.buffer(8)
+  const ignoringErrno = (fn: string, ...args: Parameters<CloneChain['call']>[1][]) => {
+    chain.call('memcpy', saved, errnoPtr, 4)
+    chain.call(fn, ...args)
+    chain.call('memcpy', errnoPtr, saved, 4)
+  }
   // rlimits first, while B is still A's twin (host root with every capability): raising a
   // hard limit needs CAP_SYS_RESOURCE in the host's user namespace, and once B has switched
   // uid A could only set them through prlimit's cross-credential check.
@@ -179,14 +186,7 @@ export function spawnExecProcess(x: ExecProcessInput): number {
   // seen here from outside a user namespace B joins, so there only /dev/null is skipped. What
   // may not be changed is left as it is: each call's errno is thrown away.
   const stdio = stdioToChown(stdioStats(sys), x.userFd === undefined ? p.uid : undefined)
-  if (stdio.length) {
-    const saved = chain.buffer(8)
-    for (const fd of stdio) {
-      chain.call('memcpy', saved, errnoPtr, 4)
-      chain.call('fchown', fd, p.uid, 0xffffffff)
-      chain.call('memcpy', errnoPtr, saved, 4)
-    }
-  }
+  for (const fd of stdio) ignoringErrno('fchown', fd, p.uid, 0xffffffff)
   // The LSM label is written through the host's procfs (A's fd), never the container's /proc,
   // which a container with CAP_SYS_ADMIN in its user namespace may have remounted or covered
   // with a bind of another file (CVE-2025-52881); "thread-self" there names B all the same,
@@ -201,11 +201,8 @@ export function spawnExecProcess(x: ExecProcessInput): number {
   chain.call('syscall', C.SYS.close_range, x.lsmAttr ? E + 3 : E + 2, 0xffffffff, 0)
   if (!cfg.noNewKeyring) {
     // runc's exec joins the container's session keyring; a kernel without keyrings is fine,
-    // so whatever errno keyctl leaves is thrown away (the one before it is kept).
-    const saved = chain.buffer(8)
-    chain.call('memcpy', saved, errnoPtr, 4)
-    chain.call('syscall', C.SYS.keyctl, KEYCTL_JOIN_SESSION_KEYRING, chain.str(`_ses.${cfg.id}`))
-    chain.call('memcpy', errnoPtr, saved, 4)
+    // so whatever errno keyctl leaves is thrown away.
+    ignoringErrno('syscall', C.SYS.keyctl, KEYCTL_JOIN_SESSION_KEYRING, chain.str(`_ses.${cfg.id}`))
   }
   // The terminal before the filter: after the load only the status write, the go read and
   // execve are left (a notifying rule on them would wait for an agent that has no fd yet).

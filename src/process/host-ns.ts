@@ -63,11 +63,9 @@ export function openJoins(ns: Pick<NamespacePlan, 'joins'>): OpenedJoin[] {
  * it and pivot_root would re-root every process there (the host's, when runt runs on the host).
  * runc does not check; a config that wants the runtime's mount namespace lists none (issue 11).
  */
-export function refuseOwnMountNs(joins: OpenedJoin[]): void {
-  const j = joins.find((o) => o.type === 'mount')
-  if (!j) return
-  const theirs = fs.fstatSync(j.fd)
-  const ours = fs.statSync('/proc/self/ns/mnt')
+export function refuseOwnMountNs(j: OpenedJoin): void {
+  const theirs = expectation('mount', j.fd)
+  const ours = expectation('mount', '/proc/self/ns/mnt')
   if (theirs.ino === ours.ino && theirs.dev === ours.dev)
     throw new SpecError([
       {

@@ -174,8 +174,8 @@ function mountBind(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
   if (m.destination === '/proc') {
     // plan/rootfs.ts lets a bind cover /proc only from a procfs (runc's checkProcMount), on an
     // ordinary directory like every procfs.
-    const fs = opened === undefined ? sys.statfs(m.source) : sys.fstatfs(opened, m.source)
-    if (fs.type !== C.PROC_SUPER_MAGIC)
+    const st = opened === undefined ? sys.statfs(m.source) : sys.fstatfs(opened, m.source)
+    if (st.type !== C.PROC_SUPER_MAGIC)
       throw new RuntimeError(`/proc cannot be mounted from ${m.source}: it is not a procfs`, 'EPROCMOUNT')
     ordinaryDirectory(ctx, root, m)
   }
