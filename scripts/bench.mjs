@@ -357,6 +357,13 @@ function smallLimits() {
   return res
 }
 
+/** The lines of a Markdown table, columns padded to their widest cell. */
+function markdownTable(head, rows) {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)))
+  const fmt = (r) => '| ' + r.map((c, i) => String(c).padEnd(w[i])).join(' | ') + ' |'
+  return [fmt(head), '|' + w.map((n) => '-'.repeat(n + 2)).join('|') + '|', ...rows.map(fmt)]
+}
+
 function printSmall(res) {
   const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a')
   const rows = [
@@ -372,11 +379,7 @@ function printSmall(res) {
     const m = names.map((n) => median(res[n][k].filter(Number.isFinite)) / (k === 'chargeMem' ? 1024 : 1))
     return [label, ...m.map((x) => f(x, k === 'chargeMem' ? 2 : 1)), ...(m.length > 1 ? [f(m[0] / m[1], 2)] : [])]
   })
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => String(r[i]).length)))
-  const fmt = (r) => '| ' + r.map((c, i) => String(c).padEnd(w[i])).join(' | ') + ' |'
-  console.log(fmt(head))
-  console.log('|' + w.map((x) => '-'.repeat(x + 2)).join('|') + '|')
-  body.forEach((r) => console.log(fmt(r)))
+  markdownTable(head, body).forEach((l) => console.log(l))
   for (const n of names) if (res[n].failed.length) console.log(`${n}: ${res[n].failed.length} failed; first: ${res[n].failed[0]}`)
 }
 
@@ -420,13 +423,7 @@ function report({ floor, bunFloorTimes, times, rss, held, probes, probeTimes, ma
   const mib = (kb) => (Number.isFinite(kb) ? (kb / 1024).toFixed(1) : 'n/a')
   const lines = []
   const out = (s = '') => lines.push(s)
-  const table = (head, rows) => {
-    const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)))
-    const fmt = (r) => '| ' + r.map((c, i) => String(c).padEnd(w[i])).join(' | ') + ' |'
-    out(fmt(head))
-    out('|' + w.map((n) => '-'.repeat(n + 2)).join('|') + '|')
-    rows.forEach((r) => out(fmt(r)))
-  }
+  const table = (head, rows) => markdownTable(head, rows).forEach((l) => out(l))
   const has = names.includes('runc')
   out(
     `runt ${spawnSync(o.runt, ['--version'], { env: ENV, encoding: 'utf8' }).stdout.split('\n')[0]}; ` +

@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import fsDefault, * as fs from 'node:fs'
 import { syncBuiltinESMExports } from 'node:module'
 import * as path from 'node:path'
@@ -112,11 +112,15 @@ t.test('Logger to a file: appends records at or above its level', async (t) => {
   t.equal(fs.statSync(file).mode & 0o777, 0o644)
 })
 
-t.test('Logger creates its file, 0644, on the first record only', async (t) => {
-  const dir = t.testdir()
-  const file = path.join(dir, 'new.log')
+/** A path in a fresh test dir, with umask 022 for the test: the file mode runt asks for shows. */
+function logFileUnderUmask022(t: Test, name: string): string {
   const old = process.umask(0o022)
   t.teardown(() => void process.umask(old))
+  return path.join(t.testdir(), name)
+}
+
+t.test('Logger creates its file, 0644, on the first record only', async (t) => {
+  const file = logFileUnderUmask022(t, 'new.log')
   const l = new Logger(file, 'text', 'warning')
   l.info('below the level')
   t.equal(fs.existsSync(file), false)
@@ -177,10 +181,7 @@ t.test('setLogger / logger', async (t) => {
 })
 
 t.test('open(): --log FILE exists before any record, 0644; a bad path does not throw', async (t) => {
-  const dir = t.testdir()
-  const file = path.join(dir, 'runt.log')
-  const old = process.umask(0o022)
-  t.teardown(() => void process.umask(old))
+  const file = logFileUnderUmask022(t, 'runt.log')
   const l = new Logger(file, 'text', 'info')
   l.open()
   t.equal(fs.readFileSync(file, 'utf8'), '', 'created empty')
@@ -188,7 +189,7 @@ t.test('open(): --log FILE exists before any record, 0644; a bad path does not t
   l.open()
   l.info('one')
   t.match(fs.readFileSync(file, 'utf8'), /^time=\S+ level=info msg=one\n$/, 'opened once, appended to')
-  t.doesNotThrow(() => new Logger(path.join(dir, 'no', 'log'), 'text', 'info').open())
+  t.doesNotThrow(() => new Logger(path.join(path.dirname(file), 'no', 'log'), 'text', 'info').open())
   t.doesNotThrow(() => new Logger(undefined, 'text', 'info').open(), 'stderr: nothing to open')
   t.equal(new Logger(undefined, 'text', 'debug').debugEnabled, true)
   t.equal(new Logger(undefined, 'text', 'info').debugEnabled, false)
