@@ -6,7 +6,8 @@
 // does not disturb the timings); the memory a created-but-not-started container holds; a
 // start-up breakdown; and 100 containers through create/start/delete, 4 at a time. Run as
 // root: scripts/bench [--rounds N] [--containers N] [--jobs N] [--runt PATH] [--runc PATH]
-// [--json FILE]. Never NODE_OPTIONS, NODE_EXTRA_CA_CERTS or BUN_* in anything measured.
+// [--json FILE] [--only small] [--small-rounds N] (--only small: just the small-limits table).
+// Never NODE_OPTIONS, NODE_EXTRA_CA_CERTS or BUN_* in anything measured.
 
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
@@ -25,6 +26,8 @@ function options(argv) {
     runt: path.join(ROOT, 'dist/runt'),
     runc: which('runc'),
     json: undefined,
+    only: undefined,
+    smallRounds: 3,
   }
   for (let i = 0; i < argv.length; i++) {
     const [k, v] = [argv[i], argv[i + 1]]
@@ -34,6 +37,8 @@ function options(argv) {
     else if (k === '--runt') o.runt = path.resolve(v)
     else if (k === '--runc') o.runc = v
     else if (k === '--json') o.json = v
+    else if (k === '--only' && v === 'small') o.only = v
+    else if (k === '--small-rounds') o.smallRounds = Number(v)
     else {
       console.error(`unknown option ${k}`)
       process.exit(2)
@@ -192,6 +197,19 @@ function step(n, cmd, args) {
 }
 
 try {
+  if (o.only === 'small') printSmall(smallLimits())
+  else await fullRun()
+} finally {
+  if (errFd >= 0) {
+    fs.closeSync(errFd)
+    fs.rmSync(errFile, { force: true })
+  }
+  for (const [n, id] of cleanup) spawnSync(rt[n], ['--root', roots[n], 'delete', '--force', id], { env: ENV, stdio: 'ignore' })
+  fs.rmSync(work, { recursive: true, force: true })
+}
+
+/** The lifecycle rounds, peak RSS, start-up probes, churn, then the small limits. */
+async function fullRun() {
   console.error(`${o.rounds} rounds: ${names.join(' and ')}, interleaved`)
   for (let round = 0; round < o.rounds; round++) {
     floor.push(timed(process.execPath, ['-e', '0']).ms)
@@ -262,13 +280,6 @@ try {
 
   report({ floor, bunFloorTimes, times, rss, held, probes, probeTimes, many, hasTime })
   printSmall(small)
-} finally {
-  if (errFd >= 0) {
-    fs.closeSync(errFd)
-    fs.rmSync(errFile, { force: true })
-  }
-  for (const [n, id] of cleanup) spawnSync(rt[n], ['--root', roots[n], 'delete', '--force', id], { env: ENV, stdio: 'ignore' })
-  fs.rmSync(work, { recursive: true, force: true })
 }
 
 /** A bundle like bSleep/bTrue with linux.resources merged in. */
@@ -324,7 +335,7 @@ function smallLimits() {
   const res = Object.fromEntries(
     names.map((n) => [n, { cpuRun: [], memRun: [], cpuExec: [], chargeCpu: [], chargeMem: [], failed: [] }]),
   )
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < o.smallRounds; round++) {
     for (const n of round % 2 ? [...names].reverse() : names) {
       const r = res[n]
       const t = (args) => {
@@ -373,7 +384,7 @@ function printSmall(res) {
     ['create + start: CPU charged to the cgroup (ms)', 'chargeCpu'],
     ['create + start: memory peak of the cgroup (MiB)', 'chargeMem'],
   ]
-  console.log('\nsmall limits (issue 19; medians of 3):')
+  console.log(`\nsmall limits (issue 19; medians of ${o.smallRounds}):`)
   const head = ['case', ...names, ...(names.length > 1 ? ['runt/runc'] : [])]
   const body = rows.map(([label, k]) => {
     const m = names.map((n) => median(res[n][k].filter(Number.isFinite)) / (k === 'chargeMem' ? 1024 : 1))

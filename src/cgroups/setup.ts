@@ -1,7 +1,8 @@
 // The cgroup step of `create`: validate the device rules, create the container's cgroup, apply
-// linux.resources and move the (not yet running) init into it, so that everything the init
-// does is accounted and limited (the cpu and pids limits once it has built the container, see
-// below). A failure removes whatever this step created.
+// linux.resources, and move the init into it once the init has booted (attach()), so that
+// everything the init does for the container is accounted and limited, and its own start-up is
+// not (the cpu and pids limits wait until it has built the container, see below). A failure
+// removes whatever this step created.
 
 import type { Spec } from '../spec/schema.js'
 import { deviceRules } from './devices/rules.js'
@@ -14,7 +15,9 @@ export type CgroupSetup = {
   /** For ContainerRecord.cgroupPaths. */
   paths: Record<string, string>
   /** For ContainerRecord.cgroupOwned: runt created the cgroup and removes it on delete. */
-  owned: boolean
+  readonly owned: boolean
+  /** Move the init in: once it has booted, before it unshares its cgroup namespace. Once. */
+  attach(): void
   /** Before the runtime hooks (they may read or adjust the limits): the cpu limits. Once. */
   limitCpu(): void
   /** Once the init reported ready: the limits that had to wait (cpu if not yet, pids). */
@@ -36,7 +39,7 @@ export function setupCgroups(o: {
   const rules = deviceRules(linux?.resources?.devices, linux?.devices)
   const mgr =
     o.manager ?? newManager({ id: o.id, cgroupsPath: linux?.cgroupsPath, systemd: o.systemd, host: probeHost(), bpf: realBpf })
-  // pids.max counts threads, and the init is a Node process that needs about eight of its own
+  // pids.max counts threads, and the init is a Bun process that needs about eight of its own
   // to start: the pids limit waits until the init is ready (finish()). It stops new tasks only;
   // the init's threads are gone at its execve, before the user program runs.
   // The cpu limits wait too, as in runc (which sets every limit only once its init has built
@@ -51,17 +54,37 @@ export function setupCgroups(o: {
     mgr.apply({ cpu }, { devices: null, update: false })
   }
   o.beforeCreate?.(mgr.paths())
-  const owned = mgr.create(o.pid)
-  try {
-    mgr.apply(early, { devices: rules, update: false })
-    mgr.addPid(o.pid)
-  } catch (e) {
-    mgr.removeCreated()
-    throw e
+  // The init is moved in once it has booted: a JavaScript runtime's start-up (10-20 ms of CPU,
+  // a few MiB of heap) charged to the container would count against its limits (under a 6 MiB
+  // limit the init was OOM-killed) and in its usage, where runc's init costs 12 ms and 2.7 MiB.
+  // Memory charged before the move stays where it was charged (v1 without
+  // move_charge_at_immigrate, and always on v2). The systemd driver starts the scope with the
+  // pid in it, so there all of it waits.
+  let owned = false
+  let made = false
+  const make = (pid?: number) => {
+    owned = mgr.create(pid)
+    made = true
+    try {
+      mgr.apply(early, { devices: rules, update: false })
+    } catch (e) {
+      mgr.removeCreated()
+      throw e
+    }
   }
+  if (mgr.kind !== 'systemd') make()
+  let attached = false
   return {
     paths: mgr.paths(),
-    owned,
+    get owned() {
+      return owned
+    },
+    attach() {
+      if (attached) return
+      attached = true
+      if (!made) make(o.pid)
+      mgr.addPid(o.pid)
+    },
     limitCpu,
     finish() {
       limitCpu()

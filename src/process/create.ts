@@ -8,7 +8,7 @@ import * as path from 'node:path'
 import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
 import { listenUnix } from '../sys/scm.js'
-import { RuntimeError, SpecError, SysError, TEXT, fsError, toWire, withContext } from '../errors.js'
+import { RuntimeError, SpecError, SysError, TEXT, fsError, withContext } from '../errors.js'
 import { loadSpec } from '../spec/load.js'
 import { validateSpec } from '../spec/validate.js'
 import { OCI_VERSION } from '../spec/defaults.js'
@@ -328,12 +328,11 @@ export function createContainer(opts: CreateOptions): Created {
       undo.push(() => closeAll(opened.fds))
       for (const s of opened.skipped) logger().debug(`${s.field}: left to the init: ${s.error}`)
     }
-    // The init execs and boots (40-45 ms) while we make its cgroup, apply the limits and move
-    // it in: the first write to a cgroup.procs waits for an RCU grace period, most of this
-    // step. It reads the bootstrap only once this is done, so nothing of the container
-    // (mounts, hooks, the cgroup namespace it unshares, whose root is this cgroup) happens
-    // outside the cgroup. What its boot allocated stays charged where runt runs, as runc's
-    // init is started before runc moves it.
+    // The init execs and boots (40-45 ms) while we make its cgroup and apply the limits; it
+    // asks to be moved in ('cgroup') once it has booted, before it unshares its cgroup
+    // namespace (whose root is this cgroup) or mounts anything, so that nothing of the
+    // container happens outside the cgroup and none of the runtime's start-up is charged to it
+    // (cgroups/setup.ts).
     const stat = readProcStat(pid)
     if (!stat) throw initDied(pid)
     const rec: ContainerRecord = {
@@ -355,7 +354,7 @@ export function createContainer(opts: CreateOptions): Created {
     if (opts.noNewKeyring) rec.noNewKeyring = true
     if (spec.annotations) rec.annotations = spec.annotations
     const cg = timed(
-      () => `cgroup: create, apply limits and add pid ${pid} (${Object.values(rec.cgroupPaths)[0] ?? 'no path'})`,
+      () => `cgroup: create and apply limits (${Object.values(rec.cgroupPaths)[0] ?? 'no path'})`,
       () =>
         setupCgroups({
           id: opts.id,
@@ -376,7 +375,6 @@ export function createContainer(opts: CreateOptions): Created {
       killAndReap(pid)
       cg.undo()
     })
-    rec.cgroupOwned = cg.owned
 
     const cfg: InitConfig = {
       mode: 'create',
@@ -420,35 +418,36 @@ export function createContainer(opts: CreateOptions): Created {
     }
     console?.closeInitEnd()
 
-    const ch = launch.channel
     const ready = timed(`init: build the container (pid ${pid})`, () =>
       l.serve({
-        idmap: (msg) => {
-          try {
-            attachIdmappedTree(pid, mountFds[msg.field], msg.fd)
-            ch.send({ type: 'idmap-done' })
-          } catch (e) {
-            ch.send({ type: 'error', error: toWire(withContext(e as Error, msg.field)) })
-            throw e
-          }
-        },
-        hooks: () => {
-          const state = { ...cfg.state, pid, status: 'creating' }
-          try {
-            cg.limitCpu()
-            runHooks('prestart', spec.hooks?.prestart, state, cfg.bundle)
-            runHooks('createRuntime', spec.hooks?.createRuntime, state, cfg.bundle)
-          } catch (e) {
-            ch.send({ type: 'error', error: toWire(e) })
-            throw e
-          }
-          ch.send({ type: 'hooks-done' })
-        },
+        cgroup: () => l.answer(() => timed(`cgroup: add pid ${pid}`, () => cg.attach()), { type: 'cgroup-done' }),
+        idmap: (msg) =>
+          l.answer(
+            () => {
+              try {
+                attachIdmappedTree(pid, mountFds[msg.field], msg.fd)
+              } catch (e) {
+                throw withContext(e as Error, msg.field)
+              }
+            },
+            { type: 'idmap-done' },
+          ),
+        hooks: () =>
+          l.answer(
+            () => {
+              const state = { ...cfg.state, pid, status: 'creating' }
+              cg.limitCpu()
+              runHooks('prestart', spec.hooks?.prestart, state, cfg.bundle)
+              runHooks('createRuntime', spec.hooks?.createRuntime, state, cfg.bundle)
+            },
+            { type: 'hooks-done' },
+          ),
         ready: () => 'stop',
       }),
     )
     if (!ready) throw initDied(pid, spec.linux?.resources?.memory?.limit)
     timed('cgroup: apply the cpu and pids limits', () => cg.finish())
+    rec.cgroupOwned = cg.owned
 
     // The init sent the pty master before 'ready': take it if runt is its receiver.
     const master = console ? console.receiveMaster() : null

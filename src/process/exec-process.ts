@@ -53,6 +53,8 @@ export type ExecProcessInput = {
   /** Send the seccomp listener fd of process `pid` to its agent. */
   handOver: (fd: number, pid: number) => void
   warn: (msg: string) => void
+  /** Put this process into the container's cgroup, so that B is born there. */
+  enterCgroup: () => void
 }
 
 /** capset(2)'s arguments in `chain` memory. */
@@ -222,6 +224,9 @@ export function spawnExecProcess(x: ExecProcessInput): number {
 
   let pid = 0
   try {
+    // Last before the fork: what A does in the container's cgroup is charged to it, and
+    // throttled under its cpu quota.
+    x.enterCgroup()
     pid = x.pidFd === undefined ? launch() : launchInPidNs(launch, x.pidFd, x.hostProc)
     sys.close(statusW)
     sys.close(goR)

@@ -274,16 +274,16 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     console?.closeInitEnd()
     release()
 
-    // 'ready': the init is set; put it in the container's cgroup (the process it forks will
-    // be born there), then 'go'. 'exec {pid}': that process has exec'd.
+    // 'cgroup': the init is about to fork the process; put it in the container's cgroup (the
+    // process will be born there). 'exec {pid}': that process has exec'd.
     let execPid = 0
-    const ch = launch.channel
+    const l = launch
     const initPid = pid
     launch.serve({
-      ready: () => {
-        timed('cgroup: join the container cgroup', () => joinCgroups(cgroups.targets, initPid))
-        ch.send({ type: 'go' })
-      },
+      cgroup: () =>
+        l.answer(() => timed('cgroup: join the container cgroup', () => joinCgroups(cgroups.targets, initPid)), {
+          type: 'cgroup-done',
+        }),
       exec: (msg) => {
         if (msg.pid) execPid = msg.pid
       },

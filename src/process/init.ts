@@ -9,7 +9,7 @@ import { sysctlPath } from '../confine/sysctl.js'
 import * as path from 'node:path'
 import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
-import { Channel } from './sync.js'
+import { Channel, type Message } from './sync.js'
 import { acceptUnix } from '../sys/scm.js'
 import { spawnExecProcess } from './exec-process.js'
 import { attrPath, execAttrValue } from '../confine/lsm.js'
@@ -120,6 +120,14 @@ function isExecutableFile(p: string): boolean {
   }
 }
 
+/** Ask the parent for `msg` and wait for its answer; its error is ours. */
+function ask(ch: Channel, msg: Message, what: string): void {
+  ch.send(msg)
+  const reply = ch.recv()
+  if (!reply) throw new RuntimeError(`parent went away while ${what}`, 'EPARENT')
+  if (reply.type === 'error') throw fromWire(reply.error)
+}
+
 function buildContainer(cfg: InitConfig, ch: Channel, bindSources: Map<string, number>): void {
   const plan = cfg.rootfsPlan!
   const ctx: RootfsContext = {
@@ -130,12 +138,7 @@ function buildContainer(cfg: InitConfig, ch: Channel, bindSources: Map<string, n
     bindSources,
   }
   if (cfg.idmapFields?.length) {
-    ctx.attachIdmapped = (field, targetFd) => {
-      ch.send({ type: 'idmap', field, fd: targetFd })
-      const reply = ch.recv()
-      if (!reply) throw new RuntimeError('parent went away while attaching an idmapped mount', 'EPARENT')
-      if (reply.type === 'error') throw fromWire(reply.error)
-    }
+    ctx.attachIdmapped = (field, targetFd) => ask(ch, { type: 'idmap', field, fd: targetFd }, 'attaching an idmapped mount')
   }
   timed('rootfs: prepare (root propagation, bind root.path)', () => prepareRoot(ctx))
   const root = InRoot.open(sys, plan.rootfs)
@@ -161,10 +164,7 @@ function buildContainer(cfg: InitConfig, ch: Channel, bindSources: Map<string, n
     }
     if (cfg.hooks.runtime) {
       // prestart and createRuntime run in the runtime namespace: the parent runs them.
-      ch.send({ type: 'hooks', state: { ...cfg.state, pid: process.pid, status: 'creating' } })
-      const reply = ch.recv()
-      if (!reply) throw new RuntimeError('parent went away while running hooks', 'EPARENT')
-      if (reply.type === 'error') throw fromWire(reply.error)
+      ask(ch, { type: 'hooks', state: { ...cfg.state, pid: process.pid, status: 'creating' } }, 'running hooks')
     }
     // createContainer: in the container's namespaces, before pivot_root (host paths).
     runHooks('createContainer', cfg.hooks.createContainer, { ...cfg.state, pid: hostPid(), status: 'creating' }, cfg.rootfs)
@@ -284,9 +284,19 @@ export function runInit(): void {
     const cfg = msg.config as InitConfig
     hostPidValue = msg.hostPid
     if (cfg.debug) traceTo(ch)
-    // The parent has put us in our cgroup: that cgroup becomes the namespace's root. Only this
-    // thread moves, the one that goes on to execve (and forks hooks); unshare(CLONE_NEWCGROUP)
-    // has no single-thread rule.
+    // They follow the bootstrap on the channel, before any other message.
+    const bindSources =
+      cfg.mode === 'create' && cfg.bindSourceFields?.length
+        ? receiveBindSources(ch, cfg.bindSourceFields)
+        : new Map<string, number>()
+    // Booted: the parent moves us into the container's cgroup now, so that our start-up is not
+    // charged to the container and everything we do for it is (cgroups/setup.ts). That cgroup
+    // becomes the root of the cgroup namespace: only this thread moves, the one that goes on to
+    // execve (and forks hooks); unshare(CLONE_NEWCGROUP) has no single-thread rule.
+    if (cfg.mode === 'create')
+      timed('cgroup: moved into the container cgroup', () =>
+        ask(ch, { type: 'cgroup', pid: hostPid() }, 'moving us into the container cgroup'),
+      )
     if (cfg.cgroupns) timed('namespaces: unshare cgroup', () => sys.unshare(C.CLONE_NEWCGROUP))
     timed(
       () => `namespaces: verify (new ${names(cfg.created) || 'none'}; joined ${names(cfg.joined) || 'none'})`,
@@ -295,7 +305,7 @@ export function runInit(): void {
     timed('init: verify the sealed runtime binary', () => verifySealedExe())
     const confinement = timed('confine: preload', () => preload(cfg, sys, (level, msg) => ch.send({ type: 'log', level, msg })))
     if (cfg.mode === 'exec') initExec(cfg, ch, confinement)
-    else initCreate(cfg, ch, confinement, rep)
+    else initCreate(cfg, ch, confinement, rep, bindSources)
   } catch (e) {
     const err = e instanceof Error ? e : new RuntimeError(String(e))
     if (rep.startConn) {
@@ -332,9 +342,13 @@ export function runInit(): void {
  * the root), after start everything that binds the process execve will run, and last the
  * capability sets and the seccomp filter.
  */
-function initCreate(cfg: InitConfig, ch: Channel, confinement: ReturnType<typeof preload>, rep: Report): void {
-  // They follow the bootstrap on the channel, before any other message.
-  const bindSources = cfg.bindSourceFields?.length ? receiveBindSources(ch, cfg.bindSourceFields) : new Map<string, number>()
+function initCreate(
+  cfg: InitConfig,
+  ch: Channel,
+  confinement: ReturnType<typeof preload>,
+  rep: Report,
+  bindSources: Map<string, number>,
+): void {
   if (cfg.mountNsPath) {
     // setns into a mount namespace needs a private fs_struct (see DESIGN.md fact 4).
     timed(`namespaces: join mount ${cfg.mountNsPath}`, () => {
@@ -464,8 +478,8 @@ function enterExecRoot(cfg: InitConfig): ExecHost {
 
 /**
  * The rest of exec: resolve the program, chdir as root (runc's first attempt; the cwd is
- * inside the container, we are chrooted), wait for the parent to move us into the container's
- * cgroup, and fork the process (process/exec-process.ts).
+ * inside the container, we are chrooted), and fork the process (process/exec-process.ts),
+ * which has the parent move us into the container's cgroup right before the fork.
  */
 function execTail(cfg: InitConfig, ch: Channel, confinement: ReturnType<typeof preload>, host: ExecHost): void {
   const p = cfg.process
@@ -481,9 +495,6 @@ function execTail(cfg: InitConfig, ch: Channel, confinement: ReturnType<typeof p
     }
   })
   if (p.umask !== undefined) process.umask(p.umask)
-  ch.send({ type: 'ready', pid: hostPid() })
-  const go = ch.recv()
-  if (!go || go.type !== 'go') throw new RuntimeError('exec: the parent went away', 'EPARENT')
   finalFds(cfg)
   sys.resetSignals()
   const plan = confinement.plan
@@ -497,6 +508,10 @@ function execTail(cfg: InitConfig, ch: Channel, confinement: ReturnType<typeof p
     hostProc: host.hostProc,
     handOver: (fd, pid) => confinement.handOver(fd, pid),
     warn: (msg) => ch.send({ type: 'log', level: 'warning', msg }),
+    // The parent moves us into the container's cgroup: our own start-up and the chain's
+    // preparation are not charged to the container, and the process is born there (the
+    // container's pids limit applies to the fork, as it does to runc's).
+    enterCgroup: () => ask(ch, { type: 'cgroup', pid: hostPid() }, 'joining the container cgroup'),
   }
   if (host.userFd !== undefined) input.userFd = host.userFd
   if (host.timeFd !== undefined) input.timeFd = host.timeFd

@@ -8,7 +8,7 @@
 import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
 import { recvWithAncillary, setPassCred } from '../sys/scm.js'
-import { RuntimeError, attachCleanup, fromWire, withContext } from '../errors.js'
+import { RuntimeError, attachCleanup, fromWire, toWire, withContext } from '../errors.js'
 import { lockedFlags } from '../rootfs/build.js'
 import { logger } from '../log.js'
 import { Channel, type Message } from './sync.js'
@@ -151,6 +151,17 @@ export class Launch {
       if (!handler) throw new RuntimeError(`unexpected '${msg.type}' from the init`, 'EPROTO')
       if (handler(msg) === 'stop') return true
     }
+  }
+
+  /** Do what the init asked and send it `reply`, or send it the error (thrown here too). */
+  answer(what: () => void, reply: Message): void {
+    try {
+      what()
+    } catch (e) {
+      this.channel.send({ type: 'error', error: toWire(e) })
+      throw e
+    }
+    this.channel.send(reply)
   }
 
   close(): void {

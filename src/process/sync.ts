@@ -7,15 +7,17 @@
 //   parent -> init        bootstrap   what to build (InitConfig), after init starts
 //   parent -> init        1 byte 'F'  + SCM_RIGHTS: the bind sources the bootstrap names
 //                                     (bindSourceFields), up to 253 a byte (bind-sources.ts)
+//   init   -> parent      cgroup {pid} booted: put process pid into the container's cgroup
+//                                     now (create: the init itself, before it unshares its
+//                                     cgroup namespace or mounts; exec: the container process,
+//                                     set up, before its execve); parent answers cgroup-done or
+//                                     error
 //   init   -> parent      hooks       run prestart + createRuntime now (mounts done, before
 //                                     pivot_root); parent answers hooks-done or error
 //   init   -> parent      idmap       attach the parent's idmapped tree for mounts[i] on my
 //                                     fd N (created in the rootfs); parent answers idmap-done
 //   init   -> parent      log         a warning/debug line for the parent's --log
-//   init   -> parent      ready       container built; init now waits on init.sock (create),
-//                                     or for `go` (exec: the parent first moves it into the
-//                                     container's cgroup)
-//   parent -> init        go          exec: fork the container process now
+//   init   -> parent      ready       create: container built; init now waits on init.sock
 //   init   -> parent      exec {pid}  exec: the container process, forked into the container's
 //                                     pid namespace, has exec'd
 //   init   -> parent      error       build failed (ErrorWire); init exits
@@ -35,6 +37,8 @@ import { RuntimeError, type ErrorWire } from '../errors.js'
 
 export type Message =
   | { type: 'bootstrap'; config: unknown; hostPid: number }
+  | { type: 'cgroup'; pid: number }
+  | { type: 'cgroup-done' }
   | { type: 'hooks'; state: unknown }
   | { type: 'hooks-done' }
   | { type: 'log'; level: 'debug' | 'info' | 'warning' | 'error'; msg: string }
@@ -44,7 +48,6 @@ export type Message =
   | { type: 'idmap-done' }
   | { type: 'start'; debug?: boolean }
   | { type: 'exec'; pid?: number; detail?: string }
-  | { type: 'go' }
 
 function readFull(fd: number, buf: Buffer): boolean {
   let off = 0

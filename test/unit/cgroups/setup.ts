@@ -3,12 +3,12 @@ import { setupCgroups } from '../../../src/cgroups/setup.js'
 import type { CgroupManager } from '../../../src/cgroups/manager.js'
 import type { Spec } from '../../../src/spec/schema.js'
 
-function fakeManager(fail?: 'apply' | 'addPid') {
+function fakeManager(fail?: 'apply' | 'addPid', kind = 'v2') {
   const calls: string[] = []
   const m = {
-    kind: 'v2',
+    kind,
     paths: () => ({ '': '/cg/c' }),
-    create: () => (calls.push('create'), true),
+    create: (pid?: number) => (calls.push(pid === undefined ? 'create' : `create ${pid}`), true),
     removeCreated: () => void calls.push('removeCreated'),
     apply: (r: { pids?: unknown; cpu?: unknown; memory?: unknown }, o: { devices: unknown[] | null }) => {
       calls.push(`apply ${o.devices?.length}${r.pids ? ' pids' : ''}${r.cpu ? ' cpu' : ''}${r.memory ? ' memory' : ''}`)
@@ -25,7 +25,7 @@ function fakeManager(fail?: 'apply' | 'addPid') {
 
 const spec = (linux: Spec['linux'] = {}): Spec => ({ ociVersion: '1.3.0', linux })
 
-t.test('create, apply with the device rules, then join', async (t) => {
+t.test('create and apply with the device rules; join when the init asks', async (t) => {
   const { m, calls } = fakeManager()
   const s = setupCgroups({
     id: 'c',
@@ -34,9 +34,12 @@ t.test('create, apply with the device rules, then join', async (t) => {
     pid: 99,
     manager: m,
   })
-  t.same(calls, ['create', 'apply 12', 'addPid 99'])
+  t.same(calls, ['create', 'apply 12'], 'the init is not moved in while it boots')
   t.same(s.paths, { '': '/cg/c' })
   t.equal(s.owned, true)
+  s.attach()
+  s.attach()
+  t.same(calls, ['create', 'apply 12', 'addPid 99'], 'moved in once')
   s.finish()
   t.equal(calls.length, 3, 'no pids limit: nothing more to apply')
   s.undo()
@@ -52,6 +55,7 @@ t.test('the pids limit waits until the init is ready', async (t) => {
     pid: 9,
     manager: m,
   })
+  s.attach()
   t.same(calls, ['create', 'apply 11 memory', 'addPid 9'])
   s.finish()
   t.equal(calls.at(-1), 'apply undefined pids')
@@ -66,21 +70,47 @@ t.test('the cpu limits wait for the runtime hooks or the ready init, and are app
     pid: 9,
     manager: m,
   })
+  s.attach()
   t.same(calls, ['create', 'apply 11 memory', 'addPid 9'], 'memory at once, cpu not yet')
   s.limitCpu()
   t.equal(calls.at(-1), 'apply undefined cpu', 'before the prestart hooks')
   s.finish()
   t.same(calls.slice(3), ['apply undefined cpu'], 'not again at ready')
   const other = fakeManager()
-  setupCgroups({ id: 'c', spec: spec({ resources: { cpu: { shares: 2 } } }), systemd: false, pid: 9, manager: other.m }).finish()
+  const o = setupCgroups({ id: 'c', spec: spec({ resources: { cpu: { shares: 2 } } }), systemd: false, pid: 9, manager: other.m })
+  o.attach()
+  o.finish()
   t.same(other.calls, ['create', 'apply 11', 'addPid 9', 'apply undefined cpu'], 'no hooks: at ready')
 })
 
+t.test('the systemd driver starts its scope with the pid: all of it when the init asks', async (t) => {
+  const { m, calls } = fakeManager(undefined, 'systemd')
+  const s = setupCgroups({
+    id: 'c',
+    spec: spec({ resources: { memory: { limit: 1 << 26 } } }),
+    systemd: true,
+    pid: 7,
+    manager: m,
+  })
+  t.same(calls, [])
+  t.equal(s.owned, false, 'not known before')
+  s.attach()
+  t.same(calls, ['create 7', 'apply 11 memory', 'addPid 7'])
+  t.equal(s.owned, true)
+})
+
 t.test('a failure removes what was created', async (t) => {
-  for (const step of ['apply', 'addPid'] as const) {
-    const { m, calls } = fakeManager(step)
-    t.throws(() => setupCgroups({ id: 'c', spec: spec(), systemd: false, pid: 1, manager: m }), { message: `${step} failed` })
+  {
+    const { m, calls } = fakeManager('apply')
+    t.throws(() => setupCgroups({ id: 'c', spec: spec(), systemd: false, pid: 1, manager: m }), { message: 'apply failed' })
     t.equal(calls.at(-1), 'removeCreated')
+  }
+  {
+    const { m, calls } = fakeManager('addPid')
+    const s = setupCgroups({ id: 'c', spec: spec(), systemd: false, pid: 1, manager: m })
+    t.throws(() => s.attach(), { message: 'addPid failed' })
+    s.undo()
+    t.equal(calls.at(-1), 'removeCreated', "create's undo removes it")
   }
   const { m, calls } = fakeManager()
   t.throws(

@@ -23,11 +23,11 @@ t.test('sent after a message, received in order by field, close-on-exec; ours ar
   const [parent, init] = channelPair(t)
   const fds = ['a', 'b'].map((n) => linux.openat(C.AT_FDCWD, path.join(dir, n), C.O_PATH))
   const opened = { fields: ['mounts[2]', 'mounts[5]'], fds: [...fds], skipped: [] }
-  parent.send({ type: 'go' })
+  parent.send({ type: 'cgroup-done' })
   sendBindSources(parent, opened)
   t.same(opened.fds, [], 'the parent forgets them')
   t.notOk(fds.some(isOpen), "the parent's copies are closed")
-  t.same(init.recv(), { type: 'go' }, 'the framed message before them reads as ever')
+  t.same(init.recv(), { type: 'cgroup-done' }, 'the framed message before them reads as ever')
   const got = receiveBindSources(init, ['mounts[2]', 'mounts[5]'])
   t.same([...got.keys()], ['mounts[2]', 'mounts[5]'])
   for (const [field, fd] of got) {
