@@ -4,6 +4,9 @@
 //   preload     host paths still visible, full privilege: libseccomp builds the BPF, the
 //               seccomp agent's socket is connected, the LSM attr files are opened on the
 //               host's procfs, oom_score_adj and the initial CPU affinity are set
+//   memoryPolicy  set_mempolicy(2) on this thread, the one that execs: the policy survives
+//               execve. runc 1.4's place: after the rootfs and hostname, before the user switch
+//               and seccomp (a filter may forbid set_mempolicy), at create so a refusal fails it
 //   privileged  the session keyring; rlimit hard limits raised (needs CAP_SYS_RESOURCE)
 //   switchUser  bounding set, cwd as root, keep-caps + groups/gid/uid, cwd as the user, the
 //               cwd proven inside the root, capset, ambient (credentials.ts)
@@ -37,6 +40,7 @@ import { chownStdio, runCredSteps, setgroupsAllowed } from './credentials.js'
 import { credentialSteps, type CredStep, type CredSteps } from './steps.js'
 import { chdirAsRoot, chdirAsUser, verifyCwdInside } from './cwd.js'
 import { allCpusMask, cpuMask, IOPRIO_WHO_PROCESS, schedAttr } from './sched.js'
+import { formatNodeList, nodeMask } from './mempolicy.js'
 import { attrPath, execAttrValue } from './lsm.js'
 import { compileFilter, loadFilter, sendListenerFd, type CompiledFilter } from './seccomp-filter.js'
 import { timed, trace } from '../log.js'
@@ -129,6 +133,20 @@ export class Confinement {
 
   private openAttr(lsm: 'apparmor' | 'selinux', name: 'exec' | 'keycreate', field: string): number {
     return step(field, () => this.sys.openat(C.AT_FDCWD, attrPath(lsm, name), C.O_WRONLY))
+  }
+
+  // --- memory policy -------------------------------------------------------------------------
+
+  /**
+   * linux.memoryPolicy on this (main) thread: execve keeps it, and so do the startContainer
+   * hooks forked after it, as with runc. It binds the init's own allocations from here on too.
+   */
+  memoryPolicy(): void {
+    const mp = this.plan.memoryPolicy
+    if (!mp) return
+    const { mask, maxnode } = nodeMask(mp.nodes)
+    const detail = { mode: [mp.mode, ...mp.flags].join('|'), nodes: formatNodeList(mp.nodes) }
+    step('linux.memoryPolicy', () => this.sys.setMempolicy(mp.value, mask, maxnode, detail))
   }
 
   // --- privileged ----------------------------------------------------------------------------

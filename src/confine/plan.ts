@@ -10,6 +10,7 @@ import { probeHost, type ConfineHost } from './host.js'
 import { IOPRIO_CLASS, PERSONALITY, SCHED_FLAG, SCHED_POLICY, ioprioValue, parseCpuList, type SchedPlan } from './sched.js'
 import { checkSysctl } from './sysctl.js'
 import { planSeccomp, type SeccompPlan } from './seccomp.js'
+import { planMemoryPolicy, type MemoryPolicyPlan } from './mempolicy.js'
 
 /** RLIMIT_* resource numbers (asm-generic/resource.h; the same on x86-64 and aarch64). */
 export const RLIMIT_RESOURCES: Readonly<Record<string, number>> = {
@@ -46,6 +47,8 @@ export type ConfinePlan = {
   /** Set only when the host has SELinux: the label to change to at execve. */
   selinuxLabel?: string
   seccomp?: SeccompPlan
+  /** linux.memoryPolicy: set_mempolicy(2) on the thread that execs (create and exec). */
+  memoryPolicy?: MemoryPolicyPlan
   /** Said once in the log by the init (not errors: runc warns about these too). */
   warnings: string[]
 }
@@ -85,7 +88,7 @@ function planScheduler(s: NonNullable<NonNullable<Spec['process']>['scheduler']>
 
 /**
  * Check and encode process.* confinement and the linux.* fields that go with it (sysctl,
- * personality, seccomp, the LSM labels). Throws SpecError naming each bad field.
+ * personality, seccomp, the LSM labels, the memory policy). Throws SpecError naming each bad field.
  */
 export function planConfinement(spec: Spec, host: ConfineHost = probeHost()): ConfinePlan {
   const issues: SpecIssue[] = []
@@ -160,6 +163,13 @@ export function planConfinement(spec: Spec, host: ConfineHost = probeHost()): Co
     issues.push(...r.issues)
     plan.warnings.push(...r.warnings)
     plan.seccomp = r.plan
+  }
+
+  if (linux?.memoryPolicy) {
+    const r = planMemoryPolicy(linux.memoryPolicy, host.memoryNodes)
+    issues.push(...r.issues)
+    plan.warnings.push(...r.warnings)
+    if (r.plan) plan.memoryPolicy = r.plan
   }
 
   if (issues.length) throw new SpecError(issues)

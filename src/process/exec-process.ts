@@ -8,8 +8,8 @@
 //   and its memory belongs to the host's user namespace, so CAP_SYS_PTRACE inside a user
 //   namespace is not enough to touch it (runc's init has the same property).
 // - B joins the user (and time) namespace, keeps only stdio, the preserved fds and its two
-//   sync pipes, switches credentials and capabilities in runc's order, sets no_new_privs and
-//   loads the seccomp filter: all as plain libc calls prepared by A.
+//   sync pipes, sets the memory policy, switches credentials and capabilities in runc's order,
+//   sets no_new_privs and loads the seccomp filter: all as plain libc calls prepared by A.
 // - A chain cannot branch, so B reports errno after those steps (0 when every call
 //   succeeded) and waits; A applies what it can apply from outside (oom_score_adj,
 //   scheduler, I/O priority, affinity, the seccomp listener to its agent) and says go, or
@@ -27,6 +27,7 @@ import { credentialSteps, type CredStep } from '../confine/steps.js'
 import { stdioStats, stdioToChown } from '../confine/credentials.js'
 import { trace } from '../log.js'
 import { schedAttr, cpuMask, allCpusMask, IOPRIO_WHO_PROCESS } from '../confine/sched.js'
+import { nodeMask } from '../confine/mempolicy.js'
 
 const F_DUPFD_CLOEXEC = 1030
 const KEYCTL_JOIN_SESSION_KEYRING = 1
@@ -212,6 +213,14 @@ export function spawnExecProcess(x: ExecProcessInput): number {
     chain.call('setsid')
     chain.call('ioctl', 0, C.TIOCSCTTY, 0)
   }
+  // linux.memoryPolicy on B, the thread that execs (the policy is per thread and survives
+  // execve): before the user switch and the filter, which may forbid set_mempolicy, as runc's
+  // setns init has it. Its errno is the status report's, like every step's.
+  const mp = plan.memoryPolicy
+  if (mp) {
+    const { mask, maxnode } = nodeMask(mp.nodes)
+    chain.call('syscall', C.SYS.set_mempolicy, mp.value, chain.bytes(mask), maxnode)
+  }
   // The user switch and the lockdown, in the order confine/steps.ts holds for the init too.
   const { bounding, ids, caps, binds, final } = steps
   chainSteps(chain, [...bounding, ...ids, ...caps, ...binds, ...final], x, E)
@@ -236,7 +245,7 @@ export function spawnExecProcess(x: ExecProcessInput): number {
     if (setupErrno !== 0) {
       const e = sysError('setup', setupErrno)
       throw new RuntimeError(
-        `unable to set up the process (namespaces, credentials or seccomp): ${e.message.replace(/^setup: /, '')}`,
+        `unable to set up the process (namespaces, memory policy, credentials or seccomp): ${e.message.replace(/^setup: /, '')}`,
         e.code,
       )
     }

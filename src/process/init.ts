@@ -362,6 +362,7 @@ function initCreate(
   setNames(cfg)
   setHome(cfg.process)
   const p = cfg.process
+  if (confinement.plan.memoryPolicy) timed('confine: memory policy', () => confinement.memoryPolicy())
   timed('confine: session keyring, rlimit hard limits', () => confinement.privileged())
   timed(`credentials: switch to uid ${p.uid} gid ${p.gid} (bounding set, groups, cwd, capabilities)`, () =>
     confinement.switchUser(),

@@ -1,6 +1,7 @@
 // Cross-field rules on a schema-checked Spec: what one field means for another (hostname needs
 // a UTS namespace, mappings need a user namespace, ...). Pure: no fs, no host probing; rules
-// that need host facts belong to the planner. Sysctl rules live elsewhere (they need HostFacts).
+// that need host facts belong to the planner. Sysctl rules live elsewhere (they need HostFacts),
+// and so do linux.memoryPolicy's (confine/mempolicy.ts, which parses its node list once).
 
 import { SpecError, type SpecIssue } from '../errors.js'
 import type { LinuxNamespaceType, Process, Spec } from './schema.js'
@@ -278,14 +279,6 @@ const seccompValid: Rule = (spec, out) => {
   })
 }
 
-/** set_mempolicy(2): MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES together give EINVAL. */
-const memoryPolicyValid: Rule = (spec, out) => {
-  const flags = spec.linux?.memoryPolicy?.flags ?? []
-  if (flags.includes('MPOL_F_STATIC_NODES') && flags.includes('MPOL_F_RELATIVE_NODES')) {
-    out.error('linux.memoryPolicy.flags', 'MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES are mutually exclusive')
-  }
-}
-
 /** Every rule, in the order their issues are reported. */
 export const RULES: Readonly<Record<string, Rule>> = {
   rootRequired,
@@ -306,7 +299,6 @@ export const RULES: Readonly<Record<string, Rule>> = {
   rdmaValid,
   intelRdtValid,
   seccompValid,
-  memoryPolicyValid,
 }
 
 function collect(run: (out: Out) => void): ValidationResult {

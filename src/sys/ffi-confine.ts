@@ -1,6 +1,6 @@
 // Checked calls the confinement layer needs beyond sys/linux.ts: rlimit reads, scheduling
-// (sched_setattr), I/O priority, CPU affinity, personality, session keyrings, memfd, and
-// loading a raw seccomp BPF program. Each acts on the calling thread where the kernel makes
+// (sched_setattr), I/O priority, CPU affinity, personality, the NUMA memory policy, session
+// keyrings, memfd, and loading a raw seccomp BPF program. Each acts on the calling thread where the kernel makes
 // that distinction (the main thread, which calls execve), reads errno at once and throws
 // SysError, as linux.ts does.
 
@@ -49,6 +49,11 @@ export const confineCalls = {
   /** personality(2); returns the previous persona. */
   personality(persona: number): number {
     return check(ffi.syscall(C.SYS.personality, 'unsigned long', persona), 'personality')
+  },
+  /** set_mempolicy(2) on the calling thread: `mode` with its flags or'ed in. */
+  setMempolicy(mode: number, mask: Buffer, maxnode: number, detail?: Record<string, string>): void {
+    const r = Number(ffi.syscall(C.SYS.set_mempolicy, 'int', mode, 'void *', mask, 'unsigned long', maxnode))
+    if (r < 0) throw sysError('set_mempolicy', ffi.errno(), undefined, undefined, detail)
   },
   /** Join (or create) the session keyring `name`; returns its serial. */
   joinSessionKeyring(name: string): number {

@@ -11,7 +11,7 @@ import { linux } from '../../../src/sys/linux.js'
 import type { InitConfig } from '../../../src/process/init-config.js'
 import type { Spec } from '../../../src/spec/schema.js'
 
-const host = { apparmor: false, selinux: false, cwd: '/', isHostNs: () => false }
+const host = { apparmor: false, selinux: false, cwd: '/', isHostNs: () => false, memoryNodes: [0] }
 
 function config(edit: (s: Spec) => void, over: Partial<InitConfig> = {}): InitConfig {
   const s: Spec = {
@@ -91,6 +91,8 @@ function fake() {
     schedSetattr: rec('sched_setattr'),
     ioprioSet: rec('ioprio_set'),
     personality: rec('personality'),
+    setMempolicy: (mode: number, mask: Buffer, maxnode: number, detail: Record<string, string>) =>
+      calls.push(`set_mempolicy(${mode},${mask.readBigUInt64LE(0)},${maxnode},${detail.mode},${detail.nodes})`),
     joinSessionKeyring: rec('join_session_keyring', 77),
     describeKey: rec('describe_key', 'keyring;0;0;3f030000;_ses.c1'),
     setKeyPerm: rec('setperm'),
@@ -235,4 +237,38 @@ t.test('warnings of the plan are said at preload', async (t) => {
     (l, m) => logs.push(`${l}: ${m}`),
   ).preload()
   t.same(logs, ['warning: linux.personality.flags: the spec defines no personality flags; ignored'])
+})
+
+t.test('the memory policy: one set_mempolicy with mode | flags, the nodemask and maxnode', async (t) => {
+  const { calls, sys } = fake()
+  const c = new Confinement(
+    config((s) => (s.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_STATIC_NODES'] })),
+    sys,
+    () => {},
+  )
+  c.preload()
+  t.same(
+    phase(calls, () => c.memoryPolicy()),
+    [`set_mempolicy(${2 | 0x8000},1,1025,MPOL_BIND|MPOL_F_STATIC_NODES,0)`],
+  )
+  const none = fake()
+  new Confinement(
+    config(() => {}),
+    none.sys,
+    () => {},
+  ).memoryPolicy()
+  t.same(none.calls, [], 'no policy asked: no call (the default stays)')
+  const failing = fake()
+  failing.sys.setMempolicy = () => {
+    throw new Error('set_mempolicy (mode=MPOL_BIND, nodes=0): Invalid argument')
+  }
+  t.throws(
+    () =>
+      new Confinement(
+        config((s) => (s.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' })),
+        failing.sys,
+        () => {},
+      ).memoryPolicy(),
+    { message: 'linux.memoryPolicy: set_mempolicy (mode=MPOL_BIND, nodes=0): Invalid argument' },
+  )
 })

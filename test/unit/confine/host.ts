@@ -1,7 +1,7 @@
 // Host facts for planConfinement.
 
 import t from 'tap'
-import { probeHost } from '../../../src/confine/host.js'
+import { probeHost, readMemoryNodes } from '../../../src/confine/host.js'
 
 t.test("a namespace path is the host's when it is the runtime's own", async (t) => {
   const h = probeHost()
@@ -12,4 +12,14 @@ t.test("a namespace path is the host's when it is the runtime's own", async (t) 
   t.equal(h.cwd, process.cwd())
   t.type(h.apparmor, 'boolean')
   t.type(h.selinux, 'boolean')
+})
+
+t.test('the memory nodes: has_memory in list format, null without NUMA sysfs', async (t) => {
+  const dir = t.testdir({ one: '0\n', some: '0-1,3\n', bad: 'x\n' })
+  t.same(readMemoryNodes(`${dir}/one`), [0])
+  t.same(readMemoryNodes(`${dir}/some`), [0, 1, 3])
+  t.equal(readMemoryNodes(`${dir}/bad`), null)
+  t.equal(readMemoryNodes(`${dir}/absent`), null)
+  const h = probeHost()
+  t.same(h.memoryNodes, readMemoryNodes(), "this host's, read once")
 })

@@ -11,6 +11,7 @@ const host = (over: Partial<ConfineHost> = {}): ConfineHost => ({
   selinux: false,
   cwd: '/srv',
   isHostNs: () => false,
+  memoryNodes: [0],
   ...over,
 })
 
@@ -177,4 +178,28 @@ t.test('all issues at once, as one SpecError', async (t) => {
         'invalid config.json: process.selinuxLabel: selinux label is specified in config, but selinux is disabled or not supported; linux.sysctl["kernel.core_pattern"]: sysctl "kernel.core_pattern" is not in a separate kernel namespace',
     },
   )
+})
+
+t.test('linux.memoryPolicy: planned with the host memory nodes, refusals named', async (t) => {
+  const p = planConfinement(
+    spec((s) => (s.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0-1', flags: ['MPOL_F_STATIC_NODES'] })),
+    host({ memoryNodes: [0, 1] }),
+  )
+  t.same(p.memoryPolicy, { mode: 'MPOL_BIND', flags: ['MPOL_F_STATIC_NODES'], value: 2 | 0x8000, nodes: [0, 1] })
+  t.same(issues(spec((s) => (s.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '5' }))), [
+    {
+      path: 'linux.memoryPolicy.nodes',
+      message: "node 5 does not exist or have no memory on this host (this host's nodes with memory are 0)",
+    },
+  ])
+  const warned = planConfinement(
+    spec((s) => (s.linux!.memoryPolicy = { mode: 'MPOL_PREFERRED', nodes: '0-1' })),
+    host({ memoryNodes: [0, 1] }),
+  )
+  t.match(warned.warnings, [/MPOL_PREFERRED prefers node 0 only/])
+  let read = 0
+  const counting = host()
+  Object.defineProperty(counting, 'memoryNodes', { get: () => (read++, [0]) })
+  planConfinement(spec(), counting)
+  t.equal(read, 0, 'the host nodes are read only when a policy is asked for')
 })

@@ -391,19 +391,6 @@ t.test('seccomp', async (t) => {
   )
 })
 
-t.test('memory policy flags', async (t) => {
-  t.same(
-    errorsOf(
-      (s) => (s.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_STATIC_NODES', 'MPOL_F_RELATIVE_NODES'] }),
-    ),
-    [{ path: 'linux.memoryPolicy.flags', message: 'MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES are mutually exclusive' }],
-  )
-  t.same(
-    errorsOf((s) => (s.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0', flags: ['MPOL_F_STATIC_NODES'] })),
-    [],
-  )
-})
-
 t.test('errors are reported together, in rule order', async (t) => {
   const got = errorsOf((s) => {
     delete s.root
