@@ -6,6 +6,7 @@ import { knownOptions } from '../plan/mount-options.js'
 import { CAP_NAMES } from '../confine/capabilities.js'
 import { NAMESPACE_TYPES, SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_OPERATORS } from '../spec/schema.js'
 import { archName, FILTER_FLAG } from '../confine/seccomp.js'
+import { MPOL_FLAG, MPOL_MODE } from '../confine/mempolicy.js'
 import { OCI_VERSION } from '../spec/defaults.js'
 import { COMMIT, VERSION } from './version.js'
 
@@ -65,6 +66,8 @@ export function featuresDocument(probe: FeatureProbes): Record<string, unknown> 
       selinux: { enabled: true },
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: true } },
+      // What the kernel accepts is its own (MPOL_WEIGHTED_INTERLEAVE needs 6.9): recognized here.
+      memoryPolicy: { modes: Object.keys(MPOL_MODE), flags: Object.keys(MPOL_FLAG) },
       netDevices: { enabled: false },
     },
     annotations,

@@ -2,6 +2,7 @@ import t from 'tap'
 import { featuresDocument, type FeatureProbes } from '../../../src/ops/features.js'
 import { parseMountOptions, knownOptions } from '../../../src/plan/mount-options.js'
 import { CAP_NAMES, capBit } from '../../../src/confine/capabilities.js'
+import { MPOL_FLAGS, MPOL_MODES } from '../../../src/spec/schema.js'
 
 const probes = (over: Partial<FeatureProbes> = {}): FeatureProbes => ({
   libseccompVersion: () => '2.5.4',
@@ -40,4 +41,10 @@ t.test('every capability listed is known by name', async (t) => {
   const d = featuresDocument(probes()) as Record<string, any>
   t.same(d.linux.capabilities, [...CAP_NAMES])
   for (const c of d.linux.capabilities as string[]) t.ok(capBit(c) >= 0, c)
+})
+
+t.test('memory policy: every mode and flag of the spec, each with its kernel number', async (t) => {
+  const d = featuresDocument(probes()) as Record<string, any>
+  t.same([...d.linux.memoryPolicy.modes].sort(), [...MPOL_MODES].sort())
+  t.same([...d.linux.memoryPolicy.flags].sort(), [...MPOL_FLAGS].sort())
 })
