@@ -11,13 +11,14 @@ import { spawnSync } from 'node:child_process'
 import { busyboxPath, cleanEnv, priv, REPO, waitFor } from '../fixtures/runt.js'
 
 /** A chroot with busybox and no /proc; the driver's output on stderr. */
-function drive(t: Test, value: string) {
+function drive(t: Test, value: string, mempolicy?: { value: number; nodes: number[] }) {
   const root = t.testdir({})
   fs.mkdirSync(path.join(root, 'bin'))
   fs.copyFileSync(busyboxPath()!, path.join(root, 'bin/busybox'))
   fs.chmodSync(path.join(root, 'bin/busybox'), 0o755)
   fs.symlinkSync('busybox', path.join(root, 'bin/sleep'))
-  const r = spawnSync(process.execPath, ['--import=tsx', path.join(REPO, 'test/fixtures/drive-exec-process.ts'), value, root], {
+  const args = [value, root, ...(mempolicy ? [JSON.stringify(mempolicy)] : [])]
+  const r = spawnSync(process.execPath, ['--import=tsx', path.join(REPO, 'test/fixtures/drive-exec-process.ts'), ...args], {
     cwd: REPO,
     env: cleanEnv(),
     encoding: 'utf8',
@@ -45,4 +46,16 @@ t.test('a write the kernel refuses fails the exec with its errno', priv(), async
   t.equal(r.status, 1)
   t.match(r.stderr, /unable to set up the process .*: invalid argument/)
   t.equal(r.pid, 0, 'the program never ran')
+})
+
+t.test("the chain's set_mempolicy binds the process, and its refusal is the setup errno", priv(), async (t) => {
+  const r = drive(t, '0', { value: 3 /* MPOL_INTERLEAVE */, nodes: [0] })
+  t.equal(r.status, 0, r.stderr)
+  t.ok(await waitFor(() => fs.readlinkSync(`/proc/${r.pid}/exe`).endsWith('busybox'), 5000), "it exec'd sleep")
+  t.match(fs.readFileSync(`/proc/${r.pid}/numa_maps`, 'utf8'), /^[0-9a-f]+ interleave:0 /, 'the task policy, from the host')
+  // MPOL_BIND with no node: the planner refuses it, the kernel too (EINVAL).
+  const bad = drive(t, '0', { value: 2, nodes: [] })
+  t.equal(bad.status, 1)
+  t.match(bad.stderr, /unable to set up the process \(namespaces, memory policy, credentials or seccomp\): invalid argument/)
+  t.equal(bad.pid, 0, 'the program never ran')
 })
