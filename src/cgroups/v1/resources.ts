@@ -29,7 +29,17 @@ export function neededV1(r: LinuxResources, devices: boolean): Map<string, strin
   )
     need.set('cpu', `${F}.cpu`)
   if (devices) need.set('devices', `${F}.devices`)
-  if (m && (m.limit || m.reservation || m.swap || m.kernel || m.kernelTCP || m.swappiness !== undefined || m.disableOOMKiller))
+  if (
+    m &&
+    (m.limit ||
+      m.reservation ||
+      m.swap ||
+      m.kernel ||
+      m.kernelTCP ||
+      m.swappiness !== undefined ||
+      m.disableOOMKiller ||
+      m.useHierarchy !== undefined)
+  )
     need.set('memory', `${F}.memory`)
   if (r.pids?.limit !== undefined) need.set('pids', `${F}.pids.limit`)
   if (
@@ -252,6 +262,19 @@ function setMemory(d: CgDir, m: Mem): void {
     if (s > 100n) throw cgroupError(`${F}.memory.swappiness`, `invalid memory swappiness value: ${s} (valid range is 0-100)`)
     d.write(`${F}.memory.swappiness`, 'memory.swappiness', s)
   }
+  if (m.useHierarchy !== undefined) setUseHierarchy(d, m.useHierarchy)
+}
+
+/**
+ * memory.use_hierarchy. Writing the value it has always succeeds; since Linux 5.11 it is always
+ * 1 and 0 is refused (EINVAL), as it is on older kernels under a hierarchical parent.
+ */
+function setUseHierarchy(d: CgDir, on: boolean): void {
+  const field = `${F}.memory.useHierarchy`
+  const code = d.tryWrite('memory.use_hierarchy', on ? '1' : '0')
+  if (code === 'EINVAL' && !on)
+    throw cgroupError(field, `this kernel does not allow non-hierarchical memory accounting in ${d.path}`)
+  if (code) throw d.writeError(field, 'memory.use_hierarchy', on ? '1' : '0', code)
 }
 
 /**

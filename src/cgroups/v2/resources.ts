@@ -2,7 +2,8 @@
 // devices, cpuset, hugetlb, rdma, unified), converting the v1-shaped spec as runc does:
 // shares -> cpu.weight, memory+swap -> memory.swap.max, blkio weight -> io.weight or
 // io.bfq.weight. What v2 cannot express is an error naming the field (realtime, network), or a
-// warning where runc silently ignores it (swappiness, disableOOMKiller, kernel, leafWeight).
+// warning where runc silently ignores it (swappiness, disableOOMKiller, kernel, leafWeight,
+// useHierarchy false).
 
 import { int64ToBigInt as i64, uint64ToBigInt as u64, type LinuxResources } from '../../spec/schema.js'
 import { logger } from '../../log.js'
@@ -82,6 +83,7 @@ function setMemory(d: CgDir, m: Mem, update: boolean): void {
   if (m.disableOOMKiller) warn('disableOOMKiller', 'cgroup v2 cannot disable the OOM killer')
   if (m.kernel) warn('kernel', 'cgroup v2 accounts kernel memory in memory.max')
   if (m.kernelTCP) warn('kernelTCP', 'cgroup v2 accounts kernel memory in memory.max')
+  if (m.useHierarchy === false) warn('useHierarchy', 'cgroup v2 memory accounting is always hierarchical')
   const limit = i64(m.limit ?? 0)
   const swapSpec = i64(m.swap ?? 0)
   const reservation = i64(m.reservation ?? 0)

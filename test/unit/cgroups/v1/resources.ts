@@ -17,6 +17,20 @@ function setup(t: Test, controllers?: string[]) {
   return { k, m, apply }
 }
 
+t.test('memory: useHierarchy', async (t) => {
+  const { k, apply } = setup(t)
+  apply({ memory: { useHierarchy: true } })
+  t.same(k.writesTo('memory/c/memory.use_hierarchy'), ['1'], 'written, alone enough to need the memory controller')
+  k.failures.set('memory/c/memory.use_hierarchy', 'EINVAL')
+  t.throws(() => apply({ memory: { useHierarchy: false } }), {
+    message: /^linux.resources.memory.useHierarchy: this kernel does not allow non-hierarchical memory accounting in /,
+  })
+  k.failures.set('memory/c/memory.use_hierarchy', 'EBUSY')
+  t.throws(() => apply({ memory: { useHierarchy: true } }), {
+    message: /^linux.resources.memory.useHierarchy: write "1" to .*memory.use_hierarchy: /,
+  })
+})
+
 t.test('memory', async (t) => {
   const { k, apply } = setup(t)
   apply({ memory: { limit: 100 << 20, reservation: 50 << 20, swap: 200 << 20, swappiness: 10, disableOOMKiller: true } })

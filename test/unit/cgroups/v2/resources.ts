@@ -62,13 +62,18 @@ t.test('memory: checkBeforeUpdate, and what v2 ignores', async (t) => {
   apply({ memory: { limit: 4096, checkBeforeUpdate: true } }, false)
   t.same(k.writesTo('cg/c/memory.max'), ['4096'], 'only on update')
   warnings.length = 0
-  apply({ memory: { swappiness: 10, disableOOMKiller: true, kernel: 1, kernelTCP: 1 } })
+  apply({ memory: { swappiness: 10, disableOOMKiller: true, kernel: 1, kernelTCP: 1, useHierarchy: false } })
   t.same(warnings, [
     'linux.resources.memory.swappiness: cgroup v2 has no per-cgroup swappiness; ignored',
     'linux.resources.memory.disableOOMKiller: cgroup v2 cannot disable the OOM killer; ignored',
     'linux.resources.memory.kernel: cgroup v2 accounts kernel memory in memory.max; ignored',
     'linux.resources.memory.kernelTCP: cgroup v2 accounts kernel memory in memory.max; ignored',
+    'linux.resources.memory.useHierarchy: cgroup v2 memory accounting is always hierarchical; ignored',
   ])
+  warnings.length = 0
+  k.writes = []
+  apply({ memory: { useHierarchy: true } })
+  t.same([warnings, k.writes], [[], []], 'true is what v2 does anyway')
 })
 
 t.test('cpu: shares to weight, quota and period to cpu.max, burst, idle', async (t) => {
