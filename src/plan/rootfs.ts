@@ -205,8 +205,14 @@ export function planRootfs(spec: RootfsInput, host: HostFacts, opts: { noPivot: 
         flags &= ~C.MS_RDONLY
       }
     }
-    if ((options.extensions.includes('idmap') || options.extensions.includes('ridmap')) && kind !== 'bind')
+    const idmapOption = options.extensions.includes('idmap') || options.extensions.includes('ridmap')
+    if (idmapOption && kind !== 'bind')
       issues.push({ path: field + '.options', message: 'idmap is only supported on bind mounts' })
+    // runc: mappings of its own make a mount idmapped, "idmap" or not.
+    const mapsKey = m.uidMappings !== undefined ? 'uidMappings' : m.gidMappings !== undefined ? 'gidMappings' : null
+    if (mapsKey && kind !== 'bind')
+      issues.push({ path: `${field}.${mapsKey}`, message: 'idmapped mounts are only supported on bind mounts' })
+    else if (mapsKey && !idmapOption) options.extensions.push('idmap')
     const plan: MountPlan = {
       field,
       destination,

@@ -49,7 +49,7 @@ export function isIdmapped(m: MountPlan): boolean {
 
 /**
  * For each idmapped mount, a detached tree fd keyed by its spec field. `containerMaps` are the
- * container's own user namespace mappings, used when a mount gives none.
+ * container's own user namespace mappings, used for a kind (uid, gid) the mount gives none of.
  */
 export function prepareIdmappedMounts(
   mounts: MountPlan[],
@@ -60,7 +60,9 @@ export function prepareIdmappedMounts(
   try {
     for (const m of mounts) {
       if (!isIdmapped(m)) continue
-      if (!userns) throw new SpecError([{ path: m.field + '.options', message: 'idmapped mounts need a user namespace' }])
+      // Mappings of the mount's own need no user namespace of the container's (runc 1.4 alike).
+      if (!userns && !m.uidMappings?.length && !m.gidMappings?.length)
+        throw new SpecError([{ path: m.field + '.options', message: 'idmapped mounts need a user namespace' }])
       const uid = m.uidMappings?.length ? m.uidMappings : containerMaps.uid
       const gid = m.gidMappings?.length ? m.gidMappings : containerMaps.gid
       if (!uid.length || !gid.length)

@@ -152,3 +152,43 @@ t.test('idmapped bind mounts: host root files appear as container root', priv(),
   t.equal(bad.status, 1)
   t.match(bad.stderr, /mounts\[\d+\]\.options: idmapped mounts need a user namespace/)
 })
+
+t.test('a bind mount with mappings of its own is idmapped without the idmap option (runc)', priv(), async (t) => {
+  const src = tempDir(t)
+  fs.writeFileSync(path.join(src, 'f'), 'x')
+  const maps = [{ containerID: 0, hostID: 500000, size: 65536 }]
+  const runt = new Runt(t)
+  const b = makeBundle(t, ['sh', '-c', 'stat -c "%u:%g" /data/f'], (c) => {
+    c.linux!.namespaces!.push({ type: 'user' })
+    c.linux!.uidMappings = maps
+    c.linux!.gidMappings = maps
+    c.mounts!.push({ destination: '/data', type: 'bind', source: src, options: ['rbind'], uidMappings: maps, gidMappings: maps })
+  })
+  fs.mkdirSync(path.join(b.rootfs, 'data'))
+  const r = runt.run(['run', '--bundle', b.dir, runt.id()])
+  t.equal(r.status, 0, r.stderr)
+  t.equal(r.stdout, '0:0\n', 'host root files appear as container root (a plain bind shows 65534:65534)')
+
+  // Without a user namespace of the container's: the mount's own mappings are enough.
+  const one = [{ containerID: 0, hostID: 1234, size: 1 }]
+  b.config.linux!.namespaces = b.config.linux!.namespaces!.filter((n) => n.type !== 'user')
+  delete b.config.linux!.uidMappings
+  delete b.config.linux!.gidMappings
+  b.config.mounts![b.config.mounts!.length - 1] = {
+    destination: '/data',
+    type: 'bind',
+    source: src,
+    uidMappings: one,
+    gidMappings: one,
+  }
+  b.write()
+  const r2 = runt.run(['run', '--bundle', b.dir, runt.id()])
+  t.equal(r2.status, 0, r2.stderr)
+  t.equal(r2.stdout, '1234:1234\n', 'on-disk root shows as the mapped host id')
+
+  b.config.mounts![b.config.mounts!.length - 1] = { destination: '/data', type: 'tmpfs', source: 'tmpfs', uidMappings: one }
+  b.write()
+  const bad = runt.run(['run', '--bundle', b.dir, runt.id()])
+  t.equal(bad.status, 1)
+  t.match(bad.stderr, /mounts\[\d+\]\.uidMappings: idmapped mounts are only supported on bind mounts/)
+})

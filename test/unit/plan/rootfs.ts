@@ -570,6 +570,37 @@ t.test('bind mount errors and idmap on a non-bind mount', async (t) => {
   )
 })
 
+t.test('mappings of its own make a bind mount idmapped, as runc does; other mounts refuse them', async (t) => {
+  const maps = [{ containerID: 0, hostID: 100000, size: 65536 }]
+  const p = plan(
+    base({
+      mounts: [
+        { destination: '/a', type: 'bind', source: '/a', uidMappings: maps, gidMappings: maps },
+        { destination: '/b', type: 'bind', source: '/b', options: ['rbind', 'ridmap'], gidMappings: maps },
+        { destination: '/c', type: 'bind', source: '/c' },
+      ],
+    }),
+  )
+  t.same(
+    p.mounts.map((m) => m.options.extensions),
+    [['idmap'], ['ridmap'], []],
+  )
+  const e = specError(t, () =>
+    plan(
+      base({
+        mounts: [
+          { destination: '/t', type: 'tmpfs', source: 'tmpfs', uidMappings: maps },
+          { destination: '/u', type: 'tmpfs', source: 'tmpfs', gidMappings: maps },
+        ],
+      }),
+    ),
+  )
+  t.same(e.issues, [
+    { path: 'mounts[0].uidMappings', message: 'idmapped mounts are only supported on bind mounts' },
+    { path: 'mounts[1].gidMappings', message: 'idmapped mounts are only supported on bind mounts' },
+  ])
+})
+
 t.test('issues from several fields are reported together', async (t) => {
   const e = specError(t, () =>
     plan(
