@@ -217,6 +217,9 @@ export function planSeccomp(sc: SpecSeccomp, resolvePath: (p: string) => string,
     rules.push({ field, names: [...s.names], action, conditions: ruleConditions(s.args) })
   })
   if (notify && !sc.listenerPath) issues.push({ path: `${at}.listenerPath`, message: 'required with SCMP_ACT_NOTIFY' })
+  // config-linux.md: the state goes to the listener "when the SCMP_ACT_NOTIFY action is used".
+  if (!notify && sc.listenerPath)
+    warnings.push(`${at}.listenerPath: no SCMP_ACT_NOTIFY rule, so no listener is connected; ignored`)
   if (!notify && flags & FILTER_FLAG.WAIT_KILLABLE_RECV) {
     warnings.push(`${at}.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs a SCMP_ACT_NOTIFY rule; ignored`)
     flags &= ~FILTER_FLAG.WAIT_KILLABLE_RECV

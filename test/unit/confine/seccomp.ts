@@ -167,6 +167,13 @@ t.test('WAIT_KILLABLE_RECV without a notify rule is dropped with a warning', asy
   t.same(r.warnings, ['linux.seccomp.flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV needs a SCMP_ACT_NOTIFY rule; ignored'])
 })
 
+t.test('a listener without a notify rule is not used, with a warning', async (t) => {
+  const r = planSeccomp({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock', listenerMetadata: 'm' }, same)
+  t.same(r.issues, [])
+  t.equal(r.plan.listenerPath, undefined)
+  t.same(r.warnings, ['linux.seccomp.listenerPath: no SCMP_ACT_NOTIFY rule, so no listener is connected; ignored'])
+})
+
 t.test('errno values that do not fit and empty names', async (t) => {
   const r = planSeccomp(
     {
