@@ -466,6 +466,7 @@ function createDevice(ctx: RootfsContext, root: InRoot, d: DevicePlan): void {
       } finally {
         sys.close(fd)
       }
+      checkBoundDevice(ctx, root, d)
       return
     }
     try {
@@ -481,6 +482,36 @@ function createDevice(ctx: RootfsContext, root: InRoot, d: DevicePlan): void {
     sys.close(parent)
   }
   void rel
+}
+
+/**
+ * A node bound from the host (runc's rule in a user namespace) is the host's at that path, with
+ * the host's mode and owner: say so when it is not the device the config names.
+ */
+function checkBoundDevice(ctx: RootfsContext, root: InRoot, d: DevicePlan): void {
+  const fd = root.open(d.path)
+  try {
+    const st = ctx.sys.fstat(fd, d.path)
+    if ((st.mode & C.S_IFMT) !== deviceModeBits(d.type) || st.rdevMajor !== d.major || st.rdevMinor !== d.minor)
+      ctx.warn(
+        `${d.field}: in a user namespace the host's ${d.path} is bind-mounted: it is ${nodeKind(st.mode)} ${st.rdevMajor}:${st.rdevMinor}, not the ${d.type} ${d.major}:${d.minor} asked for`,
+      )
+  } finally {
+    ctx.sys.close(fd)
+  }
+}
+
+function nodeKind(mode: number): string {
+  switch (mode & C.S_IFMT) {
+    case C.S_IFCHR:
+      return 'c'
+    case C.S_IFBLK:
+      return 'b'
+    case C.S_IFIFO:
+      return 'p'
+    default:
+      return 'not a device'
+  }
 }
 
 /** existsSync: any failure to stat means no. */

@@ -219,8 +219,16 @@ export const CONSUMERS: Readonly<Record<string, Consumer>> = {
   'linux.namespaces[].path': consumed('src/plan/namespaces.ts planNamespaces', 'src/process/host-ns.ts openJoins'),
   'linux.devices[].type': consumed(ROOTFS_PLAN, `${BUILD} createDevice`),
   'linux.devices[].path': consumed(ROOTFS_PLAN, `${BUILD} createDevice`, 'src/cgroups/devices/rules.ts deviceRules'),
-  'linux.devices[].major': consumed(ROOTFS_PLAN, `${BUILD} createDevice`),
-  'linux.devices[].minor': consumed(ROOTFS_PLAN, `${BUILD} createDevice`),
+  'linux.devices[].major': consumedNote(
+    "in a user namespace the host's node at the path is bind-mounted (runc's rule), with a warning when it is another device",
+    ROOTFS_PLAN,
+    `${BUILD} checkBoundDevice`,
+  ),
+  'linux.devices[].minor': consumedNote(
+    "in a user namespace the host's node at the path is bind-mounted (runc's rule), with a warning when it is another device",
+    ROOTFS_PLAN,
+    `${BUILD} checkBoundDevice`,
+  ),
   'linux.devices[].fileMode': consumedNote(
     "in a user namespace the host's node is bind-mounted (runc's rule) and keeps the host's mode and owner",
     ROOTFS_PLAN,

@@ -101,6 +101,22 @@ t.test('linux.devices: mknod with mode and owner', priv(), async (t) => {
   t.equal(r.stdout, 'character special file 1:5 640 1000:1000\ncharacter special file 1:3 666 0:0\n')
 })
 
+t.test('linux.devices in a user namespace: the host node is bound, with a warning when it differs', priv(), async (t) => {
+  const maps = [{ containerID: 0, hostID: 500000, size: 65536 }]
+  const r = runIn(t, 'stat -c "%F %t:%T" /dev/tty', (c) => {
+    c.linux!.namespaces!.push({ type: 'user' })
+    c.linux!.uidMappings = maps
+    c.linux!.gidMappings = maps
+    c.linux!.devices = [{ path: '/dev/tty', type: 'c', major: 4, minor: 1 }]
+  })
+  t.equal(r.status, 0, r.stderr)
+  t.equal(r.stdout, 'character special file 5:0\n', "the host's /dev/tty (runc's rule)")
+  t.match(
+    r.stderr,
+    /linux\.devices\[0\]: in a user namespace the host's \/dev\/tty is bind-mounted: it is c 5:0, not the c 4:1 asked for/,
+  )
+})
+
 t.test('--no-pivot: MS_MOVE and chroot', priv(), async (t) => {
   const r = runIn(t, 'cat /etc/hostname 2>/dev/null; ls / | wc -l; echo $$', undefined, ['--no-pivot'])
   t.equal(r.status, 0, r.stderr)

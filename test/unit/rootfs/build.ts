@@ -820,6 +820,15 @@ t.test('in a user namespace devices are bound from the host', async (t) => {
   )
   t.match(c.sys.peek(R('/dev/tty')), { kind: 'chr', rdev: '5:0' }, "the host's node shows through")
   t.same(c.sys.openFds(), [root.rootfd])
+  t.same(c.warnings, [], 'the default devices are what the host has')
+
+  const other = context(fakeHost(), spec([], { devices: [{ path: '/dev/tty', type: 'c', major: 4, minor: 1 }] }), {
+    userns: true,
+  })
+  setupDev(other, openRoot(t, other))
+  t.same(other.warnings, [
+    "linux.devices[0]: in a user namespace the host's /dev/tty is bind-mounted: it is c 5:0, not the c 4:1 asked for",
+  ])
 
   const off = context(fakeHost(), spec([{ destination: '/dev', type: 'bind', source: '/dev', options: ['rbind'] }]))
   setupDev(off, openRoot(t, off))
