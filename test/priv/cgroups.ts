@@ -151,6 +151,38 @@ t.test('devices: deny all, then the allow-list', v1(), async (t) => {
   t.match(r.stderr, /Operation not permitted/)
 })
 
+t.test('the memory, blkio and cpu fields no other test sets reach their v1 files', v1(), async (t) => {
+  const runt = new Runt(t)
+  const cg = cgPath()
+  const vda = fs.existsSync('/sys/block/vda/dev') ? fs.readFileSync('/sys/block/vda/dev', 'utf8').trim() : null
+  const [major, minor] = (vda ?? '0:0').split(':').map(Number) as [number, number]
+  const b = makeBundle(t, ['true'], (c) => {
+    c.linux!.cgroupsPath = cg
+    c.linux!.resources = {
+      memory: { limit: 64 << 20, swappiness: 7, disableOOMKiller: true, useHierarchy: true },
+      cpu: { idle: 0, ...(fs.existsSync(path.join(mountOf('cpu')!, 'cpu.cfs_burst_us')) ? { burst: 1000 } : {}), quota: 50000 },
+      ...(vda && mountOf('blkio') ? { blockIO: { throttleReadBpsDevice: [{ major, minor, rate: 1 << 20 }] } } : {}),
+    }
+  })
+  const id = runt.id()
+  runt.ok(['create', '--bundle', b.dir, id])
+  t.equal(read('memory', cg, 'memory.swappiness'), '7')
+  t.match(read('memory', cg, 'memory.oom_control'), /^oom_kill_disable 1$/m)
+  t.equal(read('memory', cg, 'memory.use_hierarchy'), '1')
+  t.equal(read('cpu', cg, 'cpu.idle'), '0')
+  if (b.config.linux!.resources!.cpu!.burst !== undefined) t.equal(read('cpu', cg, 'cpu.cfs_burst_us'), '1000')
+  if (vda && mountOf('blkio')) t.equal(read('blkio', cg, 'blkio.throttle.read_bps_device'), `${vda} ${1 << 20}`)
+  runt.ok(['delete', '--force', id])
+
+  // Linux >= 5.11 has only hierarchical memory accounting: false is refused, naming the field.
+  b.config.linux!.resources = { memory: { useHierarchy: false } }
+  b.write()
+  const r = runt.run(['create', '--bundle', b.dir, id])
+  t.equal(r.status, 1)
+  t.match(r.stderr, 'linux.resources.memory.useHierarchy: this kernel does not allow non-hierarchical memory accounting')
+  t.same(dirsOf(cg), [], 'nothing left behind')
+})
+
 t.test('a failed create leaves no cgroup behind', v1(), async (t) => {
   const runt = new Runt(t)
   const cg = cgPath()
