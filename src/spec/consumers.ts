@@ -14,14 +14,20 @@
 export type Site = string
 
 export type Consumer =
-  /** Carried out. `pending`: the named file is being written on another branch. */
-  | { kind: 'consumed'; at: readonly Site[]; note?: string; pending?: true }
+  /**
+   * Carried out. `pending`: the named file is being written on another branch. For an enum,
+   * every value must be named in a site's file or in `values` (the table that maps them), unless
+   * `anyValue` says how values are translated by rule.
+   */
+  | { kind: 'consumed'; at: readonly Site[]; note?: string; pending?: true; values?: Site; anyValue?: string }
   /** Always refused, with an error naming the field. */
   | { kind: 'refused'; at: readonly Site[]; note?: string }
   /** Left alone on purpose; `at` is where a warning says so, if one does. */
   | { kind: 'ignored'; reason: string; at?: readonly Site[] }
 
-const consumed = (...at: Site[]): Consumer => ({ kind: 'consumed', at })
+type Consumed = Extract<Consumer, { kind: 'consumed' }>
+
+const consumed = (...at: Site[]): Consumed => ({ kind: 'consumed', at })
 const consumedNote = (note: string, ...at: Site[]): Consumer => ({ kind: 'consumed', at, note })
 const pending = (...at: Site[]): Consumer => ({ kind: 'consumed', at, pending: true })
 const ignored = (reason: string, ...at: Site[]): Consumer =>
@@ -249,7 +255,11 @@ export const CONSUMERS: Readonly<Record<string, Consumer>> = {
   // --- linux.seccomp -------------------------------------------------------------------------
   'linux.seccomp.defaultAction': consumed(`${SECCOMP} planSeccomp`),
   'linux.seccomp.defaultErrnoRet': consumed(`${SECCOMP} planSeccomp`),
-  'linux.seccomp.architectures': consumed(`${SECCOMP} planSeccomp`),
+  'linux.seccomp.architectures': {
+    ...consumed(`${SECCOMP} planSeccomp`, 'src/confine/seccomp-filter.ts buildBpf'),
+    anyValue:
+      "archName lower-cases the name for seccomp_arch_resolve_name(3); one the host's libseccomp does not know is refused, naming the entry",
+  },
   'linux.seccomp.flags': consumed(`${SECCOMP} planSeccomp`),
   'linux.seccomp.listenerPath': consumedNote(
     'used with an SCMP_ACT_NOTIFY rule; without one a warning says it is not used',
@@ -266,7 +276,10 @@ export const CONSUMERS: Readonly<Record<string, Consumer>> = {
   'linux.seccomp.syscalls[].args[].op': consumed(`${SECCOMP} condition`),
 
   // --- linux: rootfs, labels, the rest ---------------------------------------------------------
-  'linux.rootfsPropagation': consumed(ROOTFS_PLAN, `${BUILD} prepareRoot`),
+  'linux.rootfsPropagation': {
+    ...consumed(ROOTFS_PLAN, `${BUILD} prepareRoot`),
+    values: 'src/plan/mount-options.ts PROPAGATION_FLAGS',
+  },
   'linux.maskedPaths': consumed(ROOTFS_PLAN, `${BUILD} maskPaths`),
   'linux.readonlyPaths': consumed(ROOTFS_PLAN, `${BUILD} maskPaths`),
   'linux.mountLabel': consumedNote(
@@ -281,7 +294,10 @@ export const CONSUMERS: Readonly<Record<string, Consumer>> = {
   'linux.intelRdt.enableMonitoring': pending('src/cgroups/intelrdt.ts enableMonitoring'),
   'linux.intelRdt.enableCMT': pending('src/cgroups/intelrdt.ts enableCMT'),
   'linux.intelRdt.enableMBM': pending('src/cgroups/intelrdt.ts enableMBM'),
-  'linux.personality.domain': consumed(`${CONFINE_PLAN} planConfinement`, `${CONFINEMENT} personality`),
+  'linux.personality.domain': {
+    ...consumed(`${CONFINE_PLAN} planConfinement`, `${CONFINEMENT} personality`),
+    values: 'src/confine/sched.ts PERSONALITY',
+  },
   'linux.personality.flags': ignored(
     'config-linux.md defines no personality flags (runc refuses any); a warning says they are ignored',
     `${CONFINE_PLAN} planConfinement`,

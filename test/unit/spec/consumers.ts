@@ -22,7 +22,12 @@ const defOf = (s: unknown): Def => (s as { _zod: { def: Def } })._zod.def
  * all count. Throws on a schema kind it does not know, so a new kind cannot hide properties.
  */
 function schemaPaths(schema: unknown): string[] {
-  const out = new Set<string>()
+  return [...schemaLeaves(schema).keys()]
+}
+
+/** Leaf path -> the values an enum leaf admits ([] for other leaves). */
+function schemaLeaves(schema: unknown): Map<string, string[]> {
+  const out = new Map<string, string[]>()
   const walk = (s: unknown, at: string, seen: Set<unknown>): void => {
     const d = defOf(s)
     switch (d.type) {
@@ -65,15 +70,23 @@ function schemaPaths(schema: unknown): string[] {
       case 'enum':
       case 'literal':
       case 'null':
-      case 'transform':
-        out.add(at.replace(/(\[\]|\{\})+$/, ''))
+      case 'transform': {
+        const leaf = at.replace(/(\[\]|\{\})+$/, '')
+        const values =
+          d.type === 'enum'
+            ? Object.values(d.entries as Record<string, string>)
+            : d.type === 'literal'
+              ? (d.values as unknown[]).map(String)
+              : []
+        out.set(leaf, [...(out.get(leaf) ?? []), ...values])
         return
+      }
       default:
         throw new Error(`schemaPaths: unhandled zod type "${d.type}" at ${at || '(root)'}`)
     }
   }
   walk(schema, '', new Set())
-  return [...out]
+  return out
 }
 
 /** The last property name of a path: 'process.rlimits[].type' -> 'type'. */
@@ -123,7 +136,17 @@ function siteProblems(p: string, c: Consumer): string[] {
   return problems
 }
 
-const paths = schemaPaths(specSchema())
+/** The enum values of `p` that no site's file (nor the `values` table's) names. */
+function unnamedValues(p: string, c: Consumer, values: readonly string[]): string[] {
+  if (c.kind !== 'consumed' || c.pending || c.anyValue || values.length === 0) return []
+  const files = [...c.at, ...(c.values ? [c.values] : [])].map((s) => s.split(' ')[0]!)
+  const text = files.map((f) => textOf(f) ?? '').join('\n')
+  // Quoted ('SCHED_FIFO') or an object key (SCHED_FIFO: 1).
+  return values.filter((v) => !new RegExp(`['"\`]${v}['"\`]|(?<![\\w$])${v}\\s*:`).test(text))
+}
+
+const leaves = schemaLeaves(specSchema())
+const paths = [...leaves.keys()]
 
 t.test('the walker finds the properties of the schema', async (t) => {
   // A few the spec is known to have, of each shape.
@@ -170,6 +193,18 @@ t.test('every entry is a property of the schema', async (t) => {
 t.test('every entry points at code that exists and mentions the property', async (t) => {
   const problems = Object.entries(CONSUMERS).flatMap(([p, c]) => siteProblems(p, c))
   t.same(problems, [])
+})
+
+t.test('every value of an enum the code carries out is named where it is mapped', async (t) => {
+  const problems = Object.entries(CONSUMERS).flatMap(([p, c]) =>
+    unnamedValues(p, c, leaves.get(p) ?? []).map((v) => `${p}: ${v}`),
+  )
+  t.same(problems, [], 'map each value, or give the entry values (its table) or anyValue (the rule)')
+  t.same(unnamedValues('x', { kind: 'consumed', at: ['src/confine/sched.ts schedAttr'] }, ['SCHED_FIFO', 'SCHED_NOPE']), [
+    'SCHED_NOPE',
+  ])
+  const enums = [...leaves].filter(([, v]) => v.length > 0).map(([p]) => p)
+  t.ok(enums.includes('process.scheduler.policy') && enums.includes('linux.seccomp.flags'), `${enums.length} enum leaves`)
 })
 
 t.test('ignored entries give a reason; pending ones name files still to come', async (t) => {
