@@ -308,3 +308,16 @@ export const CONSUMERS: Readonly<Record<string, Consumer>> = {
   'linux.memoryPolicy.nodes': pending('src/confine/mempolicy.ts nodes'),
   'linux.memoryPolicy.flags': pending('src/confine/mempolicy.ts flags'),
 }
+
+/**
+ * Top-level objects the spec defines for other platforms. The schema does not declare them, so
+ * they are dropped as unknown properties (create names them in its debug log), as config.md
+ * allows: a runtime reads the section of its own platform.
+ */
+export const OTHER_PLATFORMS: Readonly<Record<string, string>> = {
+  windows: 'config-windows.md: Windows containers',
+  solaris: 'config-solaris.md: Solaris zones',
+  vm: 'config-vm.md: for virtual-machine-based runtimes (a hypervisor, a kernel, an image); runt, like runc, runs no VM',
+  zos: 'config-zos.md: z/OS containers',
+  freebsd: 'config-freebsd.md: FreeBSD jails',
+}

@@ -8,7 +8,8 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { z as Z } from 'zod'
 import { specSchema } from '../../../src/spec/schema.js'
-import { CONSUMERS, type Consumer } from '../../../src/spec/consumers.js'
+import { CONSUMERS, OTHER_PLATFORMS, type Consumer } from '../../../src/spec/consumers.js'
+import { parseDetailed } from '../../../src/spec/load.js'
 
 const repo = path.resolve(import.meta.dirname, '../../..')
 
@@ -239,6 +240,16 @@ t.test('the check catches an entry that points at nothing', async (t) => {
   ])
   t.same(siteProblems('a.b', { kind: 'consumed', at: ['src/spec/nothing.ts x'], pending: true }), [], 'pending: not checked')
   t.same(siteProblems('a', { kind: 'ignored', reason: 'the spec says so' }), [], 'ignored without a site')
+})
+
+t.test("other platforms' sections are not in the schema, and are dropped as unknown", async (t) => {
+  const tops = new Set(paths.map((p) => p.split(/[.[{]/)[0]))
+  const json: Record<string, unknown> = { ociVersion: '1.3.0' }
+  for (const k of Object.keys(OTHER_PLATFORMS)) {
+    t.notOk(tops.has(k), `${k}: not declared (declare it and it needs entries of its own)`)
+    json[k] = { x: 1 }
+  }
+  t.same(parseDetailed('spec', json).unknownKeys, Object.keys(OTHER_PLATFORMS))
 })
 
 t.test('nothing in src/ imports the table', async (t) => {
