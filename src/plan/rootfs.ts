@@ -208,8 +208,8 @@ export function planRootfs(spec: RootfsInput, host: HostFacts, opts: { noPivot: 
     const idmapOption = options.extensions.includes('idmap') || options.extensions.includes('ridmap')
     if (idmapOption && kind !== 'bind')
       issues.push({ path: field + '.options', message: 'idmap is only supported on bind mounts' })
-    // runc: mappings of its own make a mount idmapped, "idmap" or not.
-    const mapsKey = m.uidMappings !== undefined ? 'uidMappings' : m.gidMappings !== undefined ? 'gidMappings' : null
+    // runc: mappings of its own make a mount idmapped, "idmap" or not (an empty list gives none).
+    const mapsKey = m.uidMappings?.length ? 'uidMappings' : m.gidMappings?.length ? 'gidMappings' : null
     if (mapsKey && kind !== 'bind')
       issues.push({ path: `${field}.${mapsKey}`, message: 'idmapped mounts are only supported on bind mounts' })
     else if (mapsKey && !idmapOption) options.extensions.push('idmap')

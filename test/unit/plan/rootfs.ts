@@ -578,12 +578,13 @@ t.test('mappings of its own make a bind mount idmapped, as runc does; other moun
         { destination: '/a', type: 'bind', source: '/a', uidMappings: maps, gidMappings: maps },
         { destination: '/b', type: 'bind', source: '/b', options: ['rbind', 'ridmap'], gidMappings: maps },
         { destination: '/c', type: 'bind', source: '/c' },
+        { destination: '/d', type: 'bind', source: '/d', uidMappings: [], gidMappings: [] },
       ],
     }),
   )
   t.same(
     p.mounts.map((m) => m.options.extensions),
-    [['idmap'], ['ridmap'], []],
+    [['idmap'], ['ridmap'], [], []],
   )
   const e = specError(t, () =>
     plan(
