@@ -304,9 +304,19 @@ export const CONSUMERS: Readonly<Record<string, Consumer>> = {
   ),
   'linux.timeOffsets{}.secs': consumed(`${CREATE} writeTimeOffsets`),
   'linux.timeOffsets{}.nanosecs': consumed(`${CREATE} writeTimeOffsets`),
-  'linux.memoryPolicy.mode': pending('src/confine/mempolicy.ts mode'),
-  'linux.memoryPolicy.nodes': pending('src/confine/mempolicy.ts nodes'),
-  'linux.memoryPolicy.flags': pending('src/confine/mempolicy.ts flags'),
+  'linux.memoryPolicy.mode': {
+    ...consumed(
+      'src/confine/mempolicy.ts planMemoryPolicy',
+      `${CONFINEMENT} memoryPolicy`,
+      'src/process/exec-process.ts set_mempolicy',
+    ),
+    values: 'src/confine/mempolicy.ts MPOL_MODE',
+  },
+  'linux.memoryPolicy.nodes': consumed('src/confine/mempolicy.ts planMemoryPolicy', 'src/confine/mempolicy.ts nodeMask'),
+  'linux.memoryPolicy.flags': {
+    ...consumed('src/confine/mempolicy.ts planMemoryPolicy', `${CONFINEMENT} memoryPolicy`),
+    values: 'src/confine/mempolicy.ts MPOL_FLAG',
+  },
 }
 
 /**
