@@ -4,6 +4,7 @@
 import * as os from 'node:os'
 import { StateError, RuntimeError, TEXT, notExist, notRunning } from '../errors.js'
 import { releaseInit, signalInit, waitGone } from '../process/control.js'
+import { detachSharedRootfs } from '../process/shared-mount.js'
 import { Store, validateId, type ContainerRecord } from '../state/store.js'
 import { Lock, lockContainer } from '../state/lock.js'
 import { isAlive, readProcStat, type Status } from '../state/status.js'
@@ -25,7 +26,11 @@ function cgroupOps(): typeof import('../cgroups/lifecycle.js') {
     : (createRequire(import.meta.url)('../cgroups/lifecycle.js') as typeof import('../cgroups/lifecycle.js'))
 }
 const signalAll = (rec: ContainerRecord, signal: number) => cgroupOps().signalAll(rec, signal)
-const destroyCgroups = (rec: ContainerRecord) => cgroupOps().destroyCgroups(rec)
+const releaseHost = (rec: ContainerRecord) => {
+  // A container in the runtime's mount namespace left its mounts there (process/shared-mount.ts).
+  if (rec.sharedRootfs) detachSharedRootfs(rec.sharedRootfs, (m) => logger().warn(m))
+  cgroupOps().destroyCgroups(rec)
+}
 
 function hooksOf(rec: ContainerRecord): NonNullable<Spec['hooks']> {
   return (rec.config as Spec).hooks ?? {}
@@ -184,7 +189,7 @@ function removeLost(store: Store, id: string): void {
     cgroupOwned: true,
   }
   killAndWait(rec)
-  destroyCgroups(rec)
+  releaseHost(rec)
   store.remove(id)
 }
 
@@ -207,7 +212,7 @@ function removeHalfCreated(store: Store, id: string): void {
     const rec = store.readCreating(id)
     if (rec) {
       if (isAlive(rec.pid, rec.pidStartTime)) killAndWait(rec)
-      destroyCgroups(rec)
+      releaseHost(rec)
     }
     store.remove(id)
   } finally {
@@ -230,7 +235,7 @@ export function destroy(store: Store, rec: ContainerRecord): void {
   // As runc: a cgroup that cannot be removed is reported, but the container is gone anyway.
   let cgroupError: unknown = null
   try {
-    destroyCgroups(rec)
+    releaseHost(rec)
   } catch (e) {
     cgroupError = e
   }

@@ -57,6 +57,16 @@ export function mountOf(mounts: MountInfo[], p: string): MountInfo | undefined {
 }
 
 /**
+ * The mount on top at exactly `mountPoint`: of those mounted there, the one no other is
+ * stacked on (a mount stacked at the same point has the one below as its parent).
+ */
+export function topMountAt(mounts: MountInfo[], mountPoint: string): MountInfo | undefined {
+  const here = mounts.filter((m) => m.mountPoint === mountPoint)
+  const parents = new Set(here.map((m) => m.parent))
+  return here.filter((m) => !parents.has(m.id)).at(-1)
+}
+
+/**
  * The host's full procfs and sysfs mounts (the filesystem's root mounted, outside `rootfs`),
  * in mountinfo order. Under --no-pivot they stay in the container's mount namespace, and the
  * kernel lets a new procfs or sysfs be mounted (in a user namespace the container makes) only

@@ -5,6 +5,8 @@
 //
 //   user    create: CLONE_NEWUSER at clone.  join: stage 1 setns(), then unshare() the rest.
 //   mount   create: CLONE_NEWNS at clone.    join: the init setns()es once Node has loaded.
+//           not listed: shared with the runtime's (the init joins create's; chroot, no
+//           pivot_root: docs/design.md "No mount namespace").
 //   pid     create: CLONE_NEWPID at clone.   join: the parent's main thread (for children).
 //   net, ipc, uts   create at clone; join from the parent's main thread before clone.
 //   cgroup  create: stage 1 unshare()s after the parent put it in its cgroup; join: parent.
@@ -36,7 +38,7 @@ export type NamespacePlan = {
   created: NsType[]
   /** Namespaces joined by path, in the order they are joined (user first). */
   joins: NsJoin[]
-  /** Flags for clone(2): namespaces created at birth. Always has CLONE_NEWNS (see below). */
+  /** Flags for clone(2): namespaces created at birth. Always has CLONE_NEWNS (see below: stage 1 seals the binary in it). */
   cloneFlags: number
   /** Flags stage 1 passes to unshare(2) after setns() into a joined user namespace. */
   unshareAfterUserJoin: number
@@ -44,6 +46,12 @@ export type NamespacePlan = {
   userJoin?: NsJoin
   /** A mount namespace to join by path (the init, after Node has loaded). */
   mountJoin?: NsJoin
+  /**
+   * No mount namespace listed: the container shares the runtime's (config-linux.md: a type
+   * not listed is the runtime's). Stage 1 still gets a private one to seal the binary in; the
+   * init then joins create's and builds the rootfs there, entering it with chroot(2).
+   */
+  sharedMount: boolean
   /** Joined by the parent's main thread before the clone, then the parent returns. */
   parentJoins: NsJoin[]
   /** The init unshares CLONE_NEWCGROUP once the parent has put it in its cgroup. */
@@ -111,6 +119,7 @@ export function planNamespaces(namespaces: { type: string; path?: string }[] | u
     cgroupLate: created.includes('cgroup'),
     timeEarly: created.includes('time'),
     pidViaChild: userJoin !== undefined && created.includes('pid'),
+    sharedMount: !seen.has('mount'),
   }
   if (userJoin) plan.userJoin = userJoin
   if (mountJoin) plan.mountJoin = mountJoin

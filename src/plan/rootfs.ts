@@ -80,6 +80,13 @@ export type RootfsPlan = {
   readonlyPaths: string[]
   readonlyRoot: boolean
   noPivot: boolean
+  /**
+   * The container shares the runtime's mount namespace (none listed): the rootfs is built
+   * there without touching the propagation of anything but the container's own mounts, and
+   * entered with chroot(2), never pivot_root or MS_MOVE onto "/" (which would re-root, or
+   * unmount procfs and sysfs for, every process in the runtime's namespace).
+   */
+  sharedMountNs?: true
   hostname?: string
   domainname?: string
   mountLabel?: string
@@ -163,7 +170,7 @@ export type HostFacts = {
   selinux?: boolean
 }
 
-export function planRootfs(spec: RootfsInput, host: HostFacts, opts: { noPivot: boolean }): RootfsPlan {
+export function planRootfs(spec: RootfsInput, host: HostFacts, opts: { noPivot: boolean; sharedMountNs?: boolean }): RootfsPlan {
   const issues: SpecIssue[] = []
   const rootfs = path.resolve(host.bundle, spec.root.path)
   const linux = spec.linux ?? {}
@@ -272,8 +279,9 @@ export function planRootfs(spec: RootfsInput, host: HostFacts, opts: { noPivot: 
     maskedPaths: (linux.maskedPaths ?? []).map(cleanDestination),
     readonlyPaths: (linux.readonlyPaths ?? []).map(cleanDestination),
     readonlyRoot: spec.root.readonly === true,
-    noPivot: opts.noPivot,
+    noPivot: opts.noPivot && !opts.sharedMountNs,
   }
+  if (opts.sharedMountNs) plan.sharedMountNs = true
   if (spec.hostname !== undefined) plan.hostname = spec.hostname
   if (spec.domainname !== undefined) plan.domainname = spec.domainname
   if (linux.mountLabel && host.selinux) plan.mountLabel = linux.mountLabel

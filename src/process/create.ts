@@ -23,6 +23,7 @@ import { createLocked, type Lock } from '../state/lock.js'
 import { isAlive, readProcStat } from '../state/status.js'
 import { Channel } from './sync.js'
 import { expectation, initDied, killAndReap, openJoins, refuseOwnMountNs } from './host-ns.js'
+import { detachSharedRootfs, shareMountNs } from './shared-mount.js'
 import { openConsoleSocket, sendPidfd } from './console-host.js'
 import { callerWinsize } from './wait.js'
 import { attachIdmappedTree, prepareIdmappedMounts } from './idmap.js'
@@ -97,14 +98,13 @@ export function prepare(opts: CreateOptions): Prepared {
   if (!spec.process) throw new SpecError([{ path: 'process', message: 'required' }])
 
   const ns = planNamespaces(spec.linux?.namespaces)
-  if (!ns.types.includes('mount'))
-    throw new SpecError([{ path: 'linux.namespaces', message: 'a mount namespace is required to set up the root filesystem' }])
+  if (ns.sharedMount && opts.noPivot) log.debug('--no-pivot: no mount namespace listed, the rootfs is entered with chroot')
   const rootfs: RootfsPlan = timed(`config: plan the rootfs (${spec.mounts?.length ?? 0} mounts in config.json)`, () =>
     planRootfs(
       spec as Parameters<typeof planRootfs>[0],
       // Reading mountinfo is only worth it when there is a mount label to apply.
       { bundle, userns: ns.types.includes('user'), selinux: !!spec.linux?.mountLabel && selinuxEnabled() },
-      { noPivot: opts.noPivot },
+      { noPivot: opts.noPivot, sharedMountNs: ns.sharedMount },
     ),
   )
   let st: fs.Stats
@@ -236,6 +236,14 @@ export function createContainer(opts: CreateOptions): Created {
     if (mountJoin) refuseOwnMountNs(mountJoin)
     lock = timed(`state: create the state directory and take the lock`, () => createLocked(opts.store, opts.id))
     undo.push(() => opts.store.remove(opts.id))
+    // No mount namespace listed: the init joins ours and mounts in it, which outlives it; a
+    // failed create detaches what it stacked at root.path (after the init is killed).
+    const shared = ns.sharedMount ? shareMountNs(prep.rootfs.rootfs) : null
+    if (shared) {
+      undo.push(() => sys.close(shared.fd))
+      undo.push(() => detachSharedRootfs(shared.record, (m) => logger().warn(m)))
+    }
+    const mountFd = mountJoin?.fd ?? shared?.fd
     // exec.fifo marks a created container (runc's status rule); init.sock is how `start`
     // releases the init and hears whether its process was exec'd.
     sys.mkfifo(opts.store.fifoPath(opts.id), 0o622)
@@ -274,8 +282,8 @@ export function createContainer(opts: CreateOptions): Created {
     for (let fd = 3; fd < 3 + prep.extraFds; fd++) inherit.push(fd)
     inherit.push(startFd)
     if (console) inherit.push(console.initFd)
-    // The init joins a mount namespace given by path itself, once its code is loaded.
-    if (mountJoin) inherit.push(mountJoin.fd)
+    // The init joins a mount namespace given by path (or ours) itself, once its code is loaded.
+    if (mountFd !== undefined) inherit.push(mountFd)
     const s1: LaunchSpec = {
       cloneFlags,
       chainJoins: [],
@@ -353,6 +361,7 @@ export function createContainer(opts: CreateOptions): Created {
     if (opts.systemdCgroup) rec.systemdCgroup = true
     if (opts.noNewKeyring) rec.noNewKeyring = true
     if (spec.annotations) rec.annotations = spec.annotations
+    if (shared) rec.sharedRootfs = shared.record
     const cg = timed(
       () => `cgroup: create and apply limits (${Object.values(rec.cgroupPaths)[0] ?? 'no path'})`,
       () =>
@@ -403,7 +412,7 @@ export function createContainer(opts: CreateOptions): Created {
     if (console) cfg.consoleSocketFd = console.initFd
     if (Object.keys(mountFds).length) cfg.idmapFields = Object.keys(mountFds)
     if (sources?.fields.length) cfg.bindSourceFields = sources.fields
-    if (mountJoin) cfg.mountNsPath = `/proc/self/fd/${mountJoin.fd}`
+    if (mountFd !== undefined) cfg.mountNsPath = `/proc/self/fd/${mountFd}`
     if (spec.hostname !== undefined) cfg.hostname = spec.hostname
     if (spec.domainname !== undefined) cfg.domainname = spec.domainname
     // An init OOM-killed before it read its config leaves a closed socket: say why it died,
@@ -468,6 +477,7 @@ export function createContainer(opts: CreateOptions): Created {
       channel = null
     }
     for (const j of joins) sys.close(j.fd)
+    if (shared) sys.close(shared.fd)
     lock.release()
     return { rec, pid, channel, master }
   } catch (e) {

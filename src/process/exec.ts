@@ -146,7 +146,9 @@ export function execProcessSpec(base: Process | undefined, o: ExecOptions): Proc
 function openContainerNs(rec: ContainerRecord): OpenedJoin[] {
   const out: OpenedJoin[] = []
   try {
-    for (const type of Object.keys(rec.namespacePaths) as NsType[]) {
+    // The init's mount namespace always: with none listed it is the runtime's (the init
+    // chrooted there), and the exec init still joins it to chroot into /proc/<init>/root.
+    for (const type of new Set([...Object.keys(rec.namespacePaths), 'mount']) as Set<NsType>) {
       const proc = NS_INFO[type].proc
       const p = `/proc/${rec.pid}/ns/${proc}`
       const fd = sys.openat(C.AT_FDCWD, p, C.O_RDONLY)

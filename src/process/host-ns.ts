@@ -61,7 +61,8 @@ export function openJoins(ns: Pick<NamespacePlan, 'joins'>): OpenedJoin[] {
 /**
  * A mount namespace joined by path must not be the runtime's own: the rootfs would be built in
  * it and pivot_root would re-root every process there (the host's, when runt runs on the host).
- * runc does not check; a config that wants the runtime's mount namespace lists none (issue 11).
+ * runc does not check, and pivots. A config that wants the runtime's mount namespace lists
+ * none, and gets the chroot road of docs/design.md "No mount namespace".
  */
 export function refuseOwnMountNs(j: OpenedJoin): void {
   const theirs = expectation('mount', j.fd)
@@ -70,7 +71,7 @@ export function refuseOwnMountNs(j: OpenedJoin): void {
     throw new SpecError([
       {
         path: j.field + '.path',
-        message: `${j.path} is the runtime's own mount namespace: pivot_root there would move the root of every process in it`,
+        message: `${j.path} is the runtime's own mount namespace: pivot_root there would move the root of every process in it (list no mount namespace to share it)`,
       },
     ])
 }

@@ -356,6 +356,9 @@ function initCreate(
       const nsfd = sys.openat(C.AT_FDCWD, cfg.mountNsPath!, C.O_RDONLY)
       sys.setns(nsfd, C.CLONE_NEWNS, cfg.mountNsPath)
       sys.close(nsfd)
+      // The descriptor create passed: no hook or process of the container needs it.
+      const passed = /^\/proc\/self\/fd\/(\d+)$/.exec(cfg.mountNsPath!)
+      if (passed) sys.close(Number(passed[1]))
     })
   }
   buildContainer(cfg, ch, bindSources)

@@ -1,6 +1,7 @@
-// Carry out a RootfsPlan inside the container's mount namespace (init stage). Every mount
-// target is an O_PATH fd resolved inside the rootfs (rootfs/in-root.ts); every failure names
-// the spec field it came from. Runs on the main thread with synchronous calls only.
+// Carry out a RootfsPlan inside the container's mount namespace (init stage), or the runtime's
+// when the config lists none. Every mount target is an O_PATH fd resolved inside the rootfs
+// (rootfs/in-root.ts); every failure names the spec field it came from. Runs on the main
+// thread with synchronous calls only.
 // Every host interaction goes through `ctx.sys`, the one seam: the few host-file operations
 // (mountinfo, bind sources, the tmpcopyup copy) are methods of sys/linux.ts like the syscalls,
 // not a second file-system object, so a test passes one fake (test/fixtures/fake-sys.ts), every
@@ -140,9 +141,20 @@ export function remountBind(sys: Pick<Sys, 'mount' | 'statfs'>, target: string, 
   }
 }
 
-/** Make "/" slave (or as configured), the rootfs' parent mount private, and bind the rootfs. */
+/**
+ * Make "/" slave (or as configured), the rootfs' parent mount private, and bind the rootfs.
+ * In the runtime's mount namespace (none listed) neither "/" nor the parent is touched, unlike
+ * runc, whose rslave of "/" there stops propagation for the whole host: the bind alone gets
+ * rootfsPropagation (default rslave, what it would inherit in runc), so no mount made in it
+ * afterwards reaches a peer namespace unless the config asks for shared.
+ */
 export function prepareRoot(ctx: RootfsContext): void {
   const { sys, plan } = ctx
+  if (plan.sharedMountNs) {
+    step('root.path', '', () => sys.mount(plan.rootfs, plan.rootfs, 'bind', C.MS_BIND | C.MS_REC, null))
+    step('linux.rootfsPropagation', '', () => sys.mount(null, plan.rootfs, null, plan.rootPropagation, null))
+    return
+  }
   step('linux.rootfsPropagation', '', () => sys.mount(null, '/', null, ctx.plan.rootPropagation, null))
   // pivot_root(2) refuses a new root whose parent mount is shared.
   const mounts = step('root.path', '', () => parseMountInfo(sys.readFile('/proc/self/mountinfo')))
@@ -651,9 +663,22 @@ function hidePseudoMounts(sys: Pick<Sys, 'mount' | 'umount2'>, points: string[])
   }
 }
 
-/** pivot_root into the rootfs and detach the old root; or MS_MOVE + chroot with --no-pivot. */
+/**
+ * pivot_root into the rootfs and detach the old root; or MS_MOVE + chroot with --no-pivot; or,
+ * in the runtime's mount namespace, chroot alone (runc's choice there): pivot_root would move
+ * the root of every process in that namespace, and the old root stays reachable to a process
+ * that may chroot(2) (CAP_SYS_CHROOT), as with runc.
+ */
 export function enterRoot(ctx: RootfsContext): void {
   const { sys, plan } = ctx
+  if (plan.sharedMountNs) {
+    step('root.path', 'chroot', () => {
+      sys.chdir(plan.rootfs)
+      sys.chroot('.')
+      sys.chdir('/')
+    })
+    return
+  }
   if (plan.noPivot) {
     step('root.path', 'no-pivot', () => {
       hidePseudoMounts(sys, fullPseudoMounts(parseMountInfo(sys.readFile('/proc/self/mountinfo')), plan.rootfs))

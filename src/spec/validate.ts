@@ -104,6 +104,16 @@ const maskedPathsNeedMountNamespace: Rule = (spec, out) => {
   if ((spec.linux?.readonlyPaths ?? []).length > 0) out.error('linux.readonlyPaths', msg)
 }
 
+/**
+ * No mount namespace listed shares the runtime's, owned by the runtime's user namespace: root
+ * of a container's own user namespace can neither join it nor mount in it (runc fails at its
+ * first mount, "operation not permitted").
+ */
+const userNamespaceNeedsMountNamespace: Rule = (spec, out) => {
+  if (hasNs(spec, 'user') && !hasNs(spec, 'mount'))
+    out.error('linux.namespaces', "a user namespace needs a mount namespace of its own: it has no privilege over the runtime's")
+}
+
 /** config-linux.md: masked and read-only paths MUST be absolute. */
 const maskedPathsAbsolute: Rule = (spec, out) => {
   for (const key of ['maskedPaths', 'readonlyPaths'] as const) {
@@ -293,6 +303,7 @@ export const RULES: Readonly<Record<string, Rule>> = {
   timeOffsetsNeedTimeNamespace,
   netDevicesNeedNetworkNamespace,
   maskedPathsNeedMountNamespace,
+  userNamespaceNeedsMountNamespace,
   maskedPathsAbsolute,
   devicesValid,
   weightDevicesValid,

@@ -39,7 +39,16 @@ export type ContainerRecord = {
   rootless?: boolean
   /** Set by `run` when it is the container's parent and reaps it. */
   parentPid?: number
+  /** No mount namespace listed: the container's mounts are in the runtime's (process/shared-mount.ts). */
+  sharedRootfs?: SharedRootfs
 }
+
+/**
+ * Where a container sharing the runtime's mount namespace has its mounts: stacked at
+ * `mountPoint` (root.path, resolved) above mount `below` (null: nothing was mounted there), in
+ * the mount namespace `mntns` (the nsfs inode and device of /proc/self/ns/mnt).
+ */
+export type SharedRootfs = { mountPoint: string; below: number | null; mntns: { ino: number; dev: number } }
 
 const ID_RE = /^[\w+.-]+$/
 

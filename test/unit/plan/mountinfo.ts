@@ -1,6 +1,13 @@
 import t from 'tap'
 import * as fs from 'node:fs'
-import { fullPseudoMounts, mountOf, parseMountInfo, parseProcCgroup, type MountInfo } from '../../../src/plan/mountinfo.js'
+import {
+  fullPseudoMounts,
+  mountOf,
+  parseMountInfo,
+  parseProcCgroup,
+  topMountAt,
+  type MountInfo,
+} from '../../../src/plan/mountinfo.js'
 
 // From a systemd host (shared:N / master:N optional fields) and a container, with escapes.
 const MOUNTINFO = [
@@ -132,6 +139,19 @@ t.test('mountOf: the longest mount-point prefix, the last mounted on ties', asyn
   t.equal(mountOf([m({ id: 5, mountPoint: '/a' })], '/b'), undefined, 'no root mount, no match')
   const stack = [m({ id: 1, mountPoint: '/' }), m({ id: 2, mountPoint: '/a/b' }), m({ id: 3, mountPoint: '/a' })]
   t.equal(mountOf(stack, '/a/b/c')?.id, 2, 'longer beats later')
+})
+
+t.test('topMountAt: the mount stacked last at exactly that point', async (t) => {
+  const r = '/run/c/rootfs'
+  t.equal(topMountAt([m({ id: 1, mountPoint: '/' })], r), undefined, 'nothing mounted there')
+  t.equal(topMountAt([m({ id: 1, mountPoint: '/' }), m({ id: 7, parent: 1, mountPoint: r })], r)?.id, 7)
+  const stack = [
+    m({ id: 1, mountPoint: '/' }),
+    m({ id: 9, parent: 8, mountPoint: r }),
+    m({ id: 8, parent: 1, mountPoint: r }),
+    m({ id: 10, parent: 9, mountPoint: r + '/proc' }),
+  ]
+  t.equal(topMountAt(stack, r)?.id, 9, 'by parentage, not by order in mountinfo')
 })
 
 t.test('parseProcCgroup: v1 and v2 lines', async (t) => {

@@ -14,6 +14,7 @@ const none: NamespacePlan = {
   cgroupLate: false,
   timeEarly: false,
   pidViaChild: false,
+  sharedMount: true,
 }
 
 t.test('NS_INFO: clone flags and /proc/<pid>/ns names', async (t) => {
@@ -48,6 +49,7 @@ t.test("runc's default spec: everything created at clone, cgroup late", async (t
     cgroupLate: true,
     timeEarly: false,
     pidViaChild: false,
+    sharedMount: false,
   })
 })
 
@@ -67,6 +69,16 @@ t.test('time is created by stage 1 before the handshake, not at clone', async (t
     cloneFlags: C.CLONE_NEWUTS | C.CLONE_NEWNS,
     timeEarly: true,
   })
+})
+
+t.test('no mount namespace listed: shared with the runtime, whatever else is listed or joined', async (t) => {
+  t.equal(planNamespaces([{ type: 'pid' }, { type: 'uts' }, { type: 'ipc' }, { type: 'network' }]).sharedMount, true)
+  t.equal(planNamespaces([{ type: 'network', path: '/n' }]).sharedMount, true)
+  t.equal(planNamespaces([{ type: 'mount' }]).sharedMount, false)
+  t.equal(planNamespaces([{ type: 'mount', path: '/proc/10/ns/mnt' }]).sharedMount, false, 'joined by path is listed')
+  const p = planNamespaces([{ type: 'pid' }])
+  t.equal(p.cloneFlags, C.CLONE_NEWPID | C.CLONE_NEWNS, 'stage 1 still seals the binary in a mount namespace of its own')
+  t.notOk('mountJoin' in p)
 })
 
 t.test('a path means join; the parent joins net, ipc, uts, cgroup, pid and time', async (t) => {
@@ -102,6 +114,7 @@ t.test('a path means join; the parent joins net, ipc, uts, cgroup, pid and time'
     cgroupLate: false,
     timeEarly: false,
     pidViaChild: false,
+    sharedMount: false,
   })
 })
 
@@ -138,6 +151,7 @@ t.test('joining a user namespace: clone with CLONE_NEWNS only, unshare the rest 
     cgroupLate: true,
     timeEarly: true,
     pidViaChild: true,
+    sharedMount: false,
   })
 })
 

@@ -74,9 +74,17 @@ const spec = (mounts: RootfsInput['mounts'], linux: RootfsInput['linux'] = {}, r
 
 type Ctx = RootfsContext & { sys: FakeSys; warnings: string[] }
 
-function context(sys: FakeSys, s: RootfsInput, o: { noPivot?: boolean; cgroupns?: boolean; userns?: boolean } = {}): Ctx {
+function context(
+  sys: FakeSys,
+  s: RootfsInput,
+  o: { noPivot?: boolean; cgroupns?: boolean; userns?: boolean; sharedMountNs?: boolean } = {},
+): Ctx {
   const warnings: string[] = []
-  const plan = planRootfs(s, { bundle: '/bundle', userns: o.userns ?? false }, { noPivot: o.noPivot ?? false })
+  const plan = planRootfs(
+    s,
+    { bundle: '/bundle', userns: o.userns ?? false },
+    { noPivot: o.noPivot ?? false, sharedMountNs: o.sharedMountNs ?? false },
+  )
   return { sys, plan, cgroupns: o.cgroupns ?? true, warn: (m) => warnings.push(m), warnings }
 }
 
@@ -254,6 +262,22 @@ t.test('prepareRoot: "/" rslave, a shared parent of the rootfs made private, the
     ['none / - MS_SLAVE', 'none /bundle - MS_PRIVATE', '/bundle/rootfs /bundle/rootfs bind MS_BIND|MS_REC'],
     'linux.rootfsPropagation is used; the shared parent is made private for pivot_root',
   )
+})
+
+t.test("prepareRoot in the runtime's mount namespace: only the rootfs bind is made and given the propagation", async (t) => {
+  const host = () =>
+    fakeHost({ mounts: [HOST_MOUNTS[0]!, { target: '/bundle', fstype: 'ext4', source: '/dev/vdb', shared: true }] })
+  const c = context(host(), spec([]), { sharedMountNs: true })
+  prepareRoot(c)
+  t.same(
+    c.sys.mountLog(),
+    ['/bundle/rootfs /bundle/rootfs bind MS_BIND|MS_REC', 'none /bundle/rootfs - MS_REC|MS_SLAVE'],
+    'neither "/" nor the shared parent is touched',
+  )
+  t.same(c.sys.callsOf('readFile'), [], 'no mountinfo needed: there is no pivot_root')
+  const shared = context(host(), spec([], { rootfsPropagation: 'rshared' }), { sharedMountNs: true })
+  prepareRoot(shared)
+  t.same(shared.sys.mountLog().at(-1), 'none /bundle/rootfs - MS_REC|MS_SHARED', 'linux.rootfsPropagation goes on the bind')
 })
 
 t.test('prepareRoot errors name linux.rootfsPropagation and root.path', async (t) => {
@@ -1104,6 +1128,41 @@ t.test('enterRoot with --no-pivot: MS_MOVE and chroot', async (t) => {
   )
   t.equal(c.sys.callsOf('mount').at(-1)?.flagNames, 'MS_MOVE')
   t.same(c.sys.where(), { root: ROOTFS, cwd: ROOTFS })
+})
+
+t.test("enterRoot in the runtime's mount namespace: chroot, never pivot_root nor MS_MOVE, --no-pivot or not", async (t) => {
+  for (const noPivot of [false, true]) {
+    const c = context(fakeHost(), spec([]), { noPivot, sharedMountNs: true })
+    t.equal(c.plan.noPivot, false, `--no-pivot ${noPivot}: no MS_MOVE onto "/"`)
+    prepareRoot(c)
+    const mounts = c.sys.callsOf('mount').length
+    enterRoot(c)
+    t.same(
+      c.sys.calls.slice(-3).map((x) => [x.op, x.path]),
+      [
+        ['chdir', ROOTFS],
+        ['chroot', '.'],
+        ['chdir', '/'],
+      ],
+    )
+    t.equal(c.sys.callsOf('mount').length, mounts, 'no mount, no umount')
+    t.same(c.sys.callsOf('pivotRoot'), [])
+    t.same(c.sys.callsOf('umount2'), [])
+    t.same(c.sys.where(), { root: ROOTFS, cwd: ROOTFS })
+    t.same(c.sys.openFds(), [])
+  }
+  const c = context(fakeHost(), spec([]), { sharedMountNs: true })
+  c.sys.failOn('chroot', {}, 'EPERM')
+  checkStep(
+    t,
+    stepError(t, () => enterRoot(c)),
+    'root.path',
+    'root.path chroot: chroot .: operation not permitted',
+    {
+      syscall: 'chroot',
+      errnoName: 'EPERM',
+    },
+  )
 })
 
 t.test('enterRoot errors name root.path', async (t) => {

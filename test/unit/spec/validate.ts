@@ -215,6 +215,40 @@ t.test('masked and read-only paths: absolute, and only with a mount namespace', 
   )
 })
 
+t.test("no mount namespace: the runtime's is shared, but not with a user namespace", async (t) => {
+  const noMount = (s: Spec) => {
+    s.linux!.namespaces = ns(s).filter((n) => n.type !== 'mount')
+    s.linux!.maskedPaths = []
+    s.linux!.readonlyPaths = []
+  }
+  t.same(errorsOf(noMount), [], 'allowed (runc runs it)')
+  t.same(
+    errorsOf((s) => {
+      s.linux!.namespaces = []
+      delete s.hostname
+    }),
+    [
+      { path: 'linux.maskedPaths', message: 'unable to restrict sys entries without a private MNT namespace' },
+      { path: 'linux.readonlyPaths', message: 'unable to restrict sys entries without a private MNT namespace' },
+    ],
+    'no namespaces at all: only the masks are refused',
+  )
+  t.same(
+    errorsOf((s) => {
+      noMount(s)
+      s.linux!.namespaces!.push({ type: 'user' })
+      s.linux!.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]
+      s.linux!.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }]
+    }),
+    [
+      {
+        path: 'linux.namespaces',
+        message: "a user namespace needs a mount namespace of its own: it has no privilege over the runtime's",
+      },
+    ],
+  )
+})
+
 t.test('network devices need a network namespace', async (t) => {
   const noNet = (s: Spec) => (s.linux!.namespaces = ns(s).filter((n) => n.type !== 'network'))
   t.same(
