@@ -233,6 +233,17 @@ ${COUNT('left')}`,
     }
     t.same(hostMountsUnder(b.dir), [])
   })
+
+  t.test(`a create that fails after its mounts (a createContainer hook) (${name})`, priv(), async (t) => {
+    const b = sharedBundle(t, ['true'], ['pid'], (c) => (c.hooks = { createContainer: [{ path: '/bin/false' }] }))
+    const r = throwaway(t, bin, b, `$RT create --bundle "$B" "$ID" </dev/null; echo @create=$?\n${COUNT('left')}`)
+    t.not(r.vars.create, '0', 'create fails')
+    if (bin === RUNT) {
+      t.equal(r.vars.left, '0', "create's undo detached what the init had mounted")
+      t.same(fs.existsSync(r.root) ? fs.readdirSync(r.root) : [], [], 'no state directory')
+    } else t.comment(`runc leaves ${r.vars.left} mounts after the failed create`)
+    t.same(hostMountsUnder(b.dir), [])
+  })
 }
 
 t.test('runt: a user namespace without a mount namespace is refused before anything is made', priv(), async (t) => {
@@ -245,4 +256,29 @@ t.test('runt: a user namespace without a mount namespace is refused before anyth
   t.match(r.stderr, /linux\.namespaces: a user namespace needs a mount namespace of its own/)
   t.equal(r.vars.left, '0')
   t.same(fs.existsSync(r.root) ? fs.readdirSync(r.root) : [], [], 'no state directory')
+})
+
+t.test('runt: delete from another mount namespace detaches nothing there', priv(), async (t) => {
+  const b = sharedBundle(t, ['sleep', '300'], ['pid'])
+  // The outer namespace has a mount of its own on root.path; the container is made in a child
+  // namespace (which its init keeps alive) and deleted from the outer one.
+  const r = throwaway(
+    t,
+    RUNT,
+    b,
+    `mount --bind "$B/rootfs" "$B/rootfs"
+export RT B ID
+unshare -m --propagation private -- sh -c '$RT create --bundle "$B" "$ID" </dev/null; echo @create=$?; echo @inner=$(grep -c " $B/" /proc/self/mountinfo)'
+${COUNT('before')}
+$RT delete --force "$ID" 2>&1; echo @delete=$?
+${COUNT('after')}
+umount "$B/rootfs"`,
+  )
+  t.equal(r.vars.create, '0', r.stdout + r.stderr)
+  t.ok(Number(r.vars.inner) > 1, `the container's mounts are in the child namespace (${r.vars.inner})`)
+  t.equal(r.vars.delete, '0')
+  t.match(r.stdout, /made in another mount namespace .*: left there/)
+  t.equal(r.vars.before, '1')
+  t.equal(r.vars.after, '1', "the outer namespace's own mount on root.path is left alone")
+  t.same(hostMountsUnder(b.dir), [])
 })
