@@ -234,6 +234,25 @@ ${COUNT('left')}`,
     t.same(hostMountsUnder(b.dir), [])
   })
 
+  t.test(`prestart and createRuntime hooks run once (${name})`, priv(), async (t) => {
+    const log = path.join(tempDir(t, 'runt-hooks-'), 'log')
+    const hook = (n: string) => ({ path: '/bin/sh', args: ['sh', '-c', `echo ${n} >> ${log}`] })
+    const b = sharedBundle(
+      t,
+      ['true'],
+      ['pid'],
+      (c) => (c.hooks = { prestart: [hook('prestart')], createRuntime: [hook('createRuntime')] }),
+    )
+    const r = throwaway(t, bin, b, `$RT run --bundle "$B" "$ID"; echo @run=$?`)
+    t.equal(r.vars.run, '0', r.stderr)
+    const ran = fs.readFileSync(log, 'utf8').trim().split('\n')
+    if (bin === RUNT) t.same(ran, ['prestart', 'createRuntime'])
+    else if (/^runc version 1\.1\./m.test(spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout))
+      t.same(ran, ['prestart', 'createRuntime', 'prestart', 'createRuntime'], 'runc 1.1: at procHooks and again at procReady')
+    else t.comment(`runc ran: ${ran.join(', ')}`)
+    t.same(hostMountsUnder(b.dir), [])
+  })
+
   t.test(`a create that fails after its mounts (a createContainer hook) (${name})`, priv(), async (t) => {
     const b = sharedBundle(t, ['true'], ['pid'], (c) => (c.hooks = { createContainer: [{ path: '/bin/false' }] }))
     const r = throwaway(t, bin, b, `$RT create --bundle "$B" "$ID" </dev/null; echo @create=$?\n${COUNT('left')}`)
