@@ -136,6 +136,8 @@ ${COUNT('left')}`,
       `echo @own=$(readlink /proc/self/ns/mnt)
 $RT create --bundle "$B" "$ID" </dev/null; echo @create=$?
 ${COUNT('created')}
+ipid=$($RT state "$ID" | grep -o '"pid": *[0-9]*' | grep -o '[0-9]*$')
+echo @exeRo=$(python3 -c "import os; print(bool(os.statvfs('/proc/$ipid/exe').f_flag & os.ST_RDONLY))")
 $RT start "$ID"; echo @start=$?
 echo @status=$($RT state "$ID" | grep -o '"status": *"[a-z]*"' | grep -o '[a-z]*"$' | tr -d '"')
 pid=$($RT state "$ID" | grep -o '"pid": *[0-9]*' | grep -o '[0-9]*$')
@@ -158,6 +160,7 @@ ${COUNT('left')}`,
     t.not(r.vars.cpid, fs.readlinkSync('/proc/self/ns/pid'), 'in a pid namespace of its own')
     t.equal(r.vars.croot, fs.realpathSync(b.rootfs), 'chrooted into the bundle rootfs')
     t.equal(r.vars.fds?.trim(), '0 1 2', 'stdio only: no runtime descriptor (the mount namespace fd included)')
+    if (bin === RUNT) t.equal(r.vars.exeRo, 'True', "the waiting init's executable is still the read-only bind stage 1 sealed")
     t.equal(r.vars.kill, '0')
     t.equal(r.vars.stopped, '1', 'stopped after SIGKILL')
     t.equal(r.vars.delete, '0', r.stderr)
