@@ -26,9 +26,17 @@ function cgroupOps(): typeof import('../cgroups/lifecycle.js') {
     : (createRequire(import.meta.url)('../cgroups/lifecycle.js') as typeof import('../cgroups/lifecycle.js'))
 }
 const signalAll = (rec: ContainerRecord, signal: number) => cgroupOps().signalAll(rec, signal)
+/** What a container leaves on the host: its cgroups, and its mounts if it shared our mount namespace. */
 const releaseHost = (rec: ContainerRecord) => {
   // A container in the runtime's mount namespace left its mounts there (process/shared-mount.ts).
-  if (rec.sharedRootfs) detachSharedRootfs(rec.sharedRootfs, (m) => logger().warn(m))
+  // Failing to detach them leaves them, as runc always does: said, and the cgroups go anyway.
+  if (rec.sharedRootfs) {
+    try {
+      detachSharedRootfs(rec.sharedRootfs, (m) => logger().warn(m))
+    } catch (e) {
+      logger().warn(`the container's mounts at ${rec.sharedRootfs.mountPoint} are left: ${(e as Error).message}`)
+    }
+  }
   cgroupOps().destroyCgroups(rec)
 }
 
