@@ -358,10 +358,10 @@ export function createContainer(opts: CreateOptions): Created {
       // empty, as runc's destroy does).
       cgroupOwned: true,
     }
+    if (shared) rec.sharedRootfs = shared.record
     if (opts.systemdCgroup) rec.systemdCgroup = true
     if (opts.noNewKeyring) rec.noNewKeyring = true
     if (spec.annotations) rec.annotations = spec.annotations
-    if (shared) rec.sharedRootfs = shared.record
     const cg = timed(
       () => `cgroup: create and apply limits (${Object.values(rec.cgroupPaths)[0] ?? 'no path'})`,
       () =>
