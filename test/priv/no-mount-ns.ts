@@ -268,17 +268,25 @@ ${COUNT('left')}`,
   })
 }
 
-t.test('runt: a user namespace without a mount namespace is refused before anything is made', priv(), async (t) => {
-  const b = sharedBundle(t, ['true'], ['user', 'pid'], (c) => {
-    c.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]
-    c.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]
+for (const bin of BINS) {
+  t.test(`a user namespace without a mount namespace (${path.basename(bin)})`, priv(), async (t) => {
+    const b = sharedBundle(t, ['true'], ['user', 'pid'], (c) => {
+      c.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]
+      c.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]
+    })
+    const r = throwaway(t, bin, b, `$RT run --bundle "$B" "$ID"; echo @run=$?\n${COUNT('left')}`)
+    t.equal(r.vars.run, '1')
+    if (bin === RUNT) {
+      t.match(
+        r.stderr,
+        /linux\.namespaces: a user namespace needs a mount namespace of its own/,
+        'refused before anything is made',
+      )
+      t.same(fs.existsSync(r.root) ? fs.readdirSync(r.root) : [], [], 'no state directory')
+    } else t.match(r.stderr, /error preparing rootfs: mount \/.*operation not permitted/, 'runc fails at its first mount')
+    t.equal(r.vars.left, '0')
   })
-  const r = throwaway(t, RUNT, b, `$RT run --bundle "$B" "$ID"; echo @run=$?\n${COUNT('left')}`)
-  t.equal(r.vars.run, '1')
-  t.match(r.stderr, /linux\.namespaces: a user namespace needs a mount namespace of its own/)
-  t.equal(r.vars.left, '0')
-  t.same(fs.existsSync(r.root) ? fs.readdirSync(r.root) : [], [], 'no state directory')
-})
+}
 
 t.test('runt: delete from another mount namespace detaches nothing there', priv(), async (t) => {
   const b = sharedBundle(t, ['sleep', '300'], ['pid'])
