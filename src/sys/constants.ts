@@ -110,6 +110,8 @@ export function isCharDevice(st: { mode: number; rdevMajor: number; rdevMinor: n
 }
 
 export const AF_UNIX = 1
+export const AF_NETLINK = 16
+export const SOCK_RAW = 3
 export const SOCK_STREAM = 1
 export const SOCK_SEQPACKET = 5
 export const SOCK_CLOEXEC = 0o2000000

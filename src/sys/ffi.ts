@@ -190,4 +190,9 @@ export const bind = fn('int bind(int fd, const uint8_t *addr, uint32_t len)')
 export const listen = fn('int listen(int fd, int backlog)')
 export const accept4 = fn('int accept4(int fd, void *addr, void *len, int flags)')
 
+// --- netlink (sys/netlink.ts) ---
+export const send = fn('long send(int fd, const uint8_t *buf, size_t len, int flags)')
+export const recv = fn('long recv(int fd, _Out_ uint8_t *buf, size_t len, int flags)')
+export const setsockoptInt = fn('setsockopt', 'int', ['int', 'int', 'int', 'const int *', 'uint32_t'])
+
 export { koffi }
