@@ -131,6 +131,29 @@ const netDevicesNeedNetworkNamespace: Rule = (spec, out) => {
   }
 }
 
+/**
+ * Network device names as the kernel takes them (dev_valid_name: 1-15 bytes, not "." or "..",
+ * no "/", ":" or white space; runc 1.4 checks the same, allowing 16 bytes), a `%d` template
+ * at most once in a new name (dev_alloc_name), and no two devices given one name inside.
+ */
+const netDeviceNamesValid: Rule = (spec, out) => {
+  const bad = (n: string) =>
+    Buffer.byteLength(n) === 0 || Buffer.byteLength(n) > 15 || n === '.' || n === '..' || /[/:\s]/.test(n)
+  const names = new Map<string, string>()
+  for (const [key, dev] of Object.entries(spec.linux?.netDevices ?? {})) {
+    const at = `linux.netDevices.${key}`
+    if (bad(key) || key.includes('%')) out.error(at, `invalid network device name ${JSON.stringify(key)}`)
+    const name = dev.name || key
+    if (dev.name && (bad(dev.name) || !/^[^%]*(%d[^%]*)?$/.test(dev.name)))
+      out.error(`${at}.name`, `invalid network device name ${JSON.stringify(dev.name)}`)
+    else if (!name.includes('%')) {
+      const other = names.get(name)
+      if (other !== undefined) out.error(dev.name ? `${at}.name` : at, `${name} is also the name of ${other} in the container`)
+      names.set(name, at)
+    }
+  }
+}
+
 /** A duplicated rlimit type is an error; setrlimit(2) fails with EINVAL when soft > hard. */
 const rlimitsValid: ProcessRule = (proc, at, out) => {
   const seen = new Set<string>()
@@ -302,6 +325,7 @@ export const RULES: Readonly<Record<string, Rule>> = {
   userNamespaceNeedsMappings,
   timeOffsetsNeedTimeNamespace,
   netDevicesNeedNetworkNamespace,
+  netDeviceNamesValid,
   maskedPathsNeedMountNamespace,
   userNamespaceNeedsMountNamespace,
   maskedPathsAbsolute,

@@ -271,6 +271,40 @@ t.test('network devices need a network namespace', async (t) => {
   )
 })
 
+t.test('network device names: the kernel rules, one %d in a new name, no two alike inside', async (t) => {
+  const of = (devs: Record<string, { name?: string }>) => errorsOf((s) => (s.linux!.netDevices = devs))
+  t.same(of({ eth1: { name: 'ctr0' }, eth2: {}, eth3: { name: 'c%d' }, eth4: { name: 'c%d' }, eth5: { name: '' } }), [])
+  t.same(of({ 'a-15-byte-name1': { name: '123456789012345' } }), [], '15 bytes is the most')
+  t.same(of({ '1234567890123456': {} }), [
+    { path: 'linux.netDevices.1234567890123456', message: 'invalid network device name "1234567890123456"' },
+  ])
+  t.same(
+    of({ eth1: { name: '..' }, eth2: { name: 'a/b' }, eth3: { name: 'a:b' }, eth4: { name: 'a b' }, eth5: { name: 'a%s' } }).map(
+      (e) => e.path,
+    ),
+    [
+      'linux.netDevices.eth1.name',
+      'linux.netDevices.eth2.name',
+      'linux.netDevices.eth3.name',
+      'linux.netDevices.eth4.name',
+      'linux.netDevices.eth5.name',
+    ],
+  )
+  t.same(of({ eth1: { name: 'c%d%d' } }), [
+    { path: 'linux.netDevices.eth1.name', message: 'invalid network device name "c%d%d"' },
+  ])
+  t.same(of({ 'e%d': {} }), [{ path: 'linux.netDevices.e%d', message: 'invalid network device name "e%d"' }])
+  t.same(of({ eth1: { name: 'x' }, eth2: { name: 'x' } }), [
+    { path: 'linux.netDevices.eth2.name', message: 'x is also the name of linux.netDevices.eth1 in the container' },
+  ])
+  t.same(of({ eth1: {}, eth2: { name: 'eth1' } }), [
+    { path: 'linux.netDevices.eth2.name', message: 'eth1 is also the name of linux.netDevices.eth1 in the container' },
+  ])
+  t.same(of({ eth1: { name: 'eth2' }, eth2: {} }), [
+    { path: 'linux.netDevices.eth2', message: 'eth2 is also the name of linux.netDevices.eth1 in the container' },
+  ])
+})
+
 t.test('scheduler fields the policy does not use', async (t) => {
   t.same(
     errorsOf((s) => (s.process!.scheduler = { policy: 'SCHED_OTHER', nice: 20 })),
