@@ -68,7 +68,7 @@ export function featuresDocument(probe: FeatureProbes): Record<string, unknown> 
       mountExtensions: { idmap: { enabled: true } },
       // What the kernel accepts is its own (MPOL_WEIGHTED_INTERLEAVE needs 6.9): recognized here.
       memoryPolicy: { modes: Object.keys(MPOL_MODE), flags: Object.keys(MPOL_FLAG) },
-      netDevices: { enabled: false },
+      netDevices: { enabled: true },
     },
     annotations,
     // runt reads no annotation as configuration.

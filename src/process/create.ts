@@ -33,6 +33,7 @@ import type { InitConfig, ProcessConfig } from './init-config.js'
 import { checkTerminal, Launch, Undo, type LaunchSpec } from './launch.js'
 import { runHooks } from '../hooks.js'
 import { setupCgroups } from '../cgroups/setup.js'
+import { moveNetDevices } from './net-devices.js'
 import { logger, timed } from '../log.js'
 
 export type CreateOptions = {
@@ -384,6 +385,11 @@ export function createContainer(opts: CreateOptions): Created {
       killAndReap(pid)
       cg.undo()
     })
+    // linux.netDevices go in now, in the init's network namespace, before it builds anything
+    // and before the prestart/createRuntime hooks (runc 1.4: after the cgroup, before the
+    // config goes to the init). On failure they come back before the init is killed.
+    const netDevices = moveNetDevices(pid, spec.linux?.netDevices ?? {})
+    undo.push(() => netDevices.undo())
 
     const cfg: InitConfig = {
       mode: 'create',
@@ -471,6 +477,7 @@ export function createContainer(opts: CreateOptions): Created {
     if (opts.pidfdSocket) sendPidfd(opts.pidfdSocket, pid)
     sys.close(startFd)
     undo.clear()
+    netDevices.release()
     let channel: Channel | null = launch.channel
     if (!opts.reportExec) {
       launch.close()
