@@ -8,7 +8,7 @@
 import t, { type Test } from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { makeBundle, priv, Runt, waitFor } from '../fixtures/runt.js'
 
 function ip(...args: string[]): string {
@@ -153,6 +153,37 @@ t.test(
     runt.ok(['delete', id2])
   },
 )
+
+t.test('a network namespace joined by path keeps the device after delete (its owner manages it)', vethSkip, async (t) => {
+  const holder = spawn('unshare', ['--net', 'sleep', '60'], { stdio: 'ignore' })
+  t.teardown(() => holder.kill('SIGKILL'))
+  const ns = `/proc/${holder.pid}/ns/net`
+  t.ok(await waitFor(() => fs.existsSync(ns) && fs.readlinkSync(ns) !== fs.readlinkSync('/proc/self/ns/net')))
+  const inNs = (...args: string[]) => spawnSync('nsenter', [`--net=${ns}`, 'ip', ...args], { encoding: 'utf8' })
+  const a = veth(t, { addrs: true })
+  const other = veth(t)
+  // A device already there by the name asked: refused before anything moves.
+  ip('link', 'set', other.name, 'netns', String(holder.pid))
+  const runt = new Runt(t)
+  const clash = makeBundle(t, ['true'], (c) => {
+    c.linux!.namespaces = c.linux!.namespaces!.map((n) => (n.type === 'network' ? { type: 'network', path: ns } : n))
+    c.linux!.netDevices = { [a.name]: { name: other.name } }
+  })
+  const r = runt.run(['run', '--bundle', clash.dir, runt.id()])
+  t.equal(r.status, 1)
+  t.match(r.stderr, `a network device named ${other.name} already exists in the container's network namespace`)
+  t.ok(onHost(a.name), 'still on the host')
+
+  clash.config.linux!.netDevices = { [a.name]: { name: 'eth9' } }
+  clash.write()
+  const id = runt.id()
+  runt.ok(['run', '-d', '--bundle', clash.dir, id])
+  runt.ok(['delete', '--force', id])
+  const shown = inNs('-o', 'addr', 'show', 'dev', 'eth9')
+  t.equal(shown.status, 0, shown.stderr)
+  t.match(shown.stdout, `inet ${a.v4} `, 'still in the joined namespace, addressed, after delete')
+  t.notOk(onHost(a.name), 'not moved back to the host')
+})
 
 t.test('refusals leave every device on the host as it was, and no state', vethSkip, async (t) => {
   const runt = new Runt(t)
