@@ -110,8 +110,8 @@ function check(host: Rtnl, inside: Rtnl, hostName: string, d: LinuxNetDevice): P
   // An empty name is no name (runc 1.4: "kept the same if device.Name is the zero value").
   const name = d.name || hostName
   // The spec: a name already taken inside is an error, unless it is a `%d` template, for
-  // which the kernel picks a free one. The kernel would move the device first and then fail
-  // the rename, so this is asked before.
+  // which the kernel picks a free one. Asked before the move: when the host name is free
+  // inside, the kernel moves the device first and fails only the rename after.
   if (!name.includes('%') && inside.link(name)) {
     const at = d.name ? `${field}.name` : field
     throw new RuntimeError(`${at}: a network device named ${name} already exists in the container's network namespace`, 'EEXIST')
