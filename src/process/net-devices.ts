@@ -56,7 +56,7 @@ export function moveNetDevices(pid: number, devices: Readonly<Record<string, Lin
   const entries = Object.entries(devices)
   if (entries.length === 0) return NOTHING
   const nsPath = `/proc/${pid}/ns/net`
-  const nsFd = sys.openat(C.AT_FDCWD, nsPath, C.O_RDONLY)
+  const nsFd = inContext(() => sys.openat(C.AT_FDCWD, nsPath, C.O_RDONLY))
   let held = true
   const release = () => {
     if (held) sys.close(nsFd)
@@ -65,11 +65,13 @@ export function moveNetDevices(pid: number, devices: Readonly<Record<string, Lin
   const moved: Moved[] = []
   try {
     timed(`network: move ${entries.map(([k]) => k).join(', ')} into ${nsPath}`, () => {
-      const host = Rtnl.open()
+      const host = inContext(() => Rtnl.open())
       try {
         // Renaming, addresses and the up flag act inside the container's namespace, through
         // a socket opened there (Rtnl.openIn): rtnetlink acts in its socket's namespace.
-        const inside = Rtnl.openIn(nsFd, nsPath)
+        // Without root this is where it stops (setns: EPERM), as runc 1.4 refuses netDevices
+        // to rootless containers.
+        const inside = inContext(() => Rtnl.openIn(nsFd, nsPath))
         try {
           const planned = entries.map(([hostName, d]) => check(host, inside, hostName, d))
           for (const p of planned) moveOne(host, inside, nsFd, p, moved)
@@ -98,6 +100,15 @@ export function moveNetDevices(pid: number, devices: Readonly<Record<string, Lin
       }
     },
     release,
+  }
+}
+
+/** A failure before any device is named: the field as a whole. */
+function inContext<T>(fn: () => T): T {
+  try {
+    return fn()
+  } catch (e) {
+    throw withContext(e as Error, 'linux.netDevices')
   }
 }
 
