@@ -250,7 +250,7 @@ export const CONSUMERS: Readonly<Record<string, Consumer>> = {
     ROOTFS_PLAN,
     `${BUILD} createDevice`,
   ),
-  'linux.netDevices{}.name': pending('src/process/net-devices.ts name'),
+  'linux.netDevices{}.name': consumed(`${CREATE} moveNetDevices`, 'src/process/net-devices.ts check'),
 
   // --- linux.seccomp -------------------------------------------------------------------------
   'linux.seccomp.defaultAction': consumed(`${SECCOMP} planSeccomp`),
