@@ -34,6 +34,19 @@ export type ContainerRecord = {
   /** Whether runt created the cgroups (and so must remove them). */
   cgroupOwned?: boolean
   systemdCgroup?: boolean
+  /** linux.intelRdt: the resctrl group the container is in (cgroups/intelrdt.ts). */
+  intelRdt?: {
+    /** The resctrl mount point. */
+    root: string
+    /** The CTRL_MON group. */
+    path: string
+    /** runt created the group and removes it on delete (never a group named by closID). */
+    owned: boolean
+    /** runt writes the group's schemata (false for an existing group named by closID). */
+    written: boolean
+    /** The container's own monitoring group (mon_groups/<id>), removed on delete. */
+    monPath?: string
+  }
   /** Created with --no-new-keyring: exec does not join _ses.<id> either. */
   noNewKeyring?: boolean
   rootless?: boolean
@@ -182,6 +195,18 @@ export function recordProblem(v: unknown): string | null {
   for (const [k, p] of Object.entries(r.cgroupPaths as object))
     if (typeof p !== 'string') return `cgroupPaths.${k}: expected string`
   if (typeof r.config !== 'object' || r.config === null) return 'config: expected an object'
+  if (r.intelRdt !== undefined) {
+    // delete removes these directories: they must lie in the resctrl mount.
+    const rdt = r.intelRdt as Record<string, unknown> | null
+    if (typeof rdt !== 'object' || rdt === null || typeof rdt.root !== 'string' || !path.isAbsolute(rdt.root))
+      return 'intelRdt: expected an object with an absolute root'
+    for (const k of ['path', 'monPath']) {
+      const p = rdt[k]
+      if (p === undefined && k === 'monPath') continue
+      if (typeof p !== 'string' || path.relative(rdt.root, p).startsWith('..') || !path.isAbsolute(p))
+        return `intelRdt.${k}: expected a path in ${rdt.root}`
+    }
+  }
   return null
 }
 
