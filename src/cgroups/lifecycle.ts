@@ -1,6 +1,6 @@
 // Cgroup operations the lifecycle commands need on a recorded container: every pid in its
 // cgroup, a signal to all of them (kill --all, delete --force), and removal of the cgroups
-// runt created once the processes are gone.
+// runt created once the processes are gone (and the resctrl groups, cgroups/intelrdt.ts).
 
 import type { ContainerRecord } from '../state/store.js'
 import { isAlive } from '../state/status.js'
@@ -10,6 +10,7 @@ import { managerFromRecord, newManager } from './open.js'
 import { probeHost } from './host.js'
 import { realBpf } from './devices/bpf-ops.js'
 import { parseSystemdPath, stopUnit } from './systemd.js'
+import { destroyIntelRdt } from './intelrdt.js'
 
 /** Pids in the container's cgroup and its sub-cgroups. */
 export function cgroupPids(rec: ContainerRecord): number[] {
@@ -65,9 +66,18 @@ export function signalAll(rec: ContainerRecord, signal: number): void {
 
 /**
  * Kill what is left in the container's cgroup (processes outside a private pid namespace can
- * outlive the init) and remove the cgroups runt created, on every hierarchy.
+ * outlive the init) and remove the cgroups runt created, on every hierarchy; then its resctrl
+ * monitoring group, and its resctrl group if runt made it.
  */
 export function destroyCgroups(rec: ContainerRecord): void {
+  try {
+    destroyOwnCgroups(rec)
+  } finally {
+    if (rec.intelRdt) destroyIntelRdt(rec.intelRdt)
+  }
+}
+
+function destroyOwnCgroups(rec: ContainerRecord): void {
   const m = managerFromRecord(rec)
   if (!m || !m.exists()) return
   if (m.pids().length) {

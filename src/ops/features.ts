@@ -64,7 +64,9 @@ export function featuresDocument(probe: FeatureProbes): Record<string, unknown> 
       seccomp,
       apparmor: { enabled: true },
       selinux: { enabled: true },
-      intelRdt: { enabled: false },
+      // features-linux.md: what runt implements (cgroups/intelrdt.ts), "irrelevant to the
+      // availability of Intel RDT on the host" (create refuses it where resctrl is missing).
+      intelRdt: { enabled: true, schemata: true, monitoring: true },
       mountExtensions: { idmap: { enabled: true } },
       // What the kernel accepts is its own (MPOL_WEIGHTED_INTERLEAVE needs 6.9): recognized here.
       memoryPolicy: { modes: Object.keys(MPOL_MODE), flags: Object.keys(MPOL_FLAG) },

@@ -34,6 +34,7 @@ import { checkTerminal, Launch, Undo, type LaunchSpec } from './launch.js'
 import { runHooks } from '../hooks.js'
 import { setupCgroups } from '../cgroups/setup.js'
 import { moveNetDevices } from './net-devices.js'
+import { applyIntelRdt, planIntelRdt, probeResctrl, type RdtPlan } from '../cgroups/intelrdt.js'
 import { logger, timed } from '../log.js'
 
 export type CreateOptions = {
@@ -74,6 +75,8 @@ export type Prepared = {
   proc: ProcessConfig
   extraEnv: string[]
   extraFds: number
+  /** linux.intelRdt's group, decided against the host's resctrl (refused here if none). */
+  intelRdt: RdtPlan | null
 }
 
 export function prepare(opts: CreateOptions): Prepared {
@@ -137,7 +140,9 @@ export function prepare(opts: CreateOptions): Prepared {
   checkInheritedFds(extraFds)
 
   const proc = processConfig(p, spec, { caps: sets, extraEnv, consoleSocket: opts.consoleSocket })
-  return { spec, bundle, ns, rootfs, proc, extraEnv, extraFds }
+  const rdt = spec.linux?.intelRdt
+  const intelRdt = rdt ? planIntelRdt(rdt, opts.id, probeResctrl()) : null
+  return { spec, bundle, ns, rootfs, proc, extraEnv, extraFds, intelRdt }
 }
 
 /**
@@ -390,6 +395,13 @@ export function createContainer(opts: CreateOptions): Created {
     // config goes to the init). On failure they come back before the init is killed.
     const netDevices = moveNetDevices(pid, spec.linux?.netDevices ?? {})
     undo.push(() => netDevices.undo())
+    const rdtPlan = prep.intelRdt
+    if (rdtPlan) {
+      const rdt = timed(`intelRdt: join ${rdtPlan.group}`, () =>
+        applyIntelRdt(rdtPlan, pid, { beforeCreate: (r) => ((rec.intelRdt = r), opts.store.writeCreating(rec)) }),
+      )
+      undo.push(() => rdt.undo())
+    }
 
     const cfg: InitConfig = {
       mode: 'create',

@@ -22,6 +22,7 @@ import type { InitConfig } from './init-config.js'
 import { checkTerminal, Launch } from './launch.js'
 import { checkInheritedFds, lastCap, processConfig, stateBase } from './create.js'
 import { execCgroupTargets, joinCgroups } from '../cgroups/join.js'
+import { joinIntelRdt } from '../cgroups/intelrdt.js'
 import { logger, timed } from '../log.js'
 import { waitChild } from './wait.js'
 import { openConsoleSocket, type ConsoleHandle } from './console-host.js'
@@ -283,9 +284,13 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     const initPid = pid
     launch.serve({
       cgroup: () =>
-        l.answer(() => timed('cgroup: join the container cgroup', () => joinCgroups(cgroups.targets, initPid)), {
-          type: 'cgroup-done',
-        }),
+        l.answer(
+          () => {
+            timed('cgroup: join the container cgroup', () => joinCgroups(cgroups.targets, initPid))
+            if (rec.intelRdt) joinIntelRdt(rec.intelRdt, initPid)
+          },
+          { type: 'cgroup-done' },
+        ),
       exec: (msg) => {
         if (msg.pid) execPid = msg.pid
       },

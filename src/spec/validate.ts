@@ -265,14 +265,20 @@ const rdmaValid: Rule = (spec, out) => {
   }
 }
 
-/** config-linux.md (memBwSchema MUST start with "MB:", no newline); runc (closID is a name). */
+/**
+ * config-linux.md (memBwSchema MUST start with "MB:", no newline; no schemata line holds one;
+ * closID "/" is the root group, 1.3); runc (any other closID is a name).
+ */
 const intelRdtValid: Rule = (spec, out) => {
   const rdt = spec.linux?.intelRdt
   if (rdt === undefined) return
   const id = rdt.closID
-  if (id !== undefined && (id === '.' || id === '..' || id.includes('/'))) {
-    out.error('linux.intelRdt.closID', 'must be a plain name (no "/", not "." or "..")')
+  if (id !== undefined && id !== '/' && (id === '.' || id === '..' || id.includes('/'))) {
+    out.error('linux.intelRdt.closID', 'must be a plain name (no "/", not "." or "..") or "/"')
   }
+  rdt.schemata?.forEach((line, i) => {
+    if (line.includes('\n')) out.error(`linux.intelRdt.schemata[${i}]`, 'must not contain a newline')
+  })
   const mb = rdt.memBwSchema
   if (mb !== undefined && mb !== '' && (!mb.startsWith('MB:') || mb.includes('\n'))) {
     out.error('linux.intelRdt.memBwSchema', 'must start with "MB:" and be a single line')

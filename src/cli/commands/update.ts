@@ -45,17 +45,19 @@ export const updateCommand: CommandDef = {
     const resources = args.resources === undefined ? '' : String(args.resources)
     if (pos.length !== 1) throw new UsageError(`runt: "update" requires exactly 1 argument(s)`)
     const id = pos[0]!
-    const { resourcesFromFile, resourcesFromFlags, update, UPDATE_FLAGS } = await import('../../ops/update.js')
+    const { intelRdtFromFlags, resourcesFromFile, resourcesFromFlags, update, UPDATE_FLAGS } = await import('../../ops/update.js')
+    const flags: Record<string, string> = {}
+    for (const f of UPDATE_FLAGS) if (args[f] !== undefined) flags[f] = String(args[f])
     let patch
     if (resources !== '') patch = resourcesFromFile(resources)
     else {
-      const flags: Record<string, string> = {}
-      for (const f of UPDATE_FLAGS) if (args[f] !== undefined) flags[f] = String(args[f])
       if (Object.keys(flags).length === 0)
         throw new UsageError('runt: "update" requires --resources or at least one resource option (see runt update --help)')
       patch = resourcesFromFlags(flags)
     }
-    update(await store(args), id, patch)
+    // runc reads the Intel RDT flags with -r too.
+    const rdt = intelRdtFromFlags(flags)
+    update(await store(args), id, patch, rdt)
     return 0
   },
 }

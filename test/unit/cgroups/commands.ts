@@ -96,9 +96,7 @@ t.test('update flags, as runc parses them', async (t) => {
   t.throws(() => resourcesFromFlags({ 'pids-limit': 'ten' }), {
     message: 'invalid value "ten" for flag -pids-limit: parse error',
   })
-  t.throws(() => resourcesFromFlags({ 'l3-cache-schema': 'L3:0=f' }), {
-    message: 'Intel RDT/CAT: l3 cache schema is not enabled',
-  })
+  t.same(resourcesFromFlags({ 'l3-cache-schema': 'L3:0=f', 'mem-bw-schema': 'MB:0=20' }), {}, 'not resources')
 })
 
 t.test('update -r', async (t) => {

@@ -48,3 +48,8 @@ t.test('memory policy: every mode and flag of the spec, each with its kernel num
   t.same([...d.linux.memoryPolicy.modes].sort(), [...MPOL_MODES].sort())
   t.same([...d.linux.memoryPolicy.flags].sort(), [...MPOL_FLAGS].sort())
 })
+
+t.test('intelRdt: what runt implements, whatever the host has (features-linux.md)', async (t) => {
+  const d = featuresDocument(probes()) as Record<string, any>
+  t.same(d.linux.intelRdt, { enabled: true, schemata: true, monitoring: true })
+})

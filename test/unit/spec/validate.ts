@@ -392,10 +392,19 @@ t.test('intelRdt', async (t) => {
   for (const closID of ['.', '..', 'a/b']) {
     t.same(
       errorsOf((s) => (s.linux!.intelRdt = { closID })),
-      [{ path: 'linux.intelRdt.closID', message: 'must be a plain name (no "/", not "." or "..")' }],
+      [{ path: 'linux.intelRdt.closID', message: 'must be a plain name (no "/", not "." or "..") or "/"' }],
       closID,
     )
   }
+  t.same(
+    errorsOf((s) => (s.linux!.intelRdt = { closID: '/' })),
+    [],
+    'runtime-spec 1.3: "/" is the default CLOS',
+  )
+  t.same(
+    errorsOf((s) => (s.linux!.intelRdt = { schemata: ['L3:0=f', 'MB:0=20\nL2:0=f'] })),
+    [{ path: 'linux.intelRdt.schemata[1]', message: 'must not contain a newline' }],
+  )
   t.same(
     errorsOf((s) => (s.linux!.intelRdt = { memBwSchema: 'L3:0=1' })),
     [{ path: 'linux.intelRdt.memBwSchema', message: 'must start with "MB:" and be a single line' }],
