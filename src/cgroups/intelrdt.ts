@@ -94,6 +94,9 @@ export function planIntelRdt(rdt: LinuxIntelRdt, id: string, root: string | null
     lines.push({ field, line })
   })
   const closID = rdt.closID === '' ? undefined : rdt.closID
+  // validate.ts refuses these first; the group must stay one level below the root.
+  if (closID !== undefined && closID !== '/' && (closID.includes('/') || closID === '.' || closID === '..'))
+    throw rdtError('linux.intelRdt.closID', 'must be a plain name (no "/", not "." or "..") or "/"')
   const plan: RdtPlan = {
     root,
     group: closID === '/' ? root : path.join(root, closID ?? id),
@@ -117,7 +120,7 @@ export function planIntelRdt(rdt: LinuxIntelRdt, id: string, root: string | null
 /** resource -> domain -> value, as a `schemata` file or a set of lines say it. */
 type Schemata = Map<string, Map<string, string>>
 
-/** Parse schemata lines; null for a line that is not RESOURCE:ID=VALUE;... */
+/** Parse a schemata line into `into`; false for one that is not RESOURCE:ID=VALUE;... */
 function parseLine(line: string, into: Schemata): boolean {
   const res = resourceOf(line)
   if (res === null) return false
@@ -271,8 +274,9 @@ export function applyIntelRdt(
   let madeMon = false
   const undo = () => {
     if (madeMon) r.remove(plan.monGroup!)
-    // A closID group made here may have been joined meanwhile by another container: kept then.
-    if (madeGroup && r.tasks(plan.group).every((t) => t === pid)) r.remove(plan.group)
+    // A closID group made here may have been joined meanwhile by another container: kept then
+    // (a task of this container's is the init, or a process it left that dies with it).
+    if (madeGroup && (!plan.named || r.tasks(plan.group).every((t) => t === pid))) r.remove(plan.group)
   }
   try {
     if (!existed) {

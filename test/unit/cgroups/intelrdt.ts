@@ -47,6 +47,8 @@ t.test('plan: the group, the lines in the spec order, monitoring', async (t) => 
   t.equal(plan({ closID: 'gold' }).named, true)
   t.equal(plan({ closID: '/' }).group, root, 'closID "/" is the default CLOS, the root')
   t.equal(plan({ closID: '' }).named, false, 'an empty closID is no closID')
+  for (const closID of ['..', 'a/../..'])
+    t.throws(() => plan({ closID }), { message: /^linux\.intelRdt\.closID: must be a plain name/ }, 'never outside the root')
   t.same(plan({ schemata: ['L2:0=f', 'MB:0=30'], memBwSchema: 'MB:0=20', l3CacheSchema: 'L3:0=7f0' }).lines, [
     { field: 'linux.intelRdt.l3CacheSchema', line: 'L3:0=7f0' },
     { field: 'linux.intelRdt.memBwSchema', line: 'MB:0=20' },
@@ -251,8 +253,9 @@ t.test('the kernel rejects a write: the error names the field and quotes last_cm
 t.test('undo of a create: what this apply made, but a closID group someone else joined stays', async (t) => {
   const { k, plan } = host(t)
   const own = applyIntelRdt(plan({ enableMonitoring: true }), PID, { io: k })
+  k.set('ctr/tasks', `${PID}\n${PID + 1}\n`)
   own.undo()
-  t.notOk(k.has('ctr'))
+  t.notOk(k.has('ctr'), 'the own group goes, whatever is in it')
   const gold = applyIntelRdt(plan({ closID: 'gold', schemata: ['MB:0=50'] }), PID, { io: k })
   k.set('gold/tasks', `${PID}\n99\n`)
   gold.undo()
