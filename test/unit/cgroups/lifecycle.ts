@@ -52,3 +52,21 @@ t.test('destroyCgroups removes only what runt created', async (t) => {
   destroyCgroups(rec({ '': path.join(root, 'mine') }, true))
   t.notOk(fs.existsSync(path.join(root, 'mine')))
 })
+
+t.test('destroyCgroups removes the resctrl MON group, and the group only if runt owns it', async (t) => {
+  // Empty directories stand for the groups (rmdir(2) on a temp dir); a MON group gone already is fine.
+  const root = t.testdir({ own: {}, gold: { mon_groups: { c: {} } } })
+  const own = { root, path: path.join(root, 'own'), owned: true, written: true, monPath: path.join(root, 'own/mon_groups/c') }
+  destroyCgroups({ ...rec({}), intelRdt: own })
+  t.notOk(fs.existsSync(own.path), 'no cgroup recorded: the resctrl group goes all the same')
+  const gold = {
+    root,
+    path: path.join(root, 'gold'),
+    owned: false,
+    written: false,
+    monPath: path.join(root, 'gold/mon_groups/c'),
+  }
+  destroyCgroups({ ...rec({}), intelRdt: gold })
+  t.notOk(fs.existsSync(gold.monPath), 'the MON group goes')
+  t.ok(fs.existsSync(gold.path), 'a closID group stays')
+})
