@@ -229,6 +229,19 @@ t.test('a broken state.json is named as such, whatever it holds', async (t) => {
   }
   t.equal(recordProblem({ ...validRecord(), pid: 1.5 }), 'pid: expected an integer')
   t.equal(recordProblem(validRecord()), null)
+  // delete removes the recorded resctrl directories: they must lie in the recorded mount.
+  const rdt = { root: '/sys/fs/resctrl', path: '/sys/fs/resctrl/c', owned: true, written: true }
+  t.equal(recordProblem({ ...validRecord(), intelRdt: rdt }), null)
+  t.equal(recordProblem({ ...validRecord(), intelRdt: { ...rdt, monPath: '/sys/fs/resctrl/c/mon_groups/c' } }), null)
+  t.equal(
+    recordProblem({ ...validRecord(), intelRdt: { ...rdt, path: '/etc' } }),
+    'intelRdt.path: expected a path in /sys/fs/resctrl',
+  )
+  t.equal(
+    recordProblem({ ...validRecord(), intelRdt: { ...rdt, monPath: '/sys/fs/resctrl/../../etc' } }),
+    'intelRdt.monPath: expected a path in /sys/fs/resctrl',
+  )
+  t.equal(recordProblem({ ...validRecord(), intelRdt: { path: '/x' } }), 'intelRdt: expected an object with an absolute root')
 })
 
 function validRecord() {
