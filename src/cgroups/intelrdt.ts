@@ -103,15 +103,36 @@ export function planIntelRdt(rdt: LinuxIntelRdt, id: string, root: string | null
     named: closID !== undefined,
     lines,
   }
-  if (rdt.enableMonitoring) {
+  // runtime-spec 1.2's enableCMT / enableMBM, replaced in 1.3 by enableMonitoring, still come
+  // from 1.2 generators: each asks for the container's monitoring group as enableMonitoring
+  // does, and for its own event (runc 1.2: llc_occupancy, mbm_total_bytes in
+  // info/L3_MON/mon_features).
+  const events: [string, string | null][] = []
+  if (rdt.enableMonitoring) events.push(['linux.intelRdt.enableMonitoring', null])
+  if (rdt.enableCMT) events.push(['linux.intelRdt.enableCMT', 'llc_occupancy'])
+  if (rdt.enableMBM) events.push(['linux.intelRdt.enableMBM', 'mbm_total_bytes'])
+  if (events.length) {
     let mon: string[] = []
     try {
       mon = io.subdirs(info).filter((d) => d.endsWith('_MON'))
     } catch {
       /* no info/: no monitoring either */
     }
-    if (!mon.length)
-      throw rdtError('linux.intelRdt.enableMonitoring', `resctrl monitoring is not available: no ${path.join(info, '*_MON')}`)
+    const features = (() => {
+      try {
+        return io
+          .read(path.join(info, 'L3_MON', 'mon_features'))
+          .split('\n')
+          .map((l) => l.trim())
+      } catch {
+        return []
+      }
+    })()
+    for (const [field, event] of events) {
+      if (!mon.length) throw rdtError(field, `resctrl monitoring is not available: no ${path.join(info, '*_MON')}`)
+      if (event && !features.includes(event))
+        throw rdtError(field, `the kernel does not monitor ${event}: not in ${path.join(info, 'L3_MON', 'mon_features')}`)
+    }
     plan.monGroup = path.join(plan.group, 'mon_groups', id)
   }
   return plan

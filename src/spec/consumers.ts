@@ -29,7 +29,6 @@ type Consumed = Extract<Consumer, { kind: 'consumed' }>
 
 const consumed = (...at: Site[]): Consumed => ({ kind: 'consumed', at })
 const consumedNote = (note: string, ...at: Site[]): Consumer => ({ kind: 'consumed', at, note })
-const pending = (...at: Site[]): Consumer => ({ kind: 'consumed', at, pending: true })
 const ignored = (reason: string, ...at: Site[]): Consumer =>
   at.length ? { kind: 'ignored', reason, at } : { kind: 'ignored', reason }
 
@@ -287,13 +286,13 @@ export const CONSUMERS: Readonly<Record<string, Consumer>> = {
     ROOTFS_PLAN,
     `${CONFINE_PLAN} planConfinement`,
   ),
-  'linux.intelRdt.closID': pending('src/cgroups/intelrdt.ts closID'),
-  'linux.intelRdt.l3CacheSchema': pending('src/cgroups/intelrdt.ts l3CacheSchema'),
-  'linux.intelRdt.memBwSchema': pending('src/cgroups/intelrdt.ts memBwSchema'),
-  'linux.intelRdt.schemata': pending('src/cgroups/intelrdt.ts schemata'),
-  'linux.intelRdt.enableMonitoring': pending('src/cgroups/intelrdt.ts enableMonitoring'),
-  'linux.intelRdt.enableCMT': pending('src/cgroups/intelrdt.ts enableCMT'),
-  'linux.intelRdt.enableMBM': pending('src/cgroups/intelrdt.ts enableMBM'),
+  'linux.intelRdt.closID': consumed(`${CREATE} prepare`, 'src/cgroups/intelrdt.ts planIntelRdt'),
+  'linux.intelRdt.l3CacheSchema': consumed(`${CREATE} prepare`, 'src/cgroups/intelrdt.ts planIntelRdt'),
+  'linux.intelRdt.memBwSchema': consumed(`${CREATE} prepare`, 'src/cgroups/intelrdt.ts planIntelRdt'),
+  'linux.intelRdt.schemata': consumed(`${CREATE} prepare`, 'src/cgroups/intelrdt.ts planIntelRdt'),
+  'linux.intelRdt.enableMonitoring': consumed(`${CREATE} prepare`, 'src/cgroups/intelrdt.ts planIntelRdt'),
+  'linux.intelRdt.enableCMT': consumed(`${CREATE} prepare`, 'src/cgroups/intelrdt.ts planIntelRdt'),
+  'linux.intelRdt.enableMBM': consumed(`${CREATE} prepare`, 'src/cgroups/intelrdt.ts planIntelRdt'),
   'linux.personality.domain': {
     ...consumed(`${CONFINE_PLAN} planConfinement`, `${CONFINEMENT} personality`),
     values: 'src/confine/sched.ts PERSONALITY',

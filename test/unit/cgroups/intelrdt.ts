@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap'
+import * as fs from 'node:fs'
 import * as path from 'node:path'
 import {
   applyIntelRdt,
@@ -57,6 +58,23 @@ t.test('plan: the group, the lines in the spec order, monitoring', async (t) => 
   ])
   t.equal(plan({ enableMonitoring: true }).monGroup, path.join(root, 'ctr', 'mon_groups', 'ctr'))
   t.equal(plan({ closID: 'gold', enableMonitoring: true }, 'c2').monGroup, path.join(root, 'gold', 'mon_groups', 'c2'))
+  // runtime-spec 1.2's flags ask for the same group.
+  t.equal(plan({ enableCMT: true }).monGroup, path.join(root, 'ctr', 'mon_groups', 'ctr'), 'enableCMT')
+  t.equal(plan({ enableMBM: true }).monGroup, path.join(root, 'ctr', 'mon_groups', 'ctr'), 'enableMBM')
+  t.equal(plan({ enableCMT: false, enableMBM: false }).monGroup, undefined, 'false: none')
+})
+
+t.test('plan: enableCMT / enableMBM need their event in info/L3_MON/mon_features', async (t) => {
+  const { root, plan } = host(t)
+  fs.writeFileSync(path.join(root, 'info', 'L3_MON', 'mon_features'), 'llc_occupancy\n')
+  t.ok(plan({ enableCMT: true }).monGroup)
+  t.throws(() => plan({ enableMBM: true }), {
+    message: `linux.intelRdt.enableMBM: the kernel does not monitor mbm_total_bytes: not in ${root}/info/L3_MON/mon_features`,
+  })
+  const none = host(t, { monitoring: false })
+  t.throws(() => none.plan({ enableCMT: true }), {
+    message: `linux.intelRdt.enableCMT: resctrl monitoring is not available: no ${none.root}/info/*_MON`,
+  })
 })
 
 t.test("plan: what the host's info/ does not offer is refused, naming the field", async (t) => {
