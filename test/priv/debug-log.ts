@@ -38,7 +38,7 @@ const STEPS: [string, RegExp][] = [
   ['namespaces (init)', /^namespaces: verify /],
   ['a mount', /^rootfs: mount \/proc \(proc, mounts\[\d+\]\)/],
   ['the mounts', /^rootfs: \d+ mounts/],
-  ['cgroup', /^cgroup: create, apply limits and add pid \d+/],
+  ['cgroup', /^cgroup: add pid \d+/],
   ['the hook', /^hook: createContainer\[0\] \/bin\/true/],
   ['seccomp', /^seccomp: compile the filter \(\d+ BPF instructions\)/],
   ['credentials', /^credentials: switch to uid 0 gid 0/],
