@@ -13,11 +13,11 @@
 //   -- init.ts: ready, wait for start, startContainer hooks: each runs in a libc-forked child
 //      that takes the container's rlimits, umask, no_new_privs and seccomp filter before its
 //      execve, as runc's hooks run bound by them (process/hook-process.ts) --
-//   late        umask, rlimits, final CPU affinity, scheduler, I/O priority, personality, the
-//               LSM exec label, no_new_privs: all per-thread or inherited by execve, so they
-//               bind the container's process and not the runtime (no Node work follows)
+//   late        umask, final CPU affinity, scheduler, I/O priority, personality, the LSM exec
+//               label, no_new_privs: all per-thread or inherited by execve, so they bind the
+//               container's process and not the runtime (little JavaScript work follows)
 //   -- init.ts: fds close-on-exec, signals reset, "exec" to `start` --
-//   lockdown    the final capset, the seccomp filter, the listener fd to the agent
+//   lockdown    the rlimits, the final capset, the seccomp filter, the listener fd to the agent
 //   -- init.ts: execve --
 //
 // Without no_new_privs, seccomp(2) needs CAP_SYS_ADMIN. runc loads the filter before dropping
@@ -250,7 +250,6 @@ export class Confinement {
     const { sys, plan, cfg } = this
     const p = cfg.process
     if (p.umask !== undefined) process.umask(p.umask)
-    for (const r of plan.rlimits) step(r.field, () => sys.prlimit(r.resource, BigInt(r.soft), BigInt(r.hard), r.type))
     const aff = plan.cpuAffinity
     if (aff?.final) step('process.execCPUAffinity.final', () => sys.schedSetaffinity(cpuMask(aff.final!)))
     // runc 1.4: with only an initial affinity, the process gets its cgroup's CPUs back.
@@ -301,7 +300,13 @@ export class Confinement {
    * (SCMP_ACT_NOTIFY with a listener) or -1. Without no_new_privs the capset follows the load.
    */
   lock(): number {
-    const { sys } = this
+    const { sys, plan } = this
+    // The rlimits first, as close to execve as they can be and before the filter (which may
+    // forbid prlimit64): they are meant for the container's program, and a JavaScript runtime
+    // whose GC and JIT threads map memory at any time crashes under some of them (RLIMIT_AS of
+    // 64 MiB: SIGSEGV between start and execve, seen on a loaded host). Only lowering here:
+    // privileged() raised the hard limits that needed it.
+    for (const r of plan.rlimits) step(r.field, () => sys.prlimit(r.resource, BigInt(r.soft), BigInt(r.hard), r.type))
     let fd = -1
     for (const s of this.credSteps.final) {
       if (s.op === 'capset')

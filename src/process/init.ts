@@ -397,7 +397,7 @@ function initCreate(
       ...(p.umask !== undefined ? { umask: p.umask } : {}),
     },
   )
-  timed('confine: umask, rlimits, affinity, scheduler, personality, LSM label, no_new_privs', () => confinement.late())
+  timed('confine: umask, affinity, scheduler, personality, LSM label, no_new_privs', () => confinement.late())
   finalFds(cfg)
   sys.resetSignals()
   rep.startConn.send(tracing() ? { type: 'exec', detail: execDetail(exe, confinement.lockdownSteps) } : { type: 'exec' })

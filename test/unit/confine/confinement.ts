@@ -157,21 +157,14 @@ t.test('a non-root user, no_new_privs, seccomp: the whole order', async (t) => {
   const umask = process.umask()
   t.same(
     phase(calls, () => c.late()),
-    [
-      'prlimit(7,100,2048,RLIMIT_NOFILE)',
-      'sched_setaffinity(buf)',
-      'sched_setattr(buf)',
-      `ioprio_set(1,${3 << 13})`,
-      'personality(8)',
-      'prctl(38,1)',
-    ],
-    'after start: rlimits, affinity, scheduler, I/O priority, personality, no_new_privs',
+    ['sched_setaffinity(buf)', 'sched_setattr(buf)', `ioprio_set(1,${3 << 13})`, 'personality(8)', 'prctl(38,1)'],
+    'after start: affinity, scheduler, I/O priority, personality, no_new_privs',
   )
   process.umask(umask)
   t.same(
     phase(calls, () => c.lockdown(42)),
-    [`capset(${KILL},${KILL},${KILL})`, 'seccomp(obj,0)'],
-    'with no_new_privs: the final capset, then the filter last',
+    ['prlimit(7,100,2048,RLIMIT_NOFILE)', `capset(${KILL},${KILL},${KILL})`, 'seccomp(obj,0)'],
+    'with no_new_privs: the rlimits (as late as they can be), the final capset, then the filter last',
   )
 })
 
