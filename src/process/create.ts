@@ -444,6 +444,7 @@ export function createContainer(opts: CreateOptions): Created {
       throw e
     }
     console?.closeInitEnd()
+    cg.warm((ms) => sys.poll([{ fd: l.channel.fd, events: C.POLLIN }], ms)[0] !== 0)
 
     const ready = timed(`init: build the container (pid ${pid})`, () =>
       l.serve({
