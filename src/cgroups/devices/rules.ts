@@ -92,9 +92,10 @@ function ordered(rules: Map<string, { meta: Meta; bits: number }>): { meta: Meta
 
 /**
  * cgroup v1 devices semantics: a default policy (allow-all "black-list" or deny-all
- * "white-list") and exceptions. A wildcard-type rule resets the policy; other rules add or
- * remove exceptions. Removing part of a wildcard exception is refused (v1 would silently ignore
- * it, leaving more allowed than the user asked).
+ * "white-list") and exceptions. "a *:* rwm" resets the policy; other rules add or remove
+ * exceptions, a later rule overriding earlier ones for what it matches (the spec's order).
+ * Removing part of a wildcard exception is refused (v1 would silently ignore it, leaving more
+ * allowed than the user asked).
  */
 export class DeviceEmulator {
   defaultAllow = false
@@ -132,8 +133,16 @@ export class DeviceEmulator {
 
   apply(rule: DeviceRule): void {
     if (rule.type === 'a') {
-      this.defaultAllow = rule.allow
-      this.rules = new Map()
+      // Only "a *:* rwm" resets the policy. Any other "a" rule is the same rule for both types:
+      // "allow a *:* m" grants mknod of everything, not everything (runc, like the v1 kernel,
+      // resets the policy on any "a" rule, whatever its numbers and access).
+      if (rule.major === WILDCARD && rule.minor === WILDCARD && accessBits(rule.access) === (R | W | M)) {
+        this.defaultAllow = rule.allow
+        this.rules = new Map()
+        return
+      }
+      this.apply({ ...rule, type: 'b' })
+      this.apply({ ...rule, type: 'c' })
       return
     }
     const meta: Meta = { type: rule.type, major: rule.major, minor: rule.minor }
@@ -148,24 +157,29 @@ export class DeviceEmulator {
     this.rules.set(k, { meta, bits: (this.rules.get(k)?.bits ?? 0) | bits })
   }
 
+  /**
+   * A later rule overrides earlier ones for every device it matches: the exceptions it covers
+   * lose its bits (runc, like the kernel's devices.allow/deny, only edits the exception with
+   * exactly the same numbers, so "deny c 1:* rwm" after "allow c 1:3 rwm" leaves /dev/null
+   * allowed). An exception it only partly covers ("c *:* m" for "c 1:3 m", or "c *:3" for
+   * "c 1:*") would need a hole v1 cannot express: refused, rather than silently ignored.
+   */
   private remove(meta: Meta, bits: number, rule: DeviceRule): void {
-    for (const partial of [
-      { type: meta.type, major: WILDCARD, minor: meta.minor },
-      { type: meta.type, major: meta.major, minor: WILDCARD },
-      { type: meta.type, major: WILDCARD, minor: WILDCARD },
-    ]) {
-      if (keyOf(partial) === keyOf(meta)) continue
-      const p = this.rules.get(keyOf(partial))
-      if (p && p.bits & bits)
+    const covers = (a: number, b: number) => a === WILDCARD || a === b
+    const meets = (a: number, b: number) => a === WILDCARD || b === WILDCARD || a === b
+    for (const [k, e] of [...this.rules]) {
+      if (e.meta.type !== meta.type || !(e.bits & bits)) continue
+      if (covers(meta.major, e.meta.major) && covers(meta.minor, e.meta.minor)) {
+        const left = e.bits & ~bits
+        if (left) this.rules.set(k, { meta: e.meta, bits: left })
+        else this.rules.delete(k)
+      } else if (meets(meta.major, e.meta.major) && meets(meta.minor, e.meta.minor)) {
         throw cgroupError(
           'linux.resources.devices',
-          `rule "${cgroupString(rule)}" cannot punch a hole in the wildcard rule "${cgroupString({ ...partial, access: accessString(p.bits), allow: true })}"`,
+          `rule "${cgroupString(rule)}" cannot punch a hole in the wildcard rule "${cgroupString({ ...e.meta, access: accessString(e.bits), allow: true })}"`,
         )
+      }
     }
-    const k = keyOf(meta)
-    const left = (this.rules.get(k)?.bits ?? 0) & ~bits
-    if (left) this.rules.set(k, { meta, bits: left })
-    else this.rules.delete(k)
   }
 
   /**

@@ -65,3 +65,36 @@ t.test('transitions: what v1 writes', async (t) => {
   t.throws(() => DeviceEmulator.fromList('x 1:2 rwm'), { message: /unknown device type/ })
   t.throws(() => DeviceEmulator.fromList('c 1 rwm'), { message: /malformed/ })
 })
+
+t.test('a later rule overrides earlier ones for every device it matches', async (t) => {
+  const reduced = (rules: DeviceRule[]) =>
+    DeviceEmulator.of(rules)
+      .reduced()
+      .map((x) => `${x.allow ? '+' : '-'}${cgroupString(x)}`)
+  t.same(
+    reduced([r('a *:* rwm', false), r('c 4:1 rwm'), r('c 4:2 r'), r('c 4:* rwm', false)]),
+    [],
+    'a wildcard deny takes the exceptions it covers away',
+  )
+  t.same(reduced([r('a *:* rwm', false), r('c 4:7 rwm'), r('c *:7 w', false)]), ['+c 4:7 rm'], 'and only its bits')
+  t.same(reduced([r('a *:* rwm'), r('b 8:1 rwm', false), r('b 8:* rwm')]), ['+a *:* rwm'], 'a wildcard allow on a black-list')
+  t.throws(() => DeviceEmulator.of([r('a *:* rwm', false), r('c *:3 rwm'), r('c 1:* r', false)]), {
+    message: 'linux.resources.devices: rule "c 1:* r" cannot punch a hole in the wildcard rule "c *:3 rwm"',
+  })
+})
+
+t.test("an 'a' rule other than a *:* rwm is the same rule for both types", async (t) => {
+  const e = DeviceEmulator.of([r('a *:* rwm', false), r('a *:* m')])
+  t.notOk(e.defaultAllow, 'allowing mknod of everything is not allowing everything')
+  t.same(e.reduced().map(cgroupString), ['b *:* m', 'c *:* m'])
+  t.same(
+    DeviceEmulator.of([r('a *:* rwm', false), r('a 4:* r')])
+      .reduced()
+      .map(cgroupString),
+    ['b 4:* r', 'c 4:* r'],
+  )
+  const b = DeviceEmulator.of([r('a *:* rwm'), r('a 8:* w', false)])
+  t.ok(b.defaultAllow)
+  t.same(b.reduced().map(cgroupString), ['a *:* rwm', 'b 8:* w', 'c 8:* w'])
+  t.ok(DeviceEmulator.of([r('a *:* rwm', false), r('a *:* rwm')]).isAllowAll, 'a *:* rwm still resets')
+})
