@@ -23,6 +23,7 @@ const BPF_X = 0x08
 const BPF_AND = 0x50
 const BPF_RSH = 0x70
 const BPF_MOV = 0xb0
+const BPF_JEQ = 0x10
 const BPF_JNE = 0x50
 const BPF_EXIT = 0x90
 
@@ -42,6 +43,10 @@ export const movImm32 = (dst: number, imm: number) => ins(BPF_ALU | BPF_MOV | BP
 export const movReg32 = (dst: number, src: number) => ins(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0)
 export const jneImm = (dst: number, imm: number, target: string): Insn => ({
   ...ins(BPF_JMP | BPF_JNE | BPF_K, dst, 0, 0, imm),
+  target,
+})
+export const jeqImm = (dst: number, imm: number, target: string): Insn => ({
+  ...ins(BPF_JMP | BPF_JEQ | BPF_K, dst, 0, 0, imm),
   target,
 })
 export const jneReg = (dst: number, src: number, target: string): Insn => ({
@@ -78,8 +83,15 @@ export function deviceFilter(rules: DeviceRule[]): Insn[] {
     if (bits & 2) acc |= BPF_DEVCG_ACC_WRITE
     if (bits & 4) acc |= BPF_DEVCG_ACC_MKNOD
     if (acc !== (BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE | BPF_DEVCG_ACC_MKNOD)) {
-      // The requested access must be a subset of the rule's: (r3 & acc) == r3.
-      out.push(movReg32(1, 3), andImm32(1, acc), jneReg(1, 3, next))
+      if (r.allow) {
+        // An allow rule grants a request it covers: (r3 & acc) == r3.
+        out.push(movReg32(1, 3), andImm32(1, acc), jneReg(1, 3, next))
+      } else {
+        // A deny rule refuses a request that asks for any of its access: (r3 & acc) != 0, as
+        // the v1 kernel does (match_exception_partial). runc tests r3 ⊆ acc for deny rules too,
+        // so its v2 filter lets an O_RDWR open through "deny c 1:5 w"; v1 refuses it.
+        out.push(movReg32(1, 3), andImm32(1, acc), jeqImm(1, 0, next))
+      }
     }
     if (r.major !== -1) out.push(jneImm(4, r.major, next))
     if (r.minor !== -1) out.push(jneImm(5, r.minor, next))

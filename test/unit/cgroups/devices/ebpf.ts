@@ -11,6 +11,7 @@ const OPCODES: Record<string, number> = {
   AndImm32: 0x54, // BPF_ALU | BPF_AND | BPF_K
   RShImm32: 0x74, // BPF_ALU | BPF_RSH | BPF_K
   JNEImm: 0x55, // BPF_JMP | BPF_JNE | BPF_K
+  JEqImm: 0x15, // BPF_JMP | BPF_JEQ | BPF_K
   JNEReg: 0x5d, // BPF_JMP | BPF_JNE | BPF_X
   MovReg32: 0xbc, // BPF_ALU | BPF_MOV | BPF_X
   MovImm32: 0xb4, // BPF_ALU | BPF_MOV | BPF_K
@@ -221,6 +222,30 @@ block-0:
 block-1:
         13: MovImm32 dst: r0 imm: 0
         14: Exit`,
+  )
+})
+
+t.test('a deny rule with partial access refuses any request that asks for some of it', async (t) => {
+  // runc emits the allow rules' subset test here (JNEReg), which lets "rw" through "deny w".
+  check(
+    t,
+    [
+      { type: 'a', major: -1, minor: -1, access: 'rwm', allow: true },
+      { type: 'c', major: 1, minor: 5, access: 'w', allow: false },
+    ],
+    `${PROLOGUE}
+block-0:
+         6: JNEImm dst: r2 off: -1 imm: 2 <block-1>
+         7: MovReg32 dst: r1 src: r3
+         8: AndImm32 dst: r1 imm: 4
+         9: JEqImm dst: r1 off: -1 imm: 0 <block-1>
+        10: JNEImm dst: r4 off: -1 imm: 1 <block-1>
+        11: JNEImm dst: r5 off: -1 imm: 5 <block-1>
+        12: MovImm32 dst: r0 imm: 0
+        13: Exit
+block-1:
+        14: MovImm32 dst: r0 imm: 1
+        15: Exit`,
   )
 })
 
