@@ -155,6 +155,42 @@ export class DeviceEmulator {
   private add(meta: Meta, bits: number): void {
     const k = keyOf(meta)
     this.rules.set(k, { meta, bits: (this.rules.get(k)?.bits ?? 0) | bits })
+    if (!this.defaultAllow) this.foldReadWrite()
+  }
+
+  /**
+   * On a white-list v1 grants a request only when one exception covers all of it, so after
+   * "allow c 1:* r" and "allow c 1:3 w" an O_RDWR open of c 1:3 would be refused although the
+   * rules allow both. So every device that wildcard exceptions cover (an exception, or where two
+   * meet) gets one exception with all the read and write they grant it. mknod is never asked
+   * together with r or w, so m is left alone and the usual lists reduce exactly as runc's. runc
+   * and the v1 kernel do not fold: there such an open is refused.
+   */
+  private foldReadWrite(): void {
+    const RW = R | W
+    const all = [...this.rules.values()].filter((e) => e.bits & RW)
+    const wild = all.filter((e) => e.meta.major === WILDCARD || e.meta.minor === WILDCARD)
+    if (!wild.length) return
+    const covers = (a: Meta, b: Meta) =>
+      a.type === b.type && (a.major === WILDCARD || a.major === b.major) && (a.minor === WILDCARD || a.minor === b.minor)
+    const meet = (a: number, b: number) => (a === WILDCARD ? b : b === WILDCARD || a === b ? a : null)
+    const points = new Map<string, Meta>()
+    for (const w of wild)
+      for (const e of all) {
+        if (w.meta.type !== e.meta.type) continue
+        const major = meet(w.meta.major, e.meta.major)
+        const minor = meet(w.meta.minor, e.meta.minor)
+        if (major === null || minor === null) continue
+        const p = { type: w.meta.type, major, minor }
+        points.set(keyOf(p), p)
+      }
+    for (const p of points.values()) {
+      const cover = all.filter((e) => covers(e.meta, p))
+      const rw = cover.reduce((acc, e) => acc | (e.bits & RW), 0)
+      if (cover.some((e) => (e.bits & RW) === rw)) continue // one exception already grants it all
+      const k = keyOf(p)
+      this.rules.set(k, { meta: p, bits: (this.rules.get(k)?.bits ?? 0) | rw })
+    }
   }
 
   /**

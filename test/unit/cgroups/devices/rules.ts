@@ -98,3 +98,21 @@ t.test("an 'a' rule other than a *:* rwm is the same rule for both types", async
   t.same(b.reduced().map(cgroupString), ['a *:* rwm', 'b 8:* w', 'c 8:* w'])
   t.ok(DeviceEmulator.of([r('a *:* rwm', false), r('a *:* rwm')]).isAllowAll, 'a *:* rwm still resets')
 })
+
+t.test('read and write granted by different rules end up on one exception', async (t) => {
+  const reduced = (rules: DeviceRule[]) => DeviceEmulator.of(rules).reduced().map(cgroupString)
+  t.same(reduced([r('a *:* rwm', false), r('c 4:* r'), r('c 4:1 w')]), ['c 4:* r', 'c 4:1 rw'], 'a device under a wildcard')
+  t.same(reduced([r('a *:* rwm', false), r('c 4:1 w'), r('c 4:* r')]), ['c 4:* r', 'c 4:1 rw'], 'in either order')
+  t.same(
+    reduced([r('a *:* rwm', false), r('c 7:* w'), r('c *:0 r')]),
+    ['c *:0 r', 'c 7:* w', 'c 7:0 rw'],
+    'where two wildcards meet',
+  )
+  t.same(reduced([r('a *:* rwm', false), r('c *:* m'), r('c 10:229 rw')]), ['c *:* m', 'c 10:229 rw'], 'm is not folded')
+  t.same(reduced([r('a *:* rwm', false), r('c 4:* rw'), r('c 4:1 r')]), ['c 4:* rw', 'c 4:1 r'], 'nothing to fold')
+  t.same(
+    reduced([r('a *:* rwm', false), r('c 4:* r'), r('c 4:1 w'), r('c 4:* r', false)]),
+    ['c 4:1 w'],
+    'a later deny takes the folded bit away too',
+  )
+})
