@@ -1,6 +1,6 @@
 // The cgroup v2 device filter: a BPF_PROG_TYPE_CGROUP_DEVICE program generated from the
-// reduced rule list, instruction for instruction as runc's devicefilter builds it, and its
-// 8-byte encoding. Pure: loading and attaching are sys/bpf.ts's job.
+// reduced rule list, instruction for instruction as runc's devicefilter builds it (but for deny
+// rules with partial access, see deviceFilter), and its 8-byte encoding. Pure: loading and attaching are sys/bpf.ts's job.
 //
 // The program reads struct bpf_cgroup_dev_ctx { u32 access_type; u32 major; u32 minor; }:
 // r2 = device type (low 16 bits of access_type), r3 = access (high 16 bits), r4 = major,

@@ -1,7 +1,11 @@
 // The device allow-list: the spec's linux.resources.devices plus runc's built-in rules, and an
 // emulator of cgroup v1 devices semantics (runc's devices emulator) that reduces any rule list
 // to a default policy plus exceptions. v1 writes the transition between two emulator states;
-// v2 compiles the reduced list into an eBPF program (ebpf.ts). Pure: no I/O.
+// v2 compiles the reduced list into an eBPF program (ebpf.ts). Where runc's emulator keeps the
+// kernel's own edits and the spec's order says otherwise (a wildcard rule after a narrower one,
+// "a" rules that are not "a *:* rwm", r and w from two rules), this one follows the spec; the
+// methods below say how. test/unit/cgroups/devices/verdicts.ts checks both paths against the
+// spec's semantics. Pure: no I/O.
 
 import { cgroupError } from '../fs.js'
 import { RuntimeError } from '../../errors.js'
