@@ -68,6 +68,11 @@ export type RootfsPlan = {
   rootfs: string
   /** Flags for mount("", "/", ...) at the start: rootfsPropagation, default rslave. */
   rootPropagation: number
+  /**
+   * linux.rootfsPropagation, when given: applied again to the container's own root once it is
+   * "/" (after pivot_root), the mount the spec means (runc 1.4 does the same).
+   */
+  newRootPropagation?: number
   mounts: MountPlan[]
   /** False when /dev is bind-mounted from the host: then runt creates no device nodes. */
   setupDev: boolean
@@ -182,6 +187,7 @@ export function planRootfs(spec: RootfsInput, host: HostFacts, opts: { noPivot: 
       issues.push({ path: 'linux.rootfsPropagation', message: `unknown propagation "${linux.rootfsPropagation}"` })
     else rootPropagation = p
   }
+  const givenPropagation = linux.rootfsPropagation ? rootPropagation : undefined
 
   const mounts: MountPlan[] = []
   let setupDev = true
@@ -271,6 +277,7 @@ export function planRootfs(spec: RootfsInput, host: HostFacts, opts: { noPivot: 
   const plan: RootfsPlan = {
     rootfs,
     rootPropagation,
+    ...(givenPropagation !== undefined ? { newRootPropagation: givenPropagation } : {}),
     mounts,
     setupDev,
     devices: [...devices.values()],

@@ -687,6 +687,7 @@ export function enterRoot(ctx: RootfsContext): void {
       sys.chroot('.')
       sys.chdir('/')
     })
+    applyNewRootPropagation(ctx)
     return
   }
   step('root.path', 'pivot_root', () => {
@@ -706,6 +707,20 @@ export function enterRoot(ctx: RootfsContext): void {
       if (newroot >= 0) sys.close(newroot)
     }
   })
+  applyNewRootPropagation(ctx)
+}
+
+/**
+ * linux.rootfsPropagation on the container's root, now "/": the propagation given to "/"
+ * before the bind (prepareRoot) is that of the runtime's tree copy, and the bind of root.path
+ * inherits the slave state stage 1 gave every mount, so without this "shared" or "private"
+ * never reached the root the container sees (it stayed a slave: "master:N"). runc 1.4 applies
+ * it here too (1.1 did not); "private" as well, since here the bind may be a slave.
+ */
+function applyNewRootPropagation(ctx: RootfsContext): void {
+  const p = ctx.plan.newRootPropagation
+  if (p === undefined) return
+  step('linux.rootfsPropagation', '', () => ctx.sys.mount(null, '/', null, p, null))
 }
 
 /** After pivot: /dev read-only if asked, then the root itself. */
