@@ -10,15 +10,17 @@ import t, { type Test } from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { spawn, spawnSync } from 'node:child_process'
-import { cleanEnv, makeBundle, priv, Runt, RUNC, RUNT, waitFor } from '../fixtures/runt.js'
+import { cleanEnv, DROP_NSFS_COPIES, makeBundle, priv, Runt, RUNC, RUNT, waitFor } from '../fixtures/runt.js'
 
 const BINS = RUNC ? [RUNT, RUNC] : [RUNT]
 if (!RUNC) t.comment('runc is not installed: runt alone (apt-get install runc for the comparison)')
 
 /** A process in a mount namespace of its own (and a user namespace of its own, mapped 0-65535 to the host's). */
 async function holder(t: Test, userns: boolean): Promise<number> {
-  const args = userns ? ['-U', '-m', 'sleep', '60'] : ['-m', '--propagation', 'private', 'sleep', '60']
-  const p = spawn('unshare', args, { stdio: 'ignore' })
+  // A private mount namespace without the host's nsfs mounts first (an engine test alongside
+  // could not remove its netns), then, for the user namespace case, one of its own below it.
+  const inner = userns ? 'exec unshare -U -m sleep 60' : 'exec sleep 60'
+  const p = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `${DROP_NSFS_COPIES}\n${inner}`], { stdio: 'ignore' })
   t.teardown(() => p.kill('SIGKILL'))
   const pid = p.pid!
   const own = fs.readlinkSync('/proc/self/ns/mnt')
@@ -96,7 +98,8 @@ t.test("the runtime's own mount namespace is refused, by any path", priv(), asyn
     )
     b.write()
     const id = runt.id()
-    const r = spawnSync('unshare', ['-m', '--propagation', 'private', RUNT, '--root', runt.root, 'run', '--bundle', b.dir, id], {
+    const run = `${DROP_NSFS_COPIES}\nexec ${RUNT} --root ${runt.root} run --bundle ${b.dir} ${id}`
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', run], {
       encoding: 'utf8',
       env: cleanEnv(),
     })

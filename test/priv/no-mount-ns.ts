@@ -13,7 +13,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { spawnSync } from 'node:child_process'
-import { cleanEnv, makeBundle, priv, RUNC, RUNT, tempDir, type Bundle } from '../fixtures/runt.js'
+import { cleanEnv, DROP_NSFS_COPIES, makeBundle, priv, RUNC, RUNT, tempDir, type Bundle } from '../fixtures/runt.js'
 import type { LinuxNamespaceType, Spec } from '../../src/spec/schema.js'
 
 const BINS = RUNC ? [RUNT, RUNC] : [RUNT]
@@ -33,7 +33,7 @@ function throwaway(
   script: string,
   o: { outer?: string; vars?: Record<string, string> } = {},
 ): Out {
-  const outer = o.outer ?? ''
+  const outer = o.outer ? `${DROP_NSFS_COPIES}\n${o.outer}` : ''
   const root = path.join(tempDir(t, 'runt-root-'), 'state')
   const id = `nomnt-${path.basename(bin)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
   // A container a failed script left behind: deleted from the namespace it lives in at the end.
@@ -57,7 +57,7 @@ function throwaway(
           '-c',
           `${outer}\nunshare -m --propagation unchanged -- sh -c '${full.replace(/'/g, `'\\''`)}'`,
         ]
-      : ['-m', '--propagation', 'private', '--', 'sh', '-c', full]
+      : ['-m', '--propagation', 'private', '--', 'sh', '-c', `${DROP_NSFS_COPIES}\n${full}`]
     const r = spawnSync('unshare', argv, { stdio: ['ignore', outFd, errFd], encoding: 'utf8', timeout: 120_000, env: cleanEnv() })
     const stdout = fs.readFileSync(path.join(io, 'out'), 'utf8')
     const stderr = fs.readFileSync(path.join(io, 'err'), 'utf8')

@@ -17,7 +17,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { spawnSync } from 'node:child_process'
-import { cleanEnv, makeBundle, priv, RUNC, RUNT } from '../fixtures/runt.js'
+import { cleanEnv, DROP_NSFS_COPIES, makeBundle, priv, RUNC, RUNT } from '../fixtures/runt.js'
 
 // Inside the container: the root's optional fields, then whether a tmpfs mounted at /tmp/a
 // shows up at /tmp/b/a, /tmp/b being a bind of /tmp (a peer of the root if the root is shared).
@@ -39,7 +39,7 @@ function inThrowaway(bin: string, bundleDir: string): Record<string, string> {
     const root = path.join(work, 'state')
     const rt = ['/usr/bin/env', '-i', ...Object.entries(cleanEnv()).map(([k, v]) => `${k}=${v}`), bin, '--root', root].join(' ')
     const id = `prop-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
-    const script = `mount --bind ${bundleDir} ${at} && mount --make-shared ${at} && ${rt} run --bundle ${at} ${id} </dev/null`
+    const script = `${DROP_NSFS_COPIES}\n mount --bind ${bundleDir} ${at} && mount --make-shared ${at} && ${rt} run --bundle ${at} ${id} </dev/null`
     const r = spawnSync('unshare', ['-m', '--propagation', 'private', '--', 'sh', '-c', script], {
       encoding: 'utf8',
       timeout: 60_000,
