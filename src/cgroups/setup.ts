@@ -8,10 +8,11 @@ import * as path from 'node:path'
 import type { Spec } from '../spec/schema.js'
 import { deviceRules } from './devices/rules.js'
 import { ownPath, probeHost, type HostCgroups } from './host.js'
-import { realFs, type CgroupFs } from './fs.js'
+import { cgroupError, realFs, type CgroupFs } from './fs.js'
 import type { CgroupManager } from './manager.js'
 import { newManager } from './open.js'
 import { realBpf } from './devices/bpf-ops.js'
+import { firstLimit, firstUnwritable } from './rootless.js'
 
 export type CgroupSetup = {
   /** For ContainerRecord.cgroupPaths. */
@@ -36,6 +37,10 @@ export function setupCgroups(o: {
   systemd: boolean
   pid: number
   manager?: CgroupManager
+  /** runc's rootless cgroup manager (cgroups/rootless.ts): no cgroup where none may be made. */
+  rootless?: boolean
+  /** For the rootless check: whether this caller may make (or join) a cgroup directory. */
+  unwritable?: (dirs: string[]) => string | null
   /** Told the paths before anything is made: a create killed in this step can be undone. */
   beforeCreate?: (paths: Record<string, string>) => void
 }): CgroupSetup {
@@ -50,6 +55,21 @@ export function setupCgroups(o: {
   // the rootfs): under a Kubernetes-sized quota (cpu: 10m, 1 ms per 100 ms) the init's own work
   // would be throttled to seconds. They are in place before the user program runs, and before
   // the prestart and createRuntime hooks, which may look at them.
+  if (o.rootless && mgr.kind !== 'systemd' && !linux?.cgroupsPath) {
+    const denied = (o.unwritable ?? firstUnwritable)(Object.values(mgr.paths()))
+    if (denied !== null) {
+      const limit = firstLimit(linux?.resources)
+      if (limit)
+        throw cgroupError(
+          limit.field,
+          `cannot set ${limit.controller} limit: container could not join or create cgroup (rootless: ${denied} may not be created by uid ${process.geteuid?.()})`,
+        )
+      return noCgroup()
+    }
+  }
+  // Rootless, the device rules are not enforced: runc ignores the devices controller's errors
+  // then (a v1 devices cgroup or a v2 BPF program needs host privilege).
+  const devices = o.rootless ? null : rules
   const { pids, cpu, ...early } = linux?.resources ?? {}
   let cpuApplied = !cpu
   const limitCpu = () => {
@@ -70,7 +90,7 @@ export function setupCgroups(o: {
     owned = mgr.create(pid)
     made = true
     try {
-      mgr.apply(early, { devices: rules, update: false })
+      mgr.apply(early, { devices, update: false })
     } catch (e) {
       mgr.removeCreated()
       throw e
@@ -154,4 +174,10 @@ export function warmAttach(wait: (ms: number) => boolean, o: { host?: HostCgroup
     if (wait(4)) return writes
   }
   return writes
+}
+
+/** Rootless without a cgroup of its own: nothing recorded, nothing to do (runc's skipped paths). */
+function noCgroup(): CgroupSetup {
+  const nothing = () => {}
+  return { paths: {}, owned: false, attach: nothing, warm: nothing, limitCpu: nothing, finish: nothing, undo: nothing }
 }

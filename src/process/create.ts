@@ -26,7 +26,8 @@ import { expectation, initDied, killAndReap, openJoins, refuseOwnMountNs } from 
 import { detachSharedRootfs, shareMountNs } from './shared-mount.js'
 import { openConsoleSocket, sendPidfd } from './console-host.js'
 import { callerWinsize } from './wait.js'
-import { attachIdmappedTree, prepareIdmappedMounts } from './idmap.js'
+import { attachIdmappedTree, findOnPath, prepareIdmappedMounts, writeUserNsMaps } from './idmap.js'
+import { planIdMaps, rootlessIssues, type Caller, type MapPlan } from '../spec/rootless.js'
 import { closeAll, openBindSources, sendBindSources, type OpenedBindSources } from './bind-sources.js'
 import { bindSourcesToOpen } from '../plan/bind-sources.js'
 import type { InitConfig, ProcessConfig } from './init-config.js'
@@ -48,6 +49,8 @@ export type CreateOptions = {
   noNewKeyring: boolean
   preserveFds: number
   systemdCgroup: boolean
+  /** runc's rootless cgroup manager (--rootless, auto: not root): cgroups/rootless.ts. */
+  rootlessCgroups?: boolean
   /** `run` in the foreground: keep the channel to learn whether the exec succeeded. */
   reportExec: boolean
   /** Detached from the caller's terminal (create, run -d). */
@@ -77,6 +80,19 @@ export type Prepared = {
   extraFds: number
   /** linux.intelRdt's group, decided against the host's resctrl (refused here if none). */
   intelRdt: RdtPlan | null
+  /** How the parent writes the user namespace's maps (setgroups, newuidmap: spec/rootless.ts). */
+  idMaps: MapPlan
+}
+
+/** Who runs runt, and (not root) where the mapping tools are. */
+export function caller(): Caller {
+  const euid = process.geteuid?.() ?? 0
+  const c: Caller = { euid, egid: process.getegid?.() ?? 0 }
+  if (euid !== 0) {
+    c.newuidmap = findOnPath('newuidmap')
+    c.newgidmap = findOnPath('newgidmap')
+  }
+  return c
 }
 
 export function prepare(opts: CreateOptions): Prepared {
@@ -100,6 +116,9 @@ export function prepare(opts: CreateOptions): Prepared {
   for (const w of warnings) log.warn(w)
   if (errors.length) throw new SpecError(errors)
   if (!spec.process) throw new SpecError([{ path: 'process', message: 'required' }])
+  const who = caller()
+  const rootless = rootlessIssues(spec, who)
+  if (rootless.length) throw new SpecError(rootless)
 
   const ns = planNamespaces(spec.linux?.namespaces)
   if (ns.sharedMount && opts.noPivot) log.debug('--no-pivot: no mount namespace listed, the rootfs is entered with chroot')
@@ -142,7 +161,7 @@ export function prepare(opts: CreateOptions): Prepared {
   const proc = processConfig(p, spec, { caps: sets, extraEnv, consoleSocket: opts.consoleSocket })
   const rdt = spec.linux?.intelRdt
   const intelRdt = rdt ? planIntelRdt(rdt, opts.id, probeResctrl()) : null
-  return { spec, bundle, ns, rootfs, proc, extraEnv, extraFds, intelRdt }
+  return { spec, bundle, ns, rootfs, proc, extraEnv, extraFds, intelRdt, idMaps: planIdMaps(spec, who) }
 }
 
 /**
@@ -199,23 +218,6 @@ export function checkInheritedFds(n: number): void {
     }
     if ((fd > 15 && flags & C.FD_CLOEXEC) || /^anon_inode:\[(eventpoll|eventfd|signalfd)\]$/.test(target))
       throw new RuntimeError(`--preserve-fds: fd ${fd} was not passed to runt`, 'EBADF')
-  }
-}
-
-function writeIdMaps(pid: number, spec: Spec): void {
-  const fmt = (m: { containerID: number; hostID: number; size: number }[]) =>
-    m.map((x) => `${x.containerID} ${x.hostID} ${x.size}\n`).join('')
-  const uid = spec.linux?.uidMappings ?? []
-  const gid = spec.linux?.gidMappings ?? []
-  try {
-    if (uid.length) fs.writeFileSync(`/proc/${pid}/uid_map`, fmt(uid))
-  } catch (e) {
-    throw new RuntimeError(`linux.uidMappings: write /proc/${pid}/uid_map: ${(e as Error).message}`, 'EUSERNS')
-  }
-  try {
-    if (gid.length) fs.writeFileSync(`/proc/${pid}/gid_map`, fmt(gid))
-  } catch (e) {
-    throw new RuntimeError(`linux.gidMappings: write /proc/${pid}/gid_map: ${(e as Error).message}`, 'EUSERNS')
   }
 }
 
@@ -319,7 +321,10 @@ export function createContainer(opts: CreateOptions): Created {
       },
     )
     undo.push(() => killAndReap(pid))
-    if (ns.created.includes('user')) timed('namespaces: write uid_map and gid_map', () => writeIdMaps(pid, spec))
+    if (ns.created.includes('user'))
+      timed('namespaces: write uid_map and gid_map', () =>
+        writeUserNsMaps(pid, { uid: spec.linux?.uidMappings ?? [], gid: spec.linux?.gidMappings ?? [] }, prep.idMaps),
+      )
     if (ns.timeEarly) timed('namespaces: write timens_offsets', () => writeTimeOffsets(pid, spec))
     launch.go()
     // Bind sources are opened here, as host root, in the mount namespace the init mounts in:
@@ -375,6 +380,7 @@ export function createContainer(opts: CreateOptions): Created {
           id: opts.id,
           spec,
           systemd: opts.systemdCgroup,
+          rootless: opts.rootlessCgroups === true,
           pid,
           // If this create is killed from here on (an engine's timeout, say), `delete --force`
           // finds in creating.json the init to kill and the cgroups to remove, recorded before

@@ -225,10 +225,16 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     const joinFds = joins.filter((j) => ['network', 'uts', 'ipc', 'cgroup'].includes(j.type))
     if (joinFds.length) env._RUNT_JOIN_FDS = joinFds.map((j) => `${j.type}:${j.fd}`).join(',')
     const pidJoin = joins.find((j) => j.type === 'pid')
-    if (pidJoin) env._RUNT_PID_FD = String(pidJoin.fd)
     const user = joins.find((j) => j.type === 'user')
     const time = joins.find((j) => j.type === 'time')
-    if (user) env._RUNT_USER_FD = String(user.fd)
+    // Not root (rootless): stage 1 joins the user namespace first, and everything after it is
+    // inside: the init (root there) joins the rest, and its process needs no join of its own.
+    // The init could not come back to our pid namespace after a join of the container's (no
+    // privilege over ours), so stage 1 joins it too and forks the init into it, as runc's
+    // exec runs its init in the container's pid namespace.
+    const userFirst = user !== undefined && (process.geteuid?.() ?? 0) !== 0
+    if (pidJoin && !userFirst) env._RUNT_PID_FD = String(pidJoin.fd)
+    if (user && !userFirst) env._RUNT_USER_FD = String(user.fd)
     if (time) env._RUNT_TIME_FD = String(time.fd)
     inherit.push(...joins.filter((j) => j.type !== 'mount').map((j) => j.fd))
     // Stage 1 and the init stay in our pid namespace, where the container cannot see them; the
@@ -236,8 +242,9 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     // Non-dumpable, so are they until they exec the sealed binary.
     sys.prctl(C.PR_SET_DUMPABLE, 0)
     launch.spawn({
-      cloneFlags: C.CLONE_NEWNS,
-      chainJoins: [],
+      cloneFlags: userFirst ? 0 : C.CLONE_NEWNS,
+      ...(userFirst ? { userFirstFd: user.fd, lateUnshare: 0 } : {}),
+      chainJoins: userFirst && pidJoin ? [{ fd: pidJoin.fd, nstype: C.CLONE_NEWPID }] : [],
       timeEarly: false,
       becomeRoot: false,
       inherit,
@@ -245,6 +252,8 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
       close: [lock.descriptor],
     })
     pid = launch.hello('exec stage')
+    // The intermediate exits once it has forked the init (stage1.ts, the late path).
+    if (userFirst) sys.waitpid(launch.stage1Pid, 0)
     launch.go()
 
     const p = flagged ?? validProcess(raw)

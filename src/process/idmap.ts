@@ -10,12 +10,77 @@ import { CloneChain } from '../sys/clone-chain.js'
 import { RuntimeError, SpecError, withContext } from '../errors.js'
 import { inMountNamespace } from './host-ns.js'
 import type { MountPlan } from '../plan/rootfs.js'
+import { toolArgs, type MapPlan } from '../spec/rootless.js'
+import { childProcess } from '../sys/child-process.js'
 
 type IdMap = { containerID: number; hostID: number; size: number }
 
 /** Ids as /proc/<pid>/uid_map wants them. */
 export function formatIdMap(m: IdMap[]): string {
   return m.map((x) => `${x.containerID} ${x.hostID} ${x.size}\n`).join('')
+}
+
+/** An executable `name` in $PATH (runc resolves newuidmap/newgidmap so, once), or undefined. */
+export function findOnPath(name: string, pathVar = process.env.PATH ?? ''): string | undefined {
+  for (const dir of pathVar.split(':')) {
+    if (!dir) continue
+    const file = `${dir}/${name}`
+    try {
+      fs.accessSync(file, fs.constants.X_OK)
+      if (fs.statSync(file).isFile()) return file
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined
+}
+
+/**
+ * Write the maps of the user namespace `pid` was born in, as runc's nsexec does: "deny" to
+ * setgroups first when the plan says so, then each map directly; a direct write refused with
+ * EPERM (ids the caller does not own) goes through the mapping tool if one was found.
+ */
+export function writeUserNsMaps(pid: number, maps: { uid: IdMap[]; gid: IdMap[] }, plan: MapPlan): void {
+  if (plan.denySetgroups) {
+    try {
+      fs.writeFileSync(`/proc/${pid}/setgroups`, 'deny')
+    } catch (e) {
+      // Kernels before 3.19 have no such file, and need none.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new RuntimeError(`linux.gidMappings: write /proc/${pid}/setgroups: ${(e as Error).message}`, 'EUSERNS')
+    }
+  }
+  writeMap(pid, 'uid', maps.uid, plan.uidTool)
+  writeMap(pid, 'gid', maps.gid, plan.gidTool)
+}
+
+function writeMap(pid: number, kind: 'uid' | 'gid', m: IdMap[], tool: string | undefined): void {
+  if (!m.length) return
+  const field = `linux.${kind}Mappings`
+  const file = `/proc/${pid}/${kind}_map`
+  try {
+    fs.writeFileSync(file, formatIdMap(m))
+    return
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException
+    if (err.code !== 'EPERM' || !tool) {
+      const hint =
+        err.code === 'EPERM' && process.geteuid?.() !== 0
+          ? ` (an unprivileged user may map only its own ${kind}: other ids need new${kind}map, package uidmap)`
+          : ''
+      throw new RuntimeError(`${field}: write ${file}: ${err.message}${hint}`, 'EUSERNS')
+    }
+  }
+  // The helper checks /etc/sub[ug]id and writes the map with its setuid privilege. runc runs
+  // it with an empty environment.
+  const args = [String(pid), ...toolArgs(m)]
+  const r = childProcess().spawnSync(tool, args, { env: {}, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  if (r.error) throw new RuntimeError(`${field}: ${tool}: ${r.error.message}`, 'EUSERNS')
+  if (r.status !== 0) {
+    const why = (r.stderr || r.stdout || '').trim().split('\n').join('; ')
+    const how = r.status === null ? `killed by ${r.signal}` : `exit status ${r.status}`
+    throw new RuntimeError(`${field}: ${tool} ${args.join(' ')}: ${how}${why ? `: ${why}` : ''}`, 'EUSERNS')
+  }
 }
 
 /** An fd of a new user namespace with these mappings (a short-lived child holds it meanwhile). */

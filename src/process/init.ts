@@ -523,9 +523,30 @@ function execTail(cfg: InitConfig, ch: Channel, confinement: ReturnType<typeof p
   if (host.lsmAttrPath && label)
     input.lsmAttr = { path: host.lsmAttrPath, value: execAttrValue(plan.apparmorProfile ? 'apparmor' : 'selinux', label) }
   const pid = timed(`exec: fork and exec ${exe}`, () => spawnExecProcess(input))
-  ch.send({ type: 'exec', pid })
+  ch.send({ type: 'exec', pid: process.pid === hostPid() ? pid : pidInHostNs(pid, host.hostProc) })
   ch.close()
   process.exit(0)
+}
+
+/**
+ * `pid` (of our own pid namespace: the container's, rootless) as the parent sees it: a
+ * pidfd's fdinfo gives the pid in the namespace of the procfs it is read through, the host's.
+ */
+function pidInHostNs(pid: number, hostProc: number): number {
+  const pidfd = sys.pidfdOpen(pid)
+  try {
+    const fd = sys.openat(hostProc, `thread-self/fdinfo/${pidfd}`, C.O_RDONLY)
+    try {
+      const m = /^Pid:\s*(-?\d+)/m.exec(fs.readFileSync(fd, 'utf8'))
+      const n = m ? Number(m[1]) : 0
+      if (n <= 0) throw new RuntimeError(`exec: no host pid for pid ${pid}`, 'EEXEC')
+      return n
+    } finally {
+      sys.close(fd)
+    }
+  } finally {
+    sys.close(pidfd)
+  }
 }
 
 function names(es: readonly NsExpectation[]): string {

@@ -10,6 +10,7 @@
 //   A: clone(NEWNS) -> seal exe -> [setns time] -> setns user, become root in it
 //      -> unshare(everything else) -> clone(CLONE_PARENT) B -> _exit(0)
 //   B (pid 1 of the new pid namespace, a child of the parent): the tail of the direct path.
+// Rootless exec: clone(0) -> setns user, become root in it -> unshare(NEWNS) -> the rest.
 // Either way the parent learns the init's pid from the credentials on the 'S' byte.
 
 import * as C from '../sys/constants.js'
@@ -24,6 +25,13 @@ export type Stage1Spec = {
   timeJoinFd?: number
   /** User namespace to join; stage 1 then becomes root in it. */
   userJoinFd?: number
+  /**
+   * Rootless exec: the container's user namespace, joined before anything else (a caller
+   * without host privilege may create no mount namespace and join no other namespace outside
+   * it); stage 1 becomes root in it, then unshares the mount namespace the seal needs.
+   * cloneFlags must then be 0.
+   */
+  userFirstFd?: number
   /** Late path: namespaces to unshare after the joins, then re-clone as pid 1. */
   lateUnshare?: number
   /** Other namespaces to join in the chain, after the user namespace (exec). */
@@ -79,6 +87,12 @@ function tail(chain: CloneChain, s: Stage1Spec): void {
 export function buildStage1(s: Stage1Spec): { chain: CloneChain; nested?: CloneChain } {
   const chain = new CloneChain(s.lateUnshare !== undefined ? 0 : 127)
   dieWithParent(chain, s)
+  if (s.userFirstFd !== undefined) {
+    chain.call('setns', s.userFirstFd, C.CLONE_NEWUSER)
+    chain.call('syscall', C.SYS.setresgid, 0, 0, 0)
+    chain.call('syscall', C.SYS.setresuid, 0, 0, 0)
+    chain.call('unshare', C.CLONE_NEWNS)
+  }
   // Our own copy of the mounts must not propagate back to the host before we bind.
   chain.call('mount', null, '/', null, C.MS_REC | C.MS_SLAVE, null)
   for (const f of s.seal) {

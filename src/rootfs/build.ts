@@ -317,7 +317,12 @@ function copyTree(sys: RootfsSys, src: string, dst: string): void {
 /** cgroup v1 (a tmpfs with one mount per hierarchy) or v2, as runc mounts them. */
 function mountCgroup(ctx: RootfsContext, root: InRoot, m: MountPlan): void {
   const { sys } = ctx
-  const mounts = parseMountInfo(sys.readFile('/proc/self/mountinfo'))
+  // The host's hierarchies, not their copies under the rootfs: a /sys bound from the host
+  // (runc spec --rootless) brings them along, and the tmpfs below covers those.
+  const rootfs = ctx.plan.rootfs
+  const mounts = parseMountInfo(sys.readFile('/proc/self/mountinfo')).filter(
+    (x) => x.mountPoint !== rootfs && !x.mountPoint.startsWith(rootfs + '/'),
+  )
   const own = parseProcCgroup(sys.readFile('/proc/self/cgroup'))
   const v1 = mounts.filter((x) => x.fsType === 'cgroup')
   const flags = m.flags & ~C.MS_RDONLY
