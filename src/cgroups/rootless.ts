@@ -62,7 +62,10 @@ export function firstLimit(r: LinuxResources | undefined): { field: string; cont
 function setPath(v: unknown): string | null {
   if (v === undefined || v === null || v === 0 || v === '' || v === false) return null
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) if (setPath(v[i]) !== null) return `[${i}]`
+    for (let i = 0; i < v.length; i++) {
+      const sub = setPath(v[i])
+      if (sub !== null) return `[${i}]${sub}`
+    }
     return null
   }
   if (typeof v === 'object') {

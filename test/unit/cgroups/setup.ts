@@ -204,3 +204,61 @@ t.test('warmAttach: our own pid into our own cgroup until the init asks, stoppin
     'bounded if the init never asks',
   )
 })
+
+t.test('rootless: no cgroup where none may be made, unless limits are set', async (t) => {
+  const { m, calls } = fakeManager(undefined, 'v1')
+  const s = setupCgroups({
+    id: 'c',
+    spec: spec({}),
+    systemd: false,
+    pid: 9,
+    manager: m,
+    rootless: true,
+    unwritable: () => '/cg/c',
+  })
+  t.same(s.paths, {}, 'nothing recorded')
+  s.attach()
+  s.limitCpu()
+  s.finish()
+  s.undo()
+  t.same(calls, [], 'nothing made, joined or removed')
+  t.throws(
+    () =>
+      setupCgroups({
+        id: 'c',
+        spec: spec({ resources: { memory: { limit: 1 << 26 } } }),
+        systemd: false,
+        pid: 9,
+        manager: m,
+        rootless: true,
+        unwritable: () => '/cg/c',
+      }),
+    { message: /^linux\.resources\.memory\.limit: cannot set memory limit: container could not join or create cgroup/ },
+  )
+  t.same(calls, [], 'still nothing made')
+})
+
+t.test('rootless: a delegated cgroup is used, without the device rules; a cgroupsPath is not skipped', async (t) => {
+  const { m, calls } = fakeManager(undefined, 'v1')
+  setupCgroups({
+    id: 'c',
+    spec: spec({ resources: { devices: [{ allow: false, access: 'rwm' }], memory: { limit: 1 << 26 } } }),
+    systemd: false,
+    pid: 9,
+    manager: m,
+    rootless: true,
+    unwritable: () => null,
+  })
+  t.same(calls, ['create', 'apply undefined memory'], 'devices: null')
+  const two = fakeManager(undefined, 'v1')
+  setupCgroups({
+    id: 'c',
+    spec: spec({ cgroupsPath: '/mine/c' }),
+    systemd: false,
+    pid: 9,
+    manager: two.m,
+    rootless: true,
+    unwritable: () => '/cg/c',
+  })
+  t.same(two.calls, ['create', 'apply undefined'], 'a named path is created (and fails with its own error)')
+})

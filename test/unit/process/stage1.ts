@@ -210,3 +210,21 @@ t.test('lateUnshare 0 still takes the late path', async (t) => {
     ['clone', 'fn', 'fn', C.CLONE_PARENT | C.SIGCHLD, 'fn'],
   ])
 })
+
+t.test('userFirstFd (rootless exec): join the user namespace, become root, unshare the mount namespace, then seal', async (t) => {
+  const r = buildStage1(
+    spec({ cloneFlags: 0, userFirstFd: 11, lateUnshare: 0, chainJoins: [{ fd: 12, nstype: C.CLONE_NEWPID }] }),
+  )
+  t.teardown(() => r.chain.release())
+  const calls = decoded(r.chain.describe())
+  t.same(calls.slice(0, DIE.length + 4), [
+    ...DIE,
+    ['setns', 11, C.CLONE_NEWUSER],
+    ['syscall', C.SYS.setresgid, 0, 0, 0],
+    ['syscall', C.SYS.setresuid, 0, 0, 0],
+    ['unshare', C.CLONE_NEWNS],
+  ])
+  t.same(calls.slice(DIE.length + 4, DIE.length + 7), SEAL.slice(DIE.length), 'the seal inside it')
+  t.same(calls[DIE.length + 7], ['setns', 12, C.CLONE_NEWPID], 'the pid namespace for the init')
+  t.ok(r.nested, 'the init is forked into it')
+})
