@@ -5,7 +5,6 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { Argv } from 'yargs'
 import { UsageError } from '../errors.js'
-import { rootlessCgroups } from '../cgroups/rootless.js'
 
 export type GlobalOptions = {
   root: string
@@ -130,7 +129,7 @@ export function createOptions(args: Args, id: string, st: import('../state/store
     noNewKeyring: args['no-new-keyring'] as boolean,
     preserveFds: validPreserve(args['preserve-fds']),
     systemdCgroup: args['systemd-cgroup'],
-    rootlessCgroups: rootlessCgroups(args.rootless ?? 'auto', { euid: process.geteuid?.() ?? 0, inUserNs: runningInUserNs }),
+    rootless: args.rootless ?? 'auto',
     reportExec: false,
     detach,
     debug: args.debug,

@@ -34,6 +34,7 @@ import type { InitConfig, ProcessConfig } from './init-config.js'
 import { checkTerminal, Launch, Undo, type LaunchSpec } from './launch.js'
 import { runHooks } from '../hooks.js'
 import { setupCgroups } from '../cgroups/setup.js'
+import { runningInUserNs, rootlessCgroups } from '../cgroups/rootless.js'
 import { moveNetDevices } from './net-devices.js'
 import { applyIntelRdt, planIntelRdt, probeResctrl, type RdtPlan } from '../cgroups/intelrdt.js'
 import { logger, timed } from '../log.js'
@@ -49,8 +50,8 @@ export type CreateOptions = {
   noNewKeyring: boolean
   preserveFds: number
   systemdCgroup: boolean
-  /** runc's rootless cgroup manager (--rootless, auto: not root): cgroups/rootless.ts. */
-  rootlessCgroups?: boolean
+  /** --rootless: runc's rootless cgroup manager (true, false, auto: not root; cgroups/rootless.ts). */
+  rootless?: string
   /** `run` in the foreground: keep the channel to learn whether the exec succeeded. */
   reportExec: boolean
   /** Detached from the caller's terminal (create, run -d). */
@@ -82,6 +83,8 @@ export type Prepared = {
   intelRdt: RdtPlan | null
   /** How the parent writes the user namespace's maps (setgroups, newuidmap: spec/rootless.ts). */
   idMaps: MapPlan
+  /** The rootless cgroup manager's rules apply (cgroups/rootless.ts). */
+  rootlessCgroups: boolean
 }
 
 /** Who runs runt, and (not root) where the mapping tools are. */
@@ -117,6 +120,7 @@ export function prepare(opts: CreateOptions): Prepared {
   if (errors.length) throw new SpecError(errors)
   if (!spec.process) throw new SpecError([{ path: 'process', message: 'required' }])
   const who = caller()
+  const rootlessCg = rootlessCgroups(opts.rootless ?? 'auto', { euid: who.euid, inUserNs: runningInUserNs })
   const rootless = rootlessIssues(spec, who)
   if (rootless.length) throw new SpecError(rootless)
 
@@ -161,7 +165,18 @@ export function prepare(opts: CreateOptions): Prepared {
   const proc = processConfig(p, spec, { caps: sets, extraEnv, consoleSocket: opts.consoleSocket })
   const rdt = spec.linux?.intelRdt
   const intelRdt = rdt ? planIntelRdt(rdt, opts.id, probeResctrl()) : null
-  return { spec, bundle, ns, rootfs, proc, extraEnv, extraFds, intelRdt, idMaps: planIdMaps(spec, who) }
+  return {
+    spec,
+    bundle,
+    ns,
+    rootfs,
+    proc,
+    extraEnv,
+    extraFds,
+    intelRdt,
+    idMaps: planIdMaps(spec, who),
+    rootlessCgroups: rootlessCg,
+  }
 }
 
 /**
@@ -380,7 +395,7 @@ export function createContainer(opts: CreateOptions): Created {
           id: opts.id,
           spec,
           systemd: opts.systemdCgroup,
-          rootless: opts.rootlessCgroups === true,
+          rootless: prep.rootlessCgroups,
           pid,
           // If this create is killed from here on (an engine's timeout, say), `delete --force`
           // finds in creating.json the init to kill and the cgroups to remove, recorded before

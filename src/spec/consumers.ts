@@ -143,8 +143,8 @@ export const CONSUMERS: Readonly<Record<string, Consumer>> = {
   ),
 
   // --- linux: user namespace, sysctl ---------------------------------------------------------
-  ...idMapEntries('linux.uidMappings', `${CREATE} writeIdMaps`),
-  ...idMapEntries('linux.gidMappings', `${CREATE} writeIdMaps`),
+  ...idMapEntries('linux.uidMappings', 'src/process/idmap.ts writeUserNsMaps'),
+  ...idMapEntries('linux.gidMappings', 'src/process/idmap.ts writeUserNsMaps'),
   'linux.sysctl': consumed('src/confine/sysctl.ts checkSysctl', 'src/process/init.ts writeSysctls'),
 
   // --- linux.resources -----------------------------------------------------------------------
