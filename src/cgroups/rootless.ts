@@ -6,7 +6,7 @@
 
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { UsageError } from '../errors.js'
+import { RuntimeError } from '../errors.js'
 import type { LinuxResources } from '../spec/schema.js'
 
 /**
@@ -38,7 +38,7 @@ export function parseBoolOrAuto(s: string): boolean | null {
   if (s === '' || s === 'auto') return null
   if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(s)) return true
   if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(s)) return false
-  throw new UsageError(`strconv.ParseBool: parsing ${JSON.stringify(s)}: invalid syntax`)
+  throw new RuntimeError(`strconv.ParseBool: parsing ${JSON.stringify(s)}: invalid syntax`, 'EROOTLESS')
 }
 
 /** The v1 controller a linux.resources key is applied through (runc's error names it). */

@@ -2,13 +2,13 @@ import t from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { firstLimit, firstUnwritable, parseBoolOrAuto, rootlessCgroups } from '../../../src/cgroups/rootless.js'
-import { UsageError } from '../../../src/errors.js'
+import { RuntimeError } from '../../../src/errors.js'
 
 t.test('parseBoolOrAuto: Go ParseBool, auto and empty as null', async (t) => {
   for (const s of ['', 'auto']) t.equal(parseBoolOrAuto(s), null)
   for (const s of ['1', 't', 'T', 'true', 'TRUE', 'True']) t.equal(parseBoolOrAuto(s), true)
   for (const s of ['0', 'f', 'F', 'false', 'FALSE', 'False']) t.equal(parseBoolOrAuto(s), false)
-  t.throws(() => parseBoolOrAuto('yes'), new UsageError('strconv.ParseBool: parsing "yes": invalid syntax'))
+  t.throws(() => parseBoolOrAuto('yes'), new RuntimeError('strconv.ParseBool: parsing "yes": invalid syntax', 'EROOTLESS'))
 })
 
 t.test('rootlessCgroups: runc shouldUseRootlessCgroupManager for cgroupfs', async (t) => {
