@@ -350,7 +350,7 @@ export function fsErrorText(e: unknown, op?: string, path?: string): string {
 }
 
 /** A RuntimeError for a failed file-system call, worded as Go words it, coded by errno. */
-export function fsError(e: unknown, op?: string, path?: string, prefix?: string): RuntimeError {
-  const text = fsErrorText(e, op, path)
+export function fsError(e: unknown, op?: string, path?: string, prefix?: string, suffix = ''): RuntimeError {
+  const text = fsErrorText(e, op, path) + suffix
   return new RuntimeError(prefix ? `${prefix}: ${text}` : text, errnoCode(e))
 }

@@ -5,19 +5,35 @@ import * as fs from 'node:fs'
 import { linux } from '../sys/linux.js'
 import * as C from '../sys/constants.js'
 import * as path from 'node:path'
-import { StateError, TEXT, notExist } from '../errors.js'
+import { StateError, TEXT, fsError, notExist } from '../errors.js'
 import { STATE_FILE, validateId, type Store } from './store.js'
+
+/**
+ * Not root, the default root is /run/runt unless XDG_RUNTIME_DIR is set (cli/command.ts): a
+ * permission error says so. Any other error as it was.
+ */
+function notPermitted(e: unknown, dir: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code
+  const euid = process.geteuid?.() ?? 0
+  if ((code !== 'EACCES' && code !== 'EPERM') || euid === 0) return e
+  const hint = ` (runt runs as uid ${euid}: set XDG_RUNTIME_DIR to a directory it owns, or pass --root)`
+  return fsError(e, 'mkdir', dir, undefined, hint)
+}
 
 /** Create the container's directory; EEXIST means the id is taken. Returns it locked. */
 export function createLocked(store: Store, id: string): Lock {
   validateId(id)
-  store.ensureRoot()
   const dir = store.dir(id)
+  try {
+    store.ensureRoot()
+  } catch (e) {
+    throw notPermitted(e, store.root)
+  }
   try {
     fs.mkdirSync(dir, { mode: 0o711 })
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new StateError(TEXT.exists, 'EEXIST')
-    throw e
+    throw notPermitted(e, dir)
   }
   return Lock.acquire(dir)
 }

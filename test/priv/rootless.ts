@@ -267,6 +267,14 @@ t.test('rootless', opts, async (t) => {
       },
     )
 
+    if (bin === RUNT)
+      t.test('runt: no XDG_RUNTIME_DIR: the state root it may not make is named, with the way out', async (t) => {
+        const b = rootlessBundle(t, u, ['true'])
+        const r = asUser(u, bin, ['run', id(bin, 'noxdg')], { cwd: b.dir, env: { XDG_RUNTIME_DIR: '' } })
+        t.equal(r.status, 1)
+        t.match(r.stderr, /mkdir \/run\/runt\S*: permission denied \(runt runs as uid \d+: set XDG_RUNTIME_DIR/)
+      })
+
     t.test(`${name(bin)}: what an unprivileged user cannot do`, async (t) => {
       const cases: { what: string; edit: (c: Spec) => void; env?: Record<string, string>; runt: RegExp; runc: RegExp }[] = [
         {
