@@ -11,6 +11,9 @@ import { managerFromRecord } from '../cgroups/open.js'
 export function containerPids(store: Store, id: string): number[] {
   const { rec, status } = load(store, id)
   const m = managerFromRecord(rec)
+  // Rootless without a cgroup (cgroups/rootless.ts): nothing to list from, as runc fails.
+  if (!m && status !== 'stopped')
+    throw new RuntimeError('unable to get all container pids: container has no cgroup to list processes from', 'ENOCGROUP')
   if (!m || (status === 'stopped' && !m.exists())) return []
   try {
     return m.pids()
