@@ -192,6 +192,7 @@ export function processConfig(
   // here unchecked. (uid_t)-1 is "no change" to setresuid(2): the process would stay root.
   if ([p.user.uid, p.user.gid, ...(p.user.additionalGids ?? [])].some((n) => idProblem(n) !== null))
     throw new RuntimeError(`${TEXT.setupUser}: ${ID_RANGE_MESSAGE}`, 'EUSER')
+  checkMapped(p, spec)
   const proc: ProcessConfig = {
     args: p.args ?? [],
     env: [...(p.env ?? []), ...(o.extraEnv ?? [])],
@@ -208,6 +209,28 @@ export function processConfig(
   if (p.consoleSize) proc.consoleSize = p.consoleSize
   else if (proc.terminal && !o.consoleSocket) proc.consoleSize = callerWinsize()
   return proc
+}
+
+/**
+ * The process's ids must be mapped in a user namespace created with known maps (runc's
+ * setupUser texts): else setresuid(2) fails with a bare EINVAL in the process's chain.
+ */
+function checkMapped(p: Process, spec: Spec): void {
+  const user = spec.linux?.namespaces?.find((n) => n.type === 'user')
+  if (!user || user.path) return
+  const inMap = (m: { containerID: number; size: number }[], id: number) =>
+    m.some((x) => id >= x.containerID && id < x.containerID + x.size)
+  const uids = spec.linux?.uidMappings ?? []
+  const gids = spec.linux?.gidMappings ?? []
+  const fail = (what: string, field: string, id: number, map: string) =>
+    new RuntimeError(`${TEXT.setupUser}: cannot set ${what} in user namespace (${field} ${id} is not in ${map})`, 'EUSER')
+  if (uids.length && !inMap(uids, p.user.uid))
+    throw fail('uid to unmapped user', 'process.user.uid', p.user.uid, 'linux.uidMappings')
+  if (gids.length && !inMap(gids, p.user.gid))
+    throw fail('gid to unmapped user', 'process.user.gid', p.user.gid, 'linux.gidMappings')
+  for (const g of p.user.additionalGids ?? [])
+    if (gids.length && !inMap(gids, g))
+      throw fail('additional gid to unmapped group', 'process.user.additionalGids', g, 'linux.gidMappings')
 }
 
 /**

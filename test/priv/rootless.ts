@@ -315,6 +315,14 @@ t.test('rootless', opts, async (t) => {
           runc: /newuid map/,
         },
         {
+          what: 'a process uid outside the map',
+          edit: (c) => {
+            c.process!.user.uid = 1000
+          },
+          runt: /unable to setup user: cannot set uid to unmapped user in user namespace \(process\.user\.uid 1000 is not in linux\.uidMappings\)/,
+          runc: /unmapped user/,
+        },
+        {
           what: 'a memory limit without a cgroup',
           edit: (c) => {
             c.linux!.resources = { memory: { limit: 64 << 20 } }
