@@ -125,6 +125,12 @@ export function prepareIdmappedMounts(
   try {
     for (const m of mounts) {
       if (!isIdmapped(m)) continue
+      // The parent makes the tree in the host's mount namespace (see the header).
+      const euid = process.geteuid?.() ?? 0
+      if (euid !== 0)
+        throw new SpecError([
+          { path: m.field + '.options', message: `idmapped mounts need root: runt runs as uid ${euid} (rootless)` },
+        ])
       // Mappings of the mount's own need no user namespace of the container's (runc 1.4 alike).
       if (!userns && !m.uidMappings?.length && !m.gidMappings?.length)
         throw new SpecError([{ path: m.field + '.options', message: 'idmapped mounts need a user namespace' }])
