@@ -10,10 +10,9 @@
 
 import t, { type Test } from 'tap'
 import * as fs from 'node:fs'
-import * as os from 'node:os'
 import * as path from 'node:path'
 import { spawnSync } from 'node:child_process'
-import { cleanEnv, DROP_NSFS_COPIES, makeBundle, priv, RUNC, RUNT, tempDir, type Bundle } from '../fixtures/runt.js'
+import { cleanEnv, DROP_NSFS_COPIES, makeBundle, priv, RUNC, RUNT, spawnToFiles, tempDir, type Bundle } from '../fixtures/runt.js'
 import type { LinuxNamespaceType, Spec } from '../../src/spec/schema.js'
 
 const BINS = RUNC ? [RUNT, RUNC] : [RUNT]
@@ -38,40 +37,29 @@ function throwaway(
   const id = `nomnt-${path.basename(bin)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
   // A container a failed script left behind: deleted from the namespace it lives in at the end.
   const rt = ['/usr/bin/env', '-i', ...Object.entries(cleanEnv()).map(([k, v]) => `${k}=${v}`), bin, '--root', root].join(' ')
-  const vars = Object.entries({ RT: rt, B: b.dir, ID: id, ...o.vars })
+  const assign = Object.entries({ RT: rt, B: b.dir, ID: id, ...o.vars })
     .map(([k, v]) => `${k}="${v}"`)
     .join('; ')
-  const full = `${vars}\n${script}\n$RT delete --force "$ID" >/dev/null 2>&1\n`
-  const io = fs.mkdtempSync(path.join(os.tmpdir(), 'runt-io-'))
-  const outFd = fs.openSync(path.join(io, 'out'), 'w+')
-  const errFd = fs.openSync(path.join(io, 'err'), 'w+')
-  try {
-    // `outer` runs first in the throwaway namespace; the script then in a child one of it.
-    const argv = outer
-      ? [
-          '-m',
-          '--propagation',
-          'private',
-          '--',
-          'sh',
-          '-c',
-          `${outer}\nunshare -m --propagation unchanged -- sh -c '${full.replace(/'/g, `'\\''`)}'`,
-        ]
-      : ['-m', '--propagation', 'private', '--', 'sh', '-c', `${DROP_NSFS_COPIES}\n${full}`]
-    const r = spawnSync('unshare', argv, { stdio: ['ignore', outFd, errFd], encoding: 'utf8', timeout: 120_000, env: cleanEnv() })
-    const stdout = fs.readFileSync(path.join(io, 'out'), 'utf8')
-    const stderr = fs.readFileSync(path.join(io, 'err'), 'utf8')
-    const vars: Record<string, string> = {}
-    for (const line of stdout.split('\n')) {
-      const m = /^@([\w-]+)=(.*)$/.exec(line)
-      if (m) vars[m[1]!] = m[2]!
-    }
-    return { status: r.status, stdout, stderr, vars, root }
-  } finally {
-    fs.closeSync(outFd)
-    fs.closeSync(errFd)
-    fs.rmSync(io, { recursive: true, force: true })
+  const full = `${assign}\n${script}\n$RT delete --force "$ID" >/dev/null 2>&1\n`
+  // `outer` runs first in the throwaway namespace; the script then in a child one of it.
+  const argv = outer
+    ? [
+        '-m',
+        '--propagation',
+        'private',
+        '--',
+        'sh',
+        '-c',
+        `${outer}\nunshare -m --propagation unchanged -- sh -c '${full.replace(/'/g, `'\\''`)}'`,
+      ]
+    : ['-m', '--propagation', 'private', '--', 'sh', '-c', `${DROP_NSFS_COPIES}\n${full}`]
+  const r = spawnToFiles('unshare', argv, { timeout: 120_000, env: cleanEnv() })
+  const vars: Record<string, string> = {}
+  for (const line of r.stdout.split('\n')) {
+    const m = /^@([\w-]+)=(.*)$/.exec(line)
+    if (m) vars[m[1]!] = m[2]!
   }
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, vars, root }
 }
 
 /** Mounts of this (the test's, the host's) mount namespace at or below `dir`. */

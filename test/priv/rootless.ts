@@ -13,7 +13,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { spawnSync } from 'node:child_process'
-import { makeBundle, priv, RUNC, RUNT, waitFor, type Bundle } from '../fixtures/runt.js'
+import { makeBundle, priv, RUNC, RUNT, spawnToFiles, waitFor, type Bundle } from '../fixtures/runt.js'
 import { defaultSpec } from '../../src/spec/defaults.js'
 import type { Spec } from '../../src/spec/schema.js'
 
@@ -91,34 +91,20 @@ function makeUser(t: Test): User {
 
 /** `bin` as the user, with a clean environment and its own XDG_RUNTIME_DIR (the default root). */
 function asUser(u: User, bin: string, args: string[], o: { cwd?: string; env?: Record<string, string> } = {}): Out {
-  const io = fs.mkdtempSync(path.join(os.tmpdir(), 'runt-io-'))
-  const outFd = fs.openSync(path.join(io, 'out'), 'w+')
-  const errFd = fs.openSync(path.join(io, 'err'), 'w+')
-  try {
-    const env = { PATH, HOME: u.home, USER: u.name, XDG_RUNTIME_DIR: u.xdg, ...o.env }
-    const argv = [
-      '--reuid',
-      String(u.uid),
-      '--regid',
-      String(u.gid),
-      '--init-groups',
-      '/usr/bin/env',
-      '-i',
-      ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
-      bin,
-      ...args,
-    ]
-    const r = spawnSync(SETPRIV!, argv, { cwd: o.cwd ?? u.xdg, stdio: ['ignore', outFd, errFd], timeout: 60_000 })
-    return {
-      status: r.status,
-      stdout: fs.readFileSync(path.join(io, 'out'), 'utf8'),
-      stderr: fs.readFileSync(path.join(io, 'err'), 'utf8'),
-    }
-  } finally {
-    fs.closeSync(outFd)
-    fs.closeSync(errFd)
-    fs.rmSync(io, { recursive: true, force: true })
-  }
+  const env = { PATH, HOME: u.home, USER: u.name, XDG_RUNTIME_DIR: u.xdg, ...o.env }
+  const argv = [
+    '--reuid',
+    String(u.uid),
+    '--regid',
+    String(u.gid),
+    '--init-groups',
+    '/usr/bin/env',
+    '-i',
+    ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    bin,
+    ...args,
+  ]
+  return spawnToFiles(SETPRIV!, argv, { cwd: o.cwd ?? u.xdg })
 }
 
 /** A busybox bundle owned by the user, with `runt spec --rootless`'s config for its ids. */
