@@ -333,7 +333,7 @@ function smallLimits() {
   const bMem = limitedBundle('bundle-mem', ['true'], { memory: { limit: 6 << 20 } })
   const bCpuSleep = limitedBundle('bundle-cpu-sleep', ['sleep', '3600'], { cpu: { quota: 1000, period: 100000 } })
   const res = Object.fromEntries(
-    names.map((n) => [n, { cpuRun: [], memRun: [], cpuExec: [], chargeCpu: [], chargeMem: [], failed: [] }]),
+    names.map((n) => [n, { cpuRun: [], memRun: [], cpuExec: [], chargeCpu: [], chargeMem: [], execCpu: [], failed: [] }]),
   )
   for (let round = 0; round < o.smallRounds; round++) {
     for (const n of round % 2 ? [...names].reverse() : names) {
@@ -362,6 +362,10 @@ function smallLimits() {
       const c = pid ? charged(pid) : { cpu: NaN, mem: NaN }
       r.chargeCpu.push(c.cpu)
       r.chargeMem.push(c.mem)
+      // What one `exec` of true charges: the exec init's work in the cgroup and the process.
+      t(['exec', '--process', procFile, ids[3]])
+      spawnSync('sleep', ['0.1'])
+      r.execCpu.push(pid ? charged(pid).cpu - c.cpu : NaN)
       t(['delete', '--force', ids[3]])
     }
   }
@@ -383,6 +387,7 @@ function printSmall(res) {
     ['exec true, cpu quota 1000/100000 (ms)', 'cpuExec'],
     ['create + start: CPU charged to the cgroup (ms)', 'chargeCpu'],
     ['create + start: memory peak of the cgroup (MiB)', 'chargeMem'],
+    ['exec true: CPU charged to the cgroup (ms)', 'execCpu'],
   ]
   console.log(`\nsmall limits (issue 19; medians of ${o.smallRounds}):`)
   const head = ['case', ...names, ...(names.length > 1 ? ['runt/runc'] : [])]
