@@ -21,18 +21,6 @@ export function rootlessCgroups(flag: string, o: { euid: number; inUserNs: () =>
   return o.inUserNs()
 }
 
-/**
- * Not in the initial user namespace: /proc/self/uid_map is not the identity over all ids
- * (moby/sys userns.RunningInUserNS; cli/command.ts reads it so too, for the state root).
- */
-export function runningInUserNs(): boolean {
-  try {
-    return !/^\s*0\s+0\s+4294967295\s*$/.test(fs.readFileSync('/proc/self/uid_map', 'utf8'))
-  } catch {
-    return false
-  }
-}
-
 /** Go's strconv.ParseBool, with "" and "auto" as null; runc's error text otherwise. */
 export function parseBoolOrAuto(s: string): boolean | null {
   if (s === '' || s === 'auto') return null

@@ -130,6 +130,7 @@ export function createOptions(args: Args, id: string, st: import('../state/store
     preserveFds: validPreserve(args['preserve-fds']),
     systemdCgroup: args['systemd-cgroup'],
     rootless: args.rootless ?? 'auto',
+    inUserNs: runningInUserNs,
     reportExec: false,
     detach,
     debug: args.debug,

@@ -34,7 +34,7 @@ import type { InitConfig, ProcessConfig } from './init-config.js'
 import { checkTerminal, Launch, Undo, type LaunchSpec } from './launch.js'
 import { runHooks } from '../hooks.js'
 import { setupCgroups } from '../cgroups/setup.js'
-import { runningInUserNs, rootlessCgroups } from '../cgroups/rootless.js'
+import { rootlessCgroups } from '../cgroups/rootless.js'
 import { moveNetDevices } from './net-devices.js'
 import { applyIntelRdt, planIntelRdt, probeResctrl, type RdtPlan } from '../cgroups/intelrdt.js'
 import { logger, timed } from '../log.js'
@@ -52,6 +52,8 @@ export type CreateOptions = {
   systemdCgroup: boolean
   /** --rootless: runc's rootless cgroup manager (true, false, auto: not root; cgroups/rootless.ts). */
   rootless?: string
+  /** Whether runt runs outside the initial user namespace (cli/command.ts reads uid_map). */
+  inUserNs?: () => boolean
   /** `run` in the foreground: keep the channel to learn whether the exec succeeded. */
   reportExec: boolean
   /** Detached from the caller's terminal (create, run -d). */
@@ -120,7 +122,7 @@ export function prepare(opts: CreateOptions): Prepared {
   if (errors.length) throw new SpecError(errors)
   if (!spec.process) throw new SpecError([{ path: 'process', message: 'required' }])
   const who = caller()
-  const rootlessCg = rootlessCgroups(opts.rootless ?? 'auto', { euid: who.euid, inUserNs: runningInUserNs })
+  const rootlessCg = rootlessCgroups(opts.rootless ?? 'auto', { euid: who.euid, inUserNs: opts.inUserNs ?? (() => false) })
   const rootless = rootlessIssues(spec, who)
   if (rootless.length) throw new SpecError(rootless)
 
