@@ -17,7 +17,7 @@ import { Store, writeFileAtomic, type ContainerRecord } from '../state/store.js'
 import { lockContainer } from '../state/lock.js'
 import { isAlive } from '../state/status.js'
 import { statusOfRecord } from '../state/container.js'
-import { killAndReap, type OpenedJoin } from './host-ns.js'
+import { killAndReap, sameInode, type OpenedJoin } from './host-ns.js'
 import type { InitConfig } from './init-config.js'
 import { checkTerminal, Launch } from './launch.js'
 import { checkInheritedFds, lastCap, processConfig, stateBase } from './create.js'
@@ -155,7 +155,7 @@ function openContainerNs(rec: ContainerRecord): OpenedJoin[] {
       const fd = sys.openat(C.AT_FDCWD, p, C.O_RDONLY)
       const theirs = fs.fstatSync(fd)
       const ours = fs.statSync(`/proc/self/ns/${proc}`)
-      if (theirs.ino === ours.ino && theirs.dev === ours.dev && type !== 'mount') {
+      if (sameInode(theirs, ours) && type !== 'mount') {
         sys.close(fd)
         continue
       }

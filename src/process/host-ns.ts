@@ -65,15 +65,18 @@ export function openJoins(ns: Pick<NamespacePlan, 'joins'>): OpenedJoin[] {
  * none, and gets the chroot road of docs/design.md "No mount namespace".
  */
 export function refuseOwnMountNs(j: OpenedJoin): void {
-  const theirs = expectation('mount', j.fd)
-  const ours = expectation('mount', '/proc/self/ns/mnt')
-  if (theirs.ino === ours.ino && theirs.dev === ours.dev)
+  if (sameInode(expectation('mount', j.fd), expectation('mount', '/proc/self/ns/mnt')))
     throw new SpecError([
       {
         path: j.field + '.path',
         message: `${j.path} is the runtime's own mount namespace: pivot_root there would move the root of every process in it (list no mount namespace to share it)`,
       },
     ])
+}
+
+/** The same file: a namespace, a directory (stat's dev and ino). */
+export function sameInode(a: { ino: number; dev: number }, b: { ino: number; dev: number }): boolean {
+  return a.ino === b.ino && a.dev === b.dev
 }
 
 export function expectation(type: NsType, fd: number | string): NsExpectation {

@@ -10,6 +10,7 @@ import * as path from 'node:path'
 import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
 import { Channel, type Message } from './sync.js'
+import { sameInode } from './host-ns.js'
 import { acceptUnix } from '../sys/scm.js'
 import { spawnExecProcess } from './exec-process.js'
 import { attrPath, execAttrValue } from '../confine/lsm.js'
@@ -63,7 +64,7 @@ function nsIno(proc: string): { ino: number; dev: number } {
 function verifyNamespaces(cfg: InitConfig): void {
   const check = (e: NsExpectation, want: boolean) => {
     const got = nsIno(e.proc)
-    const same = got.ino === e.ino && got.dev === e.dev
+    const same = sameInode(got, e)
     if (same !== want)
       throw new RuntimeError(
         want ? `failed to join ${e.type} namespace (linux.namespaces ${e.type})` : `failed to create a new ${e.type} namespace`,

@@ -8,13 +8,14 @@ import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
 import { parseMountInfo, topMountAt } from '../plan/mountinfo.js'
 import type { SharedRootfs } from '../state/store.js'
+import { expectation, sameInode } from './host-ns.js'
 
 /** The runtime's mount namespace, as an fd for the init to join, and the record for delete. */
 export type SharedMountNs = { fd: number; record: SharedRootfs }
 
 function mountNsId(): { ino: number; dev: number } {
-  const st = fs.statSync('/proc/self/ns/mnt')
-  return { ino: st.ino, dev: st.dev }
+  const { ino, dev } = expectation('mount', '/proc/self/ns/mnt')
+  return { ino, dev }
 }
 
 /** Open our mount namespace for the init and note what lies at root.path now. */
@@ -32,8 +33,7 @@ export function shareMountNs(rootfs: string): SharedMountNs {
  * what it left (a mount id means nothing there).
  */
 export function detachSharedRootfs(rec: SharedRootfs, warn: (msg: string) => void): void {
-  const here = mountNsId()
-  if (here.ino !== rec.mntns.ino || here.dev !== rec.mntns.dev) {
+  if (!sameInode(mountNsId(), rec.mntns)) {
     warn(`the container's mounts at ${rec.mountPoint} were made in another mount namespace (mnt:[${rec.mntns.ino}]): left there`)
     return
   }
