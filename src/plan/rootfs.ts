@@ -69,10 +69,10 @@ export type RootfsPlan = {
   /** Flags for mount("", "/", ...) at the start: rootfsPropagation, default rslave. */
   rootPropagation: number
   /**
-   * linux.rootfsPropagation, when given: applied again to the container's own root once it is
-   * "/" (after pivot_root), the mount the spec means (runc 1.4 does the same).
+   * linux.rootfsPropagation was given: rootPropagation is applied again to the container's own
+   * root once it is "/" (after pivot_root), the mount the spec means (runc 1.4 does the same).
    */
-  newRootPropagation?: number
+  reapplyRootPropagation?: true
   mounts: MountPlan[]
   /** False when /dev is bind-mounted from the host: then runt creates no device nodes. */
   setupDev: boolean
@@ -187,7 +187,6 @@ export function planRootfs(spec: RootfsInput, host: HostFacts, opts: { noPivot: 
       issues.push({ path: 'linux.rootfsPropagation', message: `unknown propagation "${linux.rootfsPropagation}"` })
     else rootPropagation = p
   }
-  const givenPropagation = linux.rootfsPropagation ? rootPropagation : undefined
 
   const mounts: MountPlan[] = []
   let setupDev = true
@@ -277,7 +276,6 @@ export function planRootfs(spec: RootfsInput, host: HostFacts, opts: { noPivot: 
   const plan: RootfsPlan = {
     rootfs,
     rootPropagation,
-    ...(givenPropagation !== undefined ? { newRootPropagation: givenPropagation } : {}),
     mounts,
     setupDev,
     devices: [...devices.values()],
@@ -289,6 +287,7 @@ export function planRootfs(spec: RootfsInput, host: HostFacts, opts: { noPivot: 
     noPivot: opts.noPivot && !opts.sharedMountNs,
   }
   if (opts.sharedMountNs) plan.sharedMountNs = true
+  if (linux.rootfsPropagation) plan.reapplyRootPropagation = true
   if (spec.hostname !== undefined) plan.hostname = spec.hostname
   if (spec.domainname !== undefined) plan.domainname = spec.domainname
   if (linux.mountLabel && host.selinux) plan.mountLabel = linux.mountLabel

@@ -692,27 +692,26 @@ export function enterRoot(ctx: RootfsContext): void {
       sys.chroot('.')
       sys.chdir('/')
     })
-    applyNewRootPropagation(ctx)
-    return
+  } else {
+    step('root.path', 'pivot_root', () => {
+      const oldroot = sys.openat(C.AT_FDCWD, '/', C.O_DIRECTORY | C.O_RDONLY)
+      let newroot = -1
+      try {
+        newroot = sys.openat(C.AT_FDCWD, plan.rootfs, C.O_DIRECTORY | C.O_RDONLY)
+        sys.fchdir(newroot, plan.rootfs)
+        // pivot_root(".", ".") stacks the old root on top of the new one; then detach it.
+        sys.pivotRoot('.', '.')
+        sys.fchdir(oldroot, 'old root')
+        sys.mount(null, '.', null, C.MS_SLAVE | C.MS_REC, null, 'old root')
+        sys.umount2('.', C.MNT_DETACH)
+        sys.chdir('/')
+      } finally {
+        sys.close(oldroot)
+        if (newroot >= 0) sys.close(newroot)
+      }
+    })
   }
-  step('root.path', 'pivot_root', () => {
-    const oldroot = sys.openat(C.AT_FDCWD, '/', C.O_DIRECTORY | C.O_RDONLY)
-    let newroot = -1
-    try {
-      newroot = sys.openat(C.AT_FDCWD, plan.rootfs, C.O_DIRECTORY | C.O_RDONLY)
-      sys.fchdir(newroot, plan.rootfs)
-      // pivot_root(".", ".") stacks the old root on top of the new one; then detach it.
-      sys.pivotRoot('.', '.')
-      sys.fchdir(oldroot, 'old root')
-      sys.mount(null, '.', null, C.MS_SLAVE | C.MS_REC, null, 'old root')
-      sys.umount2('.', C.MNT_DETACH)
-      sys.chdir('/')
-    } finally {
-      sys.close(oldroot)
-      if (newroot >= 0) sys.close(newroot)
-    }
-  })
-  applyNewRootPropagation(ctx)
+  reapplyRootPropagation(ctx)
 }
 
 /**
@@ -722,10 +721,10 @@ export function enterRoot(ctx: RootfsContext): void {
  * never reached the root the container sees (it stayed a slave: "master:N"). runc 1.4 applies
  * it here too (1.1 did not); "private" as well, since here the bind may be a slave.
  */
-function applyNewRootPropagation(ctx: RootfsContext): void {
-  const p = ctx.plan.newRootPropagation
-  if (p === undefined) return
-  step('linux.rootfsPropagation', '', () => ctx.sys.mount(null, '/', null, p, null))
+function reapplyRootPropagation(ctx: RootfsContext): void {
+  const { sys, plan } = ctx
+  if (!plan.reapplyRootPropagation) return
+  step('linux.rootfsPropagation', '', () => sys.mount(null, '/', null, plan.rootPropagation, null))
 }
 
 /** After pivot: /dev read-only if asked, then the root itself. */
