@@ -8,7 +8,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { RuntimeError, errnoCode, errnoText } from '../errors.js'
 import { parseMountInfo } from '../plan/mountinfo.js'
-import type { LinuxIntelRdt } from '../spec/schema.js'
+import { closIdProblem, type LinuxIntelRdt } from '../spec/schema.js'
 import type { ContainerRecord } from '../state/store.js'
 import { realFs, type CgroupFs } from './fs.js'
 
@@ -95,8 +95,8 @@ export function planIntelRdt(rdt: LinuxIntelRdt, id: string, root: string | null
   })
   const closID = rdt.closID === '' ? undefined : rdt.closID
   // validate.ts refuses these first; the group must stay one level below the root.
-  if (closID !== undefined && closID !== '/' && (closID.includes('/') || closID === '.' || closID === '..'))
-    throw rdtError('linux.intelRdt.closID', 'must be a plain name (no "/", not "." or "..") or "/"')
+  const closIdIssue = closID === undefined ? null : closIdProblem(closID)
+  if (closIdIssue) throw rdtError('linux.intelRdt.closID', closIdIssue)
   const plan: RdtPlan = {
     root,
     group: closID === '/' ? root : path.join(root, closID ?? id),

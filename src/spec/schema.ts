@@ -190,6 +190,16 @@ export function idProblem(n: number): string | null {
   return Number.isInteger(n) && n >= 0 && n <= ID_MAX ? null : `${ID_RANGE_MESSAGE}, got ${showNumber(n)}`
 }
 
+/**
+ * Why linux.intelRdt.closID names no resctrl group one level below the root, or null:
+ * config-linux.md 1.3 ("/" is the root group); runc (any other closID is a plain name).
+ */
+export function closIdProblem(id: string): string | null {
+  return id !== '/' && (id === '.' || id === '..' || id.includes('/'))
+    ? 'must be a plain name (no "/", not "." or "..") or "/"'
+    : null
+}
+
 // ---------------------------------------------------------------------------------------------
 // Schema construction (lazy).
 

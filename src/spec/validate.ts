@@ -4,7 +4,7 @@
 // and so do linux.memoryPolicy's (confine/mempolicy.ts, which parses its node list once).
 
 import { SpecError, type SpecIssue } from '../errors.js'
-import type { LinuxNamespaceType, Process, Spec } from './schema.js'
+import { closIdProblem, type LinuxNamespaceType, type Process, type Spec } from './schema.js'
 
 export type ValidationResult = { errors: SpecIssue[]; warnings: string[] }
 
@@ -272,10 +272,8 @@ const rdmaValid: Rule = (spec, out) => {
 const intelRdtValid: Rule = (spec, out) => {
   const rdt = spec.linux?.intelRdt
   if (rdt === undefined) return
-  const id = rdt.closID
-  if (id !== undefined && id !== '/' && (id === '.' || id === '..' || id.includes('/'))) {
-    out.error('linux.intelRdt.closID', 'must be a plain name (no "/", not "." or "..") or "/"')
-  }
+  const closId = rdt.closID === undefined ? null : closIdProblem(rdt.closID)
+  if (closId) out.error('linux.intelRdt.closID', closId)
   rdt.schemata?.forEach((line, i) => {
     if (line.includes('\n')) out.error(`linux.intelRdt.schemata[${i}]`, 'must not contain a newline')
   })
