@@ -48,13 +48,6 @@ export function setupCgroups(o: {
   const rules = deviceRules(linux?.resources?.devices, linux?.devices)
   const mgr =
     o.manager ?? newManager({ id: o.id, cgroupsPath: linux?.cgroupsPath, systemd: o.systemd, host: probeHost(), bpf: realBpf })
-  // pids.max counts threads, and the init is a Bun process that needs about eight of its own
-  // to start: the pids limit waits until the init is ready (finish()). It stops new tasks only;
-  // the init's threads are gone at its execve, before the user program runs.
-  // The cpu limits wait too, as in runc (which sets every limit only once its init has built
-  // the rootfs): under a Kubernetes-sized quota (cpu: 10m, 1 ms per 100 ms) the init's own work
-  // would be throttled to seconds. They are in place before the user program runs, and before
-  // the prestart and createRuntime hooks, which may look at them.
   if (o.rootless && mgr.kind !== 'systemd' && !linux?.cgroupsPath) {
     const denied = (o.unwritable ?? firstUnwritable)(Object.values(mgr.paths()))
     if (denied !== null) {
@@ -70,6 +63,13 @@ export function setupCgroups(o: {
   // Rootless, the device rules are not enforced: runc ignores the devices controller's errors
   // then (a v1 devices cgroup or a v2 BPF program needs host privilege).
   const devices = o.rootless ? null : rules
+  // pids.max counts threads, and the init is a Bun process that needs about eight of its own
+  // to start: the pids limit waits until the init is ready (finish()). It stops new tasks only;
+  // the init's threads are gone at its execve, before the user program runs.
+  // The cpu limits wait too, as in runc (which sets every limit only once its init has built
+  // the rootfs): under a Kubernetes-sized quota (cpu: 10m, 1 ms per 100 ms) the init's own work
+  // would be throttled to seconds. They are in place before the user program runs, and before
+  // the prestart and createRuntime hooks, which may look at them.
   const { pids, cpu, ...early } = linux?.resources ?? {}
   let cpuApplied = !cpu
   const limitCpu = () => {
