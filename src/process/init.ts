@@ -129,7 +129,30 @@ function ask(ch: Channel, msg: Message, what: string): void {
   if (reply.type === 'error') throw fromWire(reply.error)
 }
 
-function buildContainer(cfg: InitConfig, ch: Channel, bindSources: Map<string, number>): void {
+/**
+ * The parent moves us into the container's cgroup as late as the container allows, so that
+ * neither our start-up nor the building of its root is charged to it (or throttled by its
+ * quota): before the first cgroup mount (which shows, or binds, our own cgroup), before any
+ * hook (which may look at our cgroup), at the latest before the credentials switch (the
+ * cgroup namespace needs CAP_SYS_ADMIN). Everything of the container's own happens inside.
+ * That cgroup becomes the root of the cgroup namespace: only this thread moves, the one that
+ * goes on to execve (and forks hooks); unshare(CLONE_NEWCGROUP) has no single-thread rule.
+ */
+function cgroupEntry(cfg: InitConfig, ch: Channel): () => void {
+  let done = false
+  return () => {
+    if (done) return
+    done = true
+    timed('cgroup: moved into the container cgroup', () =>
+      ask(ch, { type: 'cgroup', pid: hostPid() }, 'moving us into the container cgroup'),
+    )
+    if (!cfg.cgroupns) return
+    timed('namespaces: unshare cgroup', () => sys.unshare(C.CLONE_NEWCGROUP))
+    verifyNamespaces({ ...cfg, joined: [], created: cfg.created.filter((e) => e.type === 'cgroup') })
+  }
+}
+
+function buildContainer(cfg: InitConfig, ch: Channel, bindSources: Map<string, number>, enterCgroup: () => void): void {
   const plan = cfg.rootfsPlan!
   const ctx: RootfsContext = {
     sys,
@@ -137,6 +160,7 @@ function buildContainer(cfg: InitConfig, ch: Channel, bindSources: Map<string, n
     cgroupns: cfg.cgroupns,
     warn: (msg) => ch.send({ type: 'log', level: 'warning', msg }),
     bindSources,
+    enterCgroup,
   }
   if (cfg.idmapFields?.length) {
     ctx.attachIdmapped = (field, targetFd) => ask(ch, { type: 'idmap', field, fd: targetFd }, 'attaching an idmapped mount')
@@ -163,6 +187,7 @@ function buildContainer(cfg: InitConfig, ch: Channel, bindSources: Map<string, n
       // The container's init leads a session of its own, as with runc.
       sys.setsid()
     }
+    if (cfg.hooks.runtime || cfg.hooks.createContainer.length) enterCgroup()
     if (cfg.hooks.runtime) {
       // prestart and createRuntime run in the runtime namespace: the parent runs them.
       ask(ch, { type: 'hooks', state: { ...cfg.state, pid: process.pid, status: 'creating' } }, 'running hooks')
@@ -290,18 +315,11 @@ export function runInit(): void {
       cfg.mode === 'create' && cfg.bindSourceFields?.length
         ? receiveBindSources(ch, cfg.bindSourceFields)
         : new Map<string, number>()
-    // Booted: the parent moves us into the container's cgroup now, so that our start-up is not
-    // charged to the container and everything we do for it is (cgroups/setup.ts). That cgroup
-    // becomes the root of the cgroup namespace: only this thread moves, the one that goes on to
-    // execve (and forks hooks); unshare(CLONE_NEWCGROUP) has no single-thread rule.
-    if (cfg.mode === 'create')
-      timed('cgroup: moved into the container cgroup', () =>
-        ask(ch, { type: 'cgroup', pid: hostPid() }, 'moving us into the container cgroup'),
-      )
-    if (cfg.cgroupns) timed('namespaces: unshare cgroup', () => sys.unshare(C.CLONE_NEWCGROUP))
+    // The cgroup namespace is unshared once we are in the container's cgroup (enterCgroup).
+    const early = { ...cfg, created: cfg.created.filter((e) => e.type !== 'cgroup') }
     timed(
-      () => `namespaces: verify (new ${names(cfg.created) || 'none'}; joined ${names(cfg.joined) || 'none'})`,
-      () => verifyNamespaces(cfg),
+      () => `namespaces: verify (new ${names(early.created) || 'none'}; joined ${names(cfg.joined) || 'none'})`,
+      () => verifyNamespaces(early),
     )
     timed('init: verify the sealed runtime binary', () => verifySealedExe())
     const confinement = timed('confine: preload', () => preload(cfg, sys, (level, msg) => ch.send({ type: 'log', level, msg })))
@@ -362,9 +380,11 @@ function initCreate(
       if (passed) sys.close(Number(passed[1]))
     })
   }
-  buildContainer(cfg, ch, bindSources)
+  const enterCgroup = cgroupEntry(cfg, ch)
+  buildContainer(cfg, ch, bindSources, enterCgroup)
   setNames(cfg)
   setHome(cfg.process)
+  enterCgroup()
   const p = cfg.process
   if (confinement.plan.memoryPolicy) timed('confine: memory policy', () => confinement.memoryPolicy())
   timed('confine: session keyring, rlimit hard limits', () => confinement.privileged())

@@ -64,6 +64,11 @@ export type RootfsContext = {
    */
   attachIdmapped?: (field: string, targetFd: number) => void
   /**
+   * Move this process into the container's cgroup (and its cgroup namespace) if it is not
+   * there yet: a cgroup mount shows, or binds, the cgroup of the process that makes it.
+   */
+  enterCgroup?: () => void
+  /**
    * Bind sources the parent opened as host root, by field (plan/bind-sources.ts): bound from
    * /proc/self/fd/N, a lookup that checks no search permission on the way to the source.
    */
@@ -458,6 +463,7 @@ export function mountAll(ctx: RootfsContext, root: InRoot): void {
             break
           case 'cgroup':
           case 'cgroup2':
+            ctx.enterCgroup?.()
             mountCgroup(ctx, root, m)
             break
           default:
