@@ -104,6 +104,19 @@ export class InternalError extends RuntimeError {
   }
 }
 
+/**
+ * CRIU refused or failed a request: as runc words it (`criu failed: type DUMP errno 0`), with
+ * the path of CRIU's log, where the reason is.
+ */
+export class CriuError extends RuntimeError {
+  logFile?: string
+  constructor(message: string, logFile?: string) {
+    super(logFile ? `${message}\nlog file: ${logFile}` : message, 'ECRIU')
+    this.name = 'CriuError'
+    if (logFile) this.logFile = logFile
+  }
+}
+
 /** Bad command-line usage. runc exits 1 for these, 3 for an unknown command. */
 export class UsageError extends RuntimeError {
   constructor(message: string, exitCode = 1) {

@@ -263,3 +263,22 @@ const SYS_ARM64: SyscallTable = {
 }
 
 export const SYS: SyscallTable = process.arch === 'arm64' ? SYS_ARM64 : SYS_X64
+
+// CRIU's RPC enums (images/rpc.proto): criu_req_type and criu_cg_mode.
+export const CRIU_REQ = {
+  EMPTY: 0,
+  DUMP: 1,
+  RESTORE: 2,
+  CHECK: 3,
+  PRE_DUMP: 4,
+  PAGE_SERVER: 5,
+  NOTIFY: 6,
+  CPUINFO_DUMP: 7,
+  CPUINFO_CHECK: 8,
+  FEATURE_CHECK: 9,
+  VERSION: 10,
+  WAIT_PID: 11,
+  PAGE_SERVER_CHLD: 12,
+  SINGLE_PRE_DUMP: 13,
+} as const
+export const CRIU_CG_MODE = { IGNORE: 0, CG_NONE: 1, PROPS: 2, SOFT: 3, FULL: 4, STRICT: 5, DEFAULT: 6 } as const
