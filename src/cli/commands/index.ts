@@ -16,6 +16,8 @@ import { resumeCommand } from './resume.js'
 import { psCommand } from './ps.js'
 import { eventsCommand } from './events.js'
 import { updateCommand } from './update.js'
+import { checkpointCommand } from './checkpoint.js'
+import { restoreCommand } from './restore.js'
 
 export const COMMANDS: CommandDef[] = [
   createCommand,
@@ -33,4 +35,6 @@ export const COMMANDS: CommandDef[] = [
   psCommand,
   eventsCommand,
   updateCommand,
+  checkpointCommand,
+  restoreCommand,
 ]
