@@ -10,8 +10,8 @@
 import t, { type Test } from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { spawnSync } from 'node:child_process'
-import { makeBundle, priv, REPO, RUNC, Runt, tempDir, waitFor, type Bundle } from '../fixtures/runt.js'
+import { spawn, spawnSync } from 'node:child_process'
+import { cleanCommand, cleanEnv, makeBundle, priv, REPO, RUNC, Runt, tempDir, waitFor, type Bundle } from '../fixtures/runt.js'
 import { cgroupDirs, mountsUnder } from '../fixtures/engine-daemon.js'
 
 const CRIU = ['/usr/sbin/criu', '/usr/bin/criu', '/sbin/criu'].find((p) => fs.existsSync(p)) ?? null
@@ -351,6 +351,31 @@ t.test('restore -d under a new id against a fake criu: state, pid file, kill, de
   runt.ok(['delete', id])
   t.same(cgroupDirs(`runt/${id}`), [], 'delete removed its cgroup')
 })
+
+t.test('restore in the foreground against a fake criu: waits for the init, deletes after', priv(), async (t) => {
+  const runt = new Runt(t)
+  const fake = fakeCriu(t)
+  const b = counterBundle(t)
+  const images = tempDir(t, 'runt-img-')
+  fs.writeFileSync(path.join(images, 'descriptors.json'), JSON.stringify(['/dev/null', '/dev/null', '/dev/null']))
+  const id = runt.id('fg')
+  const [cmd, argv] = cleanCommand(['--root', runt.root, 'restore', '--image-path', images, '-b', b.dir, id], cleanEnv(fake.env))
+  const p = spawn(cmd, argv, { stdio: 'ignore' })
+  const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)))
+  const pidFile = path.join(fake.dir, 'restored.pid')
+  t.ok(await waitFor(() => fs.existsSync(pidFile) && runt.run(['state', id]).status === 0, 10_000), 'restored')
+  const restored = Number(fs.readFileSync(pidFile, 'utf8'))
+  t.equal(runt.state(id).pid, restored)
+  t.equal(readPpid(restored), p.pid, 'the restored init is reaped by runt (its subreaper)')
+  process.kill(restored, 'SIGKILL')
+  t.equal(await exited, 137, "runt exits with the init's status")
+  t.match(runt.run(['state', id]).stderr, 'container does not exist', 'and deletes the container, as runc')
+})
+
+function readPpid(pid: number): number {
+  const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1])
+}
 
 t.test('a counter survives checkpoint and restore (stopped, then --leave-running)', workingCriu(), async (t) => {
   const runt = new Runt(t)
