@@ -9,9 +9,10 @@ apt-get update -qq
 # busybox-static: the test and demo rootfs. runc: side-by-side comparisons. python3: test peers.
 # gcc and libc6-dev: the escape tests build a static ptrace probe. time: GNU time, the
 # benchmark's peak RSS column. uidmap: newuidmap/newgidmap for the rootless tests'
-# subordinate ranges (test/priv/rootless.ts). Bun, which builds the binary, comes from npm.
+# subordinate ranges (test/priv/rootless.ts). criu: checkpoint and restore
+# (test/priv/checkpoint.ts). Bun, which builds the binary, comes from npm.
 apt-get install -y -qq --no-install-recommends busybox-static runc python3 procps ca-certificates \
-  gcc libc6-dev libseccomp2 time uidmap >/dev/null
+  gcc libc6-dev libseccomp2 time uidmap criu >/dev/null
 # The engines the end-to-end tests drive through runt (test/priv/engines). Their services are
 # not started here: each test runs its own private daemon. policy-rc.d keeps apt from
 # starting them where an init system would.

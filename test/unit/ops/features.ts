@@ -25,6 +25,14 @@ t.test('shape of the features document', async (t) => {
   t.equal(d.linux.mountExtensions.idmap.enabled, true)
 })
 
+t.test('the checkpoint annotation says what runt has: checkpoint and restore commands', async (t) => {
+  const { COMMANDS } = await import('../../../src/cli/commands/index.js')
+  const names = COMMANDS.map((c) => c.command.split(' ')[0])
+  const d = featuresDocument(probes()) as Record<string, any>
+  t.equal(d.annotations['org.opencontainers.runt.checkpoint.enabled'], 'true')
+  t.ok(names.includes('checkpoint') && names.includes('restore'))
+})
+
 t.test('without libseccomp, seccomp is reported disabled', async (t) => {
   const d = featuresDocument(probes({ libseccompVersion: () => null })) as Record<string, any>
   t.same(d.linux.seccomp, { enabled: false })
