@@ -11,8 +11,9 @@ import t, { type Test } from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { spawn, spawnSync } from 'node:child_process'
-import { cleanCommand, cleanEnv, makeBundle, priv, REPO, RUNC, Runt, tempDir, waitFor, type Bundle } from '../fixtures/runt.js'
+import { cleanCommand, cleanEnv, makeBundle, priv, RUNC, Runt, tempDir, waitFor, type Bundle } from '../fixtures/runt.js'
 import { cgroupDirs, mountsUnder } from '../fixtures/engine-daemon.js'
+import { fakeCriu } from '../fixtures/criu.js'
 
 const CRIU = ['/usr/sbin/criu', '/usr/bin/criu', '/sbin/criu'].find((p) => fs.existsSync(p)) ?? null
 const COUNTER = 'i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done'
@@ -44,31 +45,6 @@ function count(runt: Runt, id: string): number {
 async function started(t: Test, runt: Runt, id: string, b: Bundle): Promise<void> {
   runt.ok(['run', '-d', '--bundle', b.dir, id])
   t.ok(await waitFor(() => count(runt, id) > 1, 10_000), 'the counter runs')
-}
-
-/** A `criu` first on PATH that is test/fixtures/fake-criu.ts, recording into a fresh dir. */
-function fakeCriu(t: Test, mode = 'ok') {
-  const dir = tempDir(t, 'runt-fake-criu-')
-  fs.mkdirSync(path.join(dir, 'bin'))
-  fs.writeFileSync(
-    path.join(dir, 'bin/criu'),
-    `#!/bin/sh\ncd ${REPO} && exec ${process.execPath} --import=tsx test/fixtures/fake-criu.ts "$@"\n`,
-    { mode: 0o755 },
-  )
-  const env = {
-    PATH: `${dir}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
-    FAKE_CRIU_DIR: dir,
-    FAKE_CRIU_MODE: mode,
-  }
-  const records = () =>
-    fs.existsSync(path.join(dir, 'requests.jsonl'))
-      ? fs
-          .readFileSync(path.join(dir, 'requests.jsonl'), 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l) as Record<string, any>)
-      : []
-  return { dir, env, records }
 }
 
 const alive = (pid: number) => {

@@ -131,6 +131,11 @@ const ENGINE_LINES = [
   ['--root', '/r', 'resume', 'x'],
   ['--root', '/r', 'events', '--stats', 'x'],
   ['events', '--interval', '5s', 'x'],
+  ['checkpoint', '--empty-ns', 'network', '--empty-ns', 'pid', 'x'],
+  // podman's checkpoint and (through conmon) restore.
+  ['checkpoint', '--image-path', '/i', '--work-path', '/w', '--leave-running', '--tcp-established', 'x'],
+  ['--root', '/r', 'restore', '--bundle', '/b', '--pid-file', '/p', '--detach', '--image-path', '/i', '--work-path', '/w', 'x'],
+  ['restore', '-d', '-b', '/b', '--console-socket', '/c', '--image-path', '/i', '--manage-cgroups-mode', 'soft', 'x'],
 ]
 
 // Lines the fast path hands to yargs.
@@ -197,4 +202,14 @@ t.test('a builder doing more than .option() disables the fast path for its comma
   t.same(positionalNames('exec [container-id] [command...]'), { names: ['container-id', 'command'], variadic: true })
   t.same(positionalNames('exec [container-id] [command..]'), { names: ['container-id', 'command'], variadic: true })
   t.equal(positionalNames('exec <container-id>'), null)
+})
+
+t.test('criu flags: --empty-ns once or repeated', async (t) => {
+  const { criuFlags } = await import('../../../src/cli/commands/checkpoint.js')
+  const once = parseFast(['checkpoint', '--empty-ns', 'network', '--pre-dump', 'x'], GLOBAL_OPTIONS, COMMANDS)!
+  t.match(criuFlags(once.args), { emptyNs: ['network'], preDump: true, leaveRunning: false, imagePath: '' })
+  const twice = await viaYargs(['checkpoint', '--empty-ns', 'network', '--empty-ns', 'pid', 'x'])
+  t.same(criuFlags(twice.args as never).emptyNs, ['network', 'pid'])
+  const none = await viaYargs(['restore', '-b', '/b', 'x'])
+  t.same(criuFlags(none.args as never).emptyNs, [])
 })
