@@ -11,7 +11,18 @@ import t, { type Test } from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { spawn, spawnSync } from 'node:child_process'
-import { cleanCommand, cleanEnv, makeBundle, priv, RUNC, Runt, tempDir, waitFor, type Bundle } from '../fixtures/runt.js'
+import {
+  cleanCommand,
+  cleanEnv,
+  makeBundle,
+  priv,
+  RUNC,
+  Runt,
+  socketPeer,
+  tempDir,
+  waitFor,
+  type Bundle,
+} from '../fixtures/runt.js'
 import { cgroupDirs, mountsUnder } from '../fixtures/engine-daemon.js'
 import { fakeCriu } from '../fixtures/criu.js'
 
@@ -326,6 +337,31 @@ t.test('restore -d under a new id against a fake criu: state, pid file, kill, de
   t.ok(await waitFor(() => runt.state(id).status === 'stopped'), 'kill works')
   runt.ok(['delete', id])
   t.same(cgroupDirs(`runt/${id}`), [], 'delete removed its cgroup')
+})
+
+t.test("restore --console-socket against a fake criu: criu's orphan pty master reaches the socket", priv(), async (t) => {
+  const runt = new Runt(t)
+  const fake = fakeCriu(t)
+  // As for create, a console socket goes with process.terminal (the same refusal otherwise).
+  const b = counterBundle(t, (b) => (b.config.process!.terminal = true))
+  const images = tempDir(t, 'runt-img-')
+  fs.writeFileSync(path.join(images, 'descriptors.json'), JSON.stringify(['/dev/null', '/dev/null', '/dev/null']))
+  const peer = socketPeer<{ fds: number; isatty: boolean; output: string }>(t, 'console-peer.py', 'console.sock')
+  await peer.listening
+  const id = runt.id('tty')
+  const r = runt.run(['restore', '-d', '--console-socket', peer.sock, '--image-path', images, '-b', b.dir, id], {
+    env: { ...fake.env, FAKE_CRIU_PTS: '1' },
+  })
+  t.equal(r.status, 0, `restore: ${r.stderr}`)
+  const restored = Number(fs.readFileSync(path.join(fake.dir, 'restored.pid'), 'utf8'))
+  t.teardown(() => alive(restored) && process.kill(restored, 'SIGKILL'))
+  const got = await peer.report
+  t.match(got, { fds: 1, isatty: true }, 'one fd, a tty master')
+  t.match(got.output, 'from the restored tty', 'the pty criu handed over, whose slave wrote a line')
+  t.ok(
+    fake.records().some((a) => a.ack === 'orphan-pts-master' && a.notifySuccess),
+    'answered with notify_success',
+  )
 })
 
 t.test('restore in the foreground against a fake criu: waits for the init, deletes after', priv(), async (t) => {
