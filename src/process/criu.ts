@@ -69,6 +69,8 @@ export function criuSwrk(req: CriuReq, o: SwrkOptions = {}): CriuResp {
     for (const fd of opened.splice(1)) sys.close(fd)
     logger().debug(`criu: swrk pid ${pid}, request ${reqTypeName(req.type)}`)
     o.started?.(pid, req)
+    // As runc's debug log lists every CRIU option it sends.
+    logger().debug(`criu: ${reqTypeName(req.type)} options ${JSON.stringify(req.opts ?? {})}`)
     sys.write(client, encodeReq(req))
     let resp: CriuResp
     for (;;) {
