@@ -388,10 +388,10 @@ export function createContainer(opts: CreateOptions): Created {
       for (const s of opened.skipped) logger().debug(`${s.field}: left to the init: ${s.error}`)
     }
     // The init execs and boots (40-45 ms) while we make its cgroup and apply the limits; it
-    // asks to be moved in ('cgroup') once it has booted, before it unshares its cgroup
-    // namespace (whose root is this cgroup) or mounts anything, so that nothing of the
-    // container happens outside the cgroup and none of the runtime's start-up is charged to it
-    // (cgroups/setup.ts).
+    // asks to be moved in ('cgroup') before its first cgroup mount, hook or credentials
+    // switch, and then unshares its cgroup namespace (whose root is this cgroup): none of the
+    // runtime's start-up or of the root's building is charged to it, and none of the
+    // container's own code runs outside it (process/init.ts cgroupEntry, cgroups/setup.ts).
     const stat = readProcStat(pid)
     if (!stat) throw initDied(pid)
     const rec: ContainerRecord = {
