@@ -1,7 +1,7 @@
 // Containers with the small limits Kubernetes gives most pods start and run: a cpu quota of
 // 1 ms per 100 ms (cpu: 10m), a 6 MiB memory limit (Docker's minimum) and less, pids.limit 1.
-// The init is moved into its cgroup once it has booted (cgroups/setup.ts), so only what it
-// does for the container counts against the limits. How long
+// The init is moved into its cgroup only for the container's part (process/init.ts
+// cgroupEntry), so only what it does for the container counts against the limits. How long
 // they take is scripts/bench's business (its "small limits" lines), not an assertion here.
 // The cpu limits are applied once the init has built the container, as runc does, and before
 // the prestart hooks, which see them.
@@ -55,3 +55,36 @@ t.test('a prestart hook sees the cpu quota in place', hookOpts, async (t) => {
   t.equal(r.status, 0, r.stderr)
   t.equal(fs.readFileSync(out, 'utf8').trim(), '1000')
 })
+
+// The init builds the root outside the container's cgroup and is moved in before its first
+// cgroup mount, any hook, or (without either) its credentials switch: a config without a
+// cgroup mount takes the later paths. The hook and `created` must see it in the cgroup.
+const cgroupOpts = cpuMount ? priv() : { skip: 'needs the v1 cpu controller (the v2 path is unit-tested)' }
+for (const hook of [true, false]) {
+  t.test(`no cgroup mount${hook ? ', a prestart hook' : ''}: the init is in its cgroup`, cgroupOpts, async (t) => {
+    const runt = new Runt(t)
+    const id = runt.id()
+    const cg = `/runt-late-${process.pid}-${hook ? 'h' : 'n'}`
+    const out = path.join(runt.root, 'cgroup-seen')
+    const b = makeBundle(t, ['sleep', '60'], (c) => {
+      c.linux!.cgroupsPath = cg
+      c.mounts = c.mounts!.filter((m) => m.type !== 'cgroup' && m.type !== 'cgroup2')
+      if (!c.linux!.namespaces!.some((n) => n.type === 'cgroup')) c.linux!.namespaces!.push({ type: 'cgroup' })
+      if (hook) {
+        const script = `pid=$(sed -n 's/.*"pid": *\\([0-9]*\\).*/\\1/p'); cat /proc/$pid/cgroup > ${out}`
+        c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', script] }] }
+      }
+    })
+    const r = runt.run(['create', '--bundle', b.dir, id])
+    t.equal(r.status, 0, r.stderr)
+    const pid = JSON.parse(runt.run(['state', id]).stdout).pid as number
+    const cpuLine = (text: string) => text.split('\n').find((l) => /^\d+:[^:]*\bcpu\b/.test(l))
+    t.match(cpuLine(fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8')), new RegExp(`:${cg}$`), 'created: in the cgroup')
+    if (hook) t.match(cpuLine(fs.readFileSync(out, 'utf8')), new RegExp(`:${cg}$`), 'prestart: in the cgroup')
+    // The container's cgroup is the root of its cgroup namespace.
+    const inside = runt.run(['exec', id, 'cat', '/proc/self/cgroup'])
+    t.equal(inside.status, 0, inside.stderr)
+    t.match(cpuLine(inside.stdout), /:\/$/, 'cgroup namespace rooted at the container cgroup')
+    t.equal(runt.run(['delete', '--force', id]).status, 0)
+  })
+}
