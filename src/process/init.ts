@@ -34,6 +34,7 @@ import { runBoundHooks } from './hook-process.js'
 import { preload } from '../confine/confinement.js'
 import { closeAll, receiveBindSources } from './bind-sources.js'
 import { setTrace, timed, tracing } from '../log.js'
+import { executableMappings, shed } from './shed.js'
 
 /**
  * --debug records go to whoever listens at the time, never to a file or fd of the init's own:
@@ -293,6 +294,9 @@ function finalFds(cfg: InitConfig): void {
   }
 }
 
+/** The executable's read-only mappings, read as the init starts (process/shed.ts). */
+let textMappings: ReturnType<typeof executableMappings> = []
+
 /** Where a failure is reported: `start` once it is connected, else the parent, once. */
 type Report = { startConn: Channel | null; reported: boolean }
 
@@ -309,6 +313,8 @@ export function runInit(): void {
     if (!msg || msg.type !== 'bootstrap') throw new RuntimeError('init: no bootstrap from the parent', 'EPARENT')
     const cfg = msg.config as InitConfig
     hostPidValue = msg.hostPid
+    // Read now, from the runtime's /proc: shed before waiting for `start` (process/shed.ts).
+    if (cfg.mode === 'create') textMappings = executableMappings()
     if (cfg.debug) traceTo(ch)
     // They follow the bootstrap on the channel, before any other message.
     const bindSources =
@@ -402,6 +408,7 @@ function initCreate(
     ch.close()
     rep.reported = true
   }
+  shed(textMappings)
   const started = waitForStart(cfg.startFd!)
   rep.startConn = started.conn
   if (started.debug) traceTo(started.conn)

@@ -134,6 +134,7 @@ export const WNOHANG = 1
 export const PR_SET_PDEATHSIG = 1
 export const SIGKILL = 9
 export const PR_SET_DUMPABLE = 4
+export const MADV_DONTNEED = 4
 export const PR_SET_KEEPCAPS = 8
 export const PR_SET_NAME = 15
 export const PR_CAPBSET_READ = 23

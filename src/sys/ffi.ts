@@ -119,6 +119,7 @@ export const prlimit = fn('int prlimit(int pid, int resource, const uint64_t *ne
 export const umask = fn('unsigned int umask(unsigned int mask)')
 export const sigprocmask = fn('int sigprocmask(int how, const uint64_t *set, uint64_t *oldset)')
 export const signal = fn('void *signal(int sig, void *handler)')
+export const madvise = fn('int madvise(uintptr_t addr, size_t length, int advice)')
 
 // --- files ---
 export const openat = fn('int openat(int dirfd, const char *path, int flags, unsigned int mode)')

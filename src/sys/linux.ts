@@ -354,6 +354,9 @@ export const linux = {
     )
     return arr.map((f) => f.revents)
   },
+  madvise(addr: bigint, length: number, advice: number): void {
+    check(ffi.madvise(addr, length, advice), 'madvise', undefined, undefined, { advice: String(advice) })
+  },
   prctl(option: number, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {
     return check(ffi.prctl(option, a2, a3, a4, a5), 'prctl', undefined, undefined, { option: String(option) })
   },
