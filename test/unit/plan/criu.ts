@@ -3,26 +3,9 @@ import * as P from '../../../src/plan/criu.js'
 import { UsageError } from '../../../src/errors.js'
 import type { Spec } from '../../../src/spec/schema.js'
 import type { MountInfo } from '../../../src/plan/mountinfo.js'
+import { criuFlags } from '../../fixtures/criu.js'
 
-const FLAGS: P.CriuFlags = {
-  imagePath: '/img',
-  workPath: '',
-  parentPath: '',
-  leaveRunning: false,
-  tcpEstablished: false,
-  tcpSkipInFlight: false,
-  linkRemap: false,
-  extUnixSk: false,
-  shellJob: false,
-  fileLocks: false,
-  preDump: false,
-  autoDedup: false,
-  lazyPages: false,
-  manageCgroupsMode: '',
-  emptyNs: [],
-  lsmProfile: '',
-  lsmMountContext: '',
-}
+const FLAGS: P.CriuFlags = criuFlags('/img')
 
 const SPEC = {
   ociVersion: '1.0.2',

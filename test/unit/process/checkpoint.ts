@@ -11,28 +11,10 @@ import { CRIU_REQ } from '../../../src/sys/constants.js'
 import { CriuError } from '../../../src/errors.js'
 import type { CriuFlags } from '../../../src/plan/criu.js'
 import type { ContainerRecord } from '../../../src/state/store.js'
-import { fakeCriu } from '../../fixtures/criu.js'
+import { criuFlags, fakeCriu } from '../../fixtures/criu.js'
 import { tempDir } from '../../fixtures/runt.js'
 
-const FLAGS: CriuFlags = {
-  imagePath: '',
-  workPath: '',
-  parentPath: '',
-  leaveRunning: false,
-  tcpEstablished: false,
-  tcpSkipInFlight: false,
-  linkRemap: false,
-  extUnixSk: false,
-  shellJob: false,
-  fileLocks: false,
-  preDump: false,
-  autoDedup: false,
-  lazyPages: false,
-  manageCgroupsMode: '',
-  emptyNs: [],
-  lsmProfile: '',
-  lsmMountContext: '',
-}
+const FLAGS: CriuFlags = criuFlags('')
 
 /** Run `fn` with the fake first on PATH (and its settings) in our own environment. */
 function withEnv<T>(t: Test, env: Record<string, string>, fn: () => T): T {
