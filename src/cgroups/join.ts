@@ -5,6 +5,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { fsErrorText, RuntimeError } from '../errors.js'
+import { ownPath, type HostCgroups } from './host.js'
 
 /** --cgroup values by controller; '' is the single path given with no prefix. */
 export function parseSubCgroups(values: string[]): Map<string, string> {
@@ -79,4 +80,26 @@ export function joinCgroups(targets: string[], pid: number): void {
       )
     }
   }
+}
+
+/**
+ * Where a process born of this one goes back to after it joined `targets` (the container's
+ * cgroup directories): for each, this process's own cgroup in the same hierarchy. Null when a
+ * target is in no hierarchy of `host` or our own cgroup is outside the mount's root (the
+ * host is itself a container): then the process stays where it is.
+ */
+export function homeCgroups(host: HostCgroups, targets: string[]): string[] | null {
+  const hierarchies = [
+    ...host.v1.map((h) => ({ ...h, own: ownPath(host, h.controllers[0]!) })),
+    ...(host.unified ? [{ ...host.unified, own: ownPath(host, '') }] : []),
+  ]
+  const out: string[] = []
+  for (const dir of targets) {
+    const h = hierarchies.find((x) => dir === x.mountPoint || dir.startsWith(x.mountPoint + '/'))
+    if (!h) return null
+    const rel = path.posix.relative(h.root, h.own)
+    if (rel.startsWith('..')) return null
+    out.push(path.posix.join(h.mountPoint, rel))
+  }
+  return [...new Set(out)]
 }

@@ -56,6 +56,8 @@ export type ExecProcessInput = {
   warn: (msg: string) => void
   /** Put this process into the container's cgroup, so that B is born there. */
   enterCgroup: () => void
+  /** Right after the fork: back to the runtime's own cgroup (the process stays in the container's). */
+  leaveCgroup?: () => void
 }
 
 /** capset(2)'s arguments in `chain` memory. */
@@ -237,6 +239,8 @@ export function spawnExecProcess(x: ExecProcessInput): number {
     // throttled under its cpu quota.
     x.enterCgroup()
     pid = x.pidFd === undefined ? launch() : launchInPidNs(launch, x.pidFd, x.hostProc)
+    // Born in the container's cgroup: what we do from here to our exit is the runtime's.
+    x.leaveCgroup?.()
     sys.close(statusW)
     sys.close(goR)
     const st = Buffer.alloc(4)

@@ -21,7 +21,8 @@ import { killAndReap, sameInode, type OpenedJoin } from './host-ns.js'
 import type { InitConfig } from './init-config.js'
 import { checkTerminal, Launch } from './launch.js'
 import { checkInheritedFds, lastCap, processConfig, stateBase } from './create.js'
-import { execCgroupTargets, joinCgroups } from '../cgroups/join.js'
+import { execCgroupTargets, homeCgroups, joinCgroups } from '../cgroups/join.js'
+import { probeHost } from '../cgroups/host.js'
 import { joinIntelRdt } from '../cgroups/intelrdt.js'
 import { logger, timed } from '../log.js'
 import { waitChild } from './wait.js'
@@ -300,6 +301,10 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
           },
           { type: 'cgroup-done' },
         ),
+      'cgroup-leave': () =>
+        l.answer(() => timed('cgroup: the exec init back in our own cgroup', () => leaveCgroups(cgroups.targets, initPid)), {
+          type: 'cgroup-left',
+        }),
       exec: (msg) => {
         if (msg.pid) execPid = msg.pid
       },
@@ -328,5 +333,21 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     launch?.close()
     console?.close()
     release()
+  }
+}
+
+/**
+ * The exec init back where it came from (our own cgroups) once its process is born in the
+ * container's. Best effort: where that cannot be written (rootless, a read-only cgroupfs, a
+ * host that is itself a container) it stays, charged to the container as before.
+ */
+function leaveCgroups(targets: string[], pid: number): void {
+  if (!targets.length) return
+  const home = homeCgroups(probeHost(), targets)
+  if (!home) return
+  try {
+    joinCgroups(home, pid)
+  } catch (e) {
+    logger().debug(`exec init stays in the container cgroup: ${(e as Error).message}`)
   }
 }

@@ -544,6 +544,9 @@ function execTail(cfg: InitConfig, ch: Channel, confinement: ReturnType<typeof p
     // preparation are not charged to the container, and the process is born there (the
     // container's pids limit applies to the fork, as it does to runc's).
     enterCgroup: () => ask(ch, { type: 'cgroup', pid: hostPid() }, 'joining the container cgroup'),
+    // And out again once the process is born there: our status reads and exit (the teardown
+    // of a Bun address space) are the runtime's, not the container's.
+    leaveCgroup: () => ask(ch, { type: 'cgroup-leave', pid: hostPid() }, 'leaving the container cgroup'),
   }
   if (host.userFd !== undefined) input.userFd = host.userFd
   if (host.timeFd !== undefined) input.timeFd = host.timeFd

@@ -12,6 +12,10 @@
 //                                     cgroup namespace or mounts; exec: the container process,
 //                                     set up, before its execve); parent answers cgroup-done or
 //                                     error
+//   init   -> parent      cgroup-leave {pid}  exec: the container process is born (in the
+//                                     container's cgroup); put me back in runt's own cgroup,
+//                                     so that what I do until I exit is not charged to the
+//                                     container; parent answers cgroup-left (or error)
 //   init   -> parent      hooks       run prestart + createRuntime now (mounts done, before
 //                                     pivot_root); parent answers hooks-done or error
 //   init   -> parent      idmap       attach the parent's idmapped tree for mounts[i] on my
@@ -39,6 +43,8 @@ export type Message =
   | { type: 'bootstrap'; config: unknown; hostPid: number }
   | { type: 'cgroup'; pid: number }
   | { type: 'cgroup-done' }
+  | { type: 'cgroup-leave'; pid: number }
+  | { type: 'cgroup-left' }
   | { type: 'hooks'; state: unknown }
   | { type: 'hooks-done' }
   | { type: 'log'; level: 'debug' | 'info' | 'warning' | 'error'; msg: string }

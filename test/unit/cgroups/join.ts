@@ -2,7 +2,8 @@ import t from 'tap'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { execCgroupTargets, joinCgroups, parseSubCgroups } from '../../../src/cgroups/join.js'
+import { execCgroupTargets, homeCgroups, joinCgroups, parseSubCgroups } from '../../../src/cgroups/join.js'
+import { parseHost } from '../../../src/cgroups/host.js'
 
 const V1 = {
   cpu: '/cg/cpu/c',
@@ -70,4 +71,25 @@ t.test('joinCgroups writes the pid, and says which file failed as runc does', as
   t.throws(() => joinCgroups([missing], 7), {
     message: `error adding pid 7 to cgroups: failed to write 7: open ${missing}/cgroup.procs: no such file or directory`,
   })
+})
+
+t.test('homeCgroups: the exec init goes back to our own cgroup in each hierarchy it joined', async (t) => {
+  const mounts = `31 23 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw
+32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct
+35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory
+36 31 0:33 /outer /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids
+41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw
+`
+  const self = '4:memory:/user/abc\n3:cpu,cpuacct:/\n2:pids:/outer/me\n0::/u.slice\n'
+  const host = parseHost(mounts, self)
+  t.same(
+    homeCgroups(host, ['/sys/fs/cgroup/cpu,cpuacct/runt/c1', '/sys/fs/cgroup/memory/runt/c1', '/sys/fs/cgroup/pids/runt/c1']),
+    ['/sys/fs/cgroup/cpu,cpuacct', '/sys/fs/cgroup/memory/user/abc', '/sys/fs/cgroup/pids/me'],
+    'v1: own path below each mount root',
+  )
+  t.same(homeCgroups(host, ['/sys/fs/cgroup/unified/c1']), ['/sys/fs/cgroup/unified/u.slice'], 'v2')
+  t.equal(homeCgroups(host, ['/elsewhere/c1']), null, 'a target in no hierarchy: stay')
+  const outside = parseHost(mounts, '2:pids:/other\n')
+  t.equal(homeCgroups(outside, ['/sys/fs/cgroup/pids/runt/c1']), null, 'own cgroup outside the mount root: stay')
+  t.same(homeCgroups(host, []), [])
 })
