@@ -122,7 +122,8 @@ export function prepare(opts: CreateOptions): Prepared {
   if (errors.length) throw new SpecError(errors)
   if (!spec.process) throw new SpecError([{ path: 'process', message: 'required' }])
   const who = caller()
-  const rootlessCg = rootlessCgroups(opts.rootless ?? 'auto', { euid: who.euid, inUserNs: opts.inUserNs ?? (() => false) })
+  const inUserNs = opts.inUserNs ?? (() => false)
+  const rootlessCg = rootlessCgroups(opts.rootless ?? 'auto', { euid: who.euid, inUserNs })
   const rootless = rootlessIssues(spec, who)
   if (rootless.length) throw new SpecError(rootless)
 
@@ -131,8 +132,10 @@ export function prepare(opts: CreateOptions): Prepared {
   const rootfs: RootfsPlan = timed(`config: plan the rootfs (${spec.mounts?.length ?? 0} mounts in config.json)`, () =>
     planRootfs(
       spec as Parameters<typeof planRootfs>[0],
-      // Reading mountinfo is only worth it when there is a mount label to apply.
-      { bundle, userns: ns.types.includes('user'), selinux: !!spec.linux?.mountLabel && selinuxEnabled() },
+      // Reading mountinfo is only worth it when there is a mount label to apply. Device
+      // nodes are bound, not made, in a new user namespace or when runt already runs in one
+      // (rootless podman runs it in its own; runc: RunningInUserNS() || NEWUSER).
+      { bundle, userns: ns.types.includes('user') || inUserNs(), selinux: !!spec.linux?.mountLabel && selinuxEnabled() },
       { noPivot: opts.noPivot, sharedMountNs: ns.sharedMount },
     ),
   )
