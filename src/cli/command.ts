@@ -5,6 +5,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { Argv } from 'yargs'
 import { UsageError } from '../errors.js'
+import { runningInUserNs } from '../sys/koffi-addon.js'
 
 export type GlobalOptions = {
   root: string
@@ -44,15 +45,6 @@ export function positionals(args: Args): string[] {
 }
 
 type RootEnv = { env?: NodeJS.ProcessEnv; euid?: number; inUserNs?: () => boolean }
-
-/** Not in the initial user namespace: /proc/self/uid_map is not the identity over all ids. */
-export function runningInUserNs(): boolean {
-  try {
-    return !/^\s*0\s+0\s+4294967295\s*$/.test(fs.readFileSync('/proc/self/uid_map', 'utf8'))
-  } catch {
-    return false
-  }
-}
 
 /**
  * `$XDG_RUNTIME_DIR/runt` where runc would use `$XDG_RUNTIME_DIR/runc` (its

@@ -12,7 +12,7 @@ import type koffiApi from 'koffi'
 // The build resolves this to koffi's addon for the target and embeds it (`type: 'file'`
 // gives its path inside the executable, readable with fs).
 import embeddedAddon from 'runt:koffi-addon' with { type: 'file' }
-import { ENV_ADDON, addonDirs, setLoadedAddon, trustedDir, usableAddon, writeAddon } from './koffi-addon.js'
+import { ENV_ADDON, addonDirs, runningInUserNs, setLoadedAddon, trustedDir, usableAddon, writeAddon } from './koffi-addon.js'
 import { RuntimeError } from '../errors.js'
 
 type Koffi = typeof koffiApi
@@ -24,6 +24,11 @@ function fileName(): string {
   return `koffi-${__RUNT_KOFFI__.version}-${__RUNT_KOFFI__.sha256.slice(0, 16)}.node`
 }
 
+function dirsFor(euid: number): string[] {
+  const hostRoot = euid === 0 && !runningInUserNs()
+  return addonDirs(euid, process.env, hostRoot ? undefined : os.homedir(), !hostRoot && euid === 0)
+}
+
 /** The copy to load: the parent's (in the init stage), or one cached by an earlier run. */
 function cachedAddon(euid: number): string | undefined {
   const { size } = __RUNT_KOFFI__
@@ -31,7 +36,7 @@ function cachedAddon(euid: number): string | undefined {
   // inside a user namespace the parent's root-owned copy shows up as the overflow uid.
   const fromParent = process.env._RUNT_SYNC_FD !== undefined ? process.env[ENV_ADDON] : undefined
   if (fromParent && usableAddon(fromParent, size, euid, false)) return fromParent
-  for (const dir of addonDirs(euid, process.env, euid === 0 ? undefined : os.homedir())) {
+  for (const dir of dirsFor(euid)) {
     const file = path.join(dir, fileName())
     if (usableAddon(file, size, euid)) return file
   }
@@ -50,7 +55,7 @@ function freshAddon(euid: number): Koffi {
   const digest = sha256(bytes)
   if (digest !== __RUNT_KOFFI__.sha256)
     throw new RuntimeError(`the FFI addon inside ${process.execPath} is corrupt (sha256 ${digest})`, 'EADDON')
-  const dirs = addonDirs(euid, process.env, euid === 0 ? undefined : os.homedir())
+  const dirs = dirsFor(euid)
   let err: unknown
   for (const dir of dirs) {
     if (!trustedDir(dir, euid)) continue

@@ -57,6 +57,8 @@ function makeUser(t: Test): User | string {
     }
     spawnSync('userdel', ['-r', name], { encoding: 'utf8' })
     fs.rmSync(xdg, { recursive: true, force: true })
+    // podman's lock file for the user's containers.
+    fs.rmSync(`/dev/shm/libpod_rootless_lock_${uid}`, { force: true })
   })
   const has = (file: string) =>
     fs.existsSync(file) &&
