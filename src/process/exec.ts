@@ -23,6 +23,7 @@ import { checkTerminal, Launch } from './launch.js'
 import { checkInheritedFds, lastCap, processConfig, stateBase } from './create.js'
 import { execCgroupTargets, homeCgroups, joinCgroups } from '../cgroups/join.js'
 import { probeHost } from '../cgroups/host.js'
+import { runningInUserNs } from '../sys/koffi-addon.js'
 import { joinIntelRdt } from '../cgroups/intelrdt.js'
 import { logger, timed } from '../log.js'
 import { waitChild } from './wait.js'
@@ -234,7 +235,11 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     // privilege over ours), so stage 1 joins it too and forks the init into it, as runc's
     // exec runs its init in the container's pid namespace.
     const userFirst = user !== undefined && (process.geteuid?.() ?? 0) !== 0
-    if (pidJoin && !userFirst) env._RUNT_PID_FD = String(pidJoin.fd)
+    // Root of a user namespace (rootless podman runs the runtime so, with a config that has
+    // none) has no privilege over the pid namespace it runs in either: the same way in.
+    const pidInStage1 = pidJoin !== undefined && (userFirst || runningInUserNs())
+    const late = userFirst || pidInStage1
+    if (pidJoin && !pidInStage1) env._RUNT_PID_FD = String(pidJoin.fd)
     if (user && !userFirst) env._RUNT_USER_FD = String(user.fd)
     if (time) env._RUNT_TIME_FD = String(time.fd)
     inherit.push(...joins.filter((j) => j.type !== 'mount').map((j) => j.fd))
@@ -244,8 +249,9 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     sys.prctl(C.PR_SET_DUMPABLE, 0)
     launch.spawn({
       cloneFlags: userFirst ? 0 : C.CLONE_NEWNS,
-      ...(userFirst ? { userFirstFd: user.fd, lateUnshare: 0 } : {}),
-      chainJoins: userFirst && pidJoin ? [{ fd: pidJoin.fd, nstype: C.CLONE_NEWPID }] : [],
+      ...(userFirst ? { userFirstFd: user.fd } : {}),
+      ...(late ? { lateUnshare: 0 } : {}),
+      chainJoins: pidInStage1 ? [{ fd: pidJoin.fd, nstype: C.CLONE_NEWPID }] : [],
       timeEarly: false,
       becomeRoot: false,
       inherit,
@@ -254,7 +260,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     })
     pid = launch.hello('exec stage')
     // The intermediate exits once it has forked the init (stage1.ts, the late path).
-    if (userFirst) sys.waitpid(launch.stage1Pid, 0)
+    if (late) sys.waitpid(launch.stage1Pid, 0)
     launch.go()
 
     const p = flagged ?? validProcess(raw)
