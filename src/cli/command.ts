@@ -5,7 +5,6 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { Argv } from 'yargs'
 import { UsageError } from '../errors.js'
-import { runningInUserNs } from '../sys/koffi-addon.js'
 
 export type GlobalOptions = {
   root: string
@@ -42,6 +41,15 @@ export function positionals(args: Args): string[] {
   // Declared positionals first, then any extra ones (args._[0] is the command name).
   const named = ['container-id', 'signal'].map((k) => args[k]).filter((v) => v !== undefined)
   return [...named.map(String), ...args._.slice(1).map(String)]
+}
+
+/** Not in the initial user namespace: /proc/self/uid_map is not the identity over all ids. */
+export function runningInUserNs(): boolean {
+  try {
+    return !/^\s*0\s+0\s+4294967295\s*$/.test(fs.readFileSync('/proc/self/uid_map', 'utf8'))
+  } catch {
+    return false
+  }
 }
 
 type RootEnv = { env?: NodeJS.ProcessEnv; euid?: number; inUserNs?: () => boolean }

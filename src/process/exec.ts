@@ -23,7 +23,6 @@ import { checkTerminal, Launch } from './launch.js'
 import { checkInheritedFds, lastCap, processConfig, stateBase } from './create.js'
 import { execCgroupTargets, homeCgroups, joinCgroups } from '../cgroups/join.js'
 import { probeHost } from '../cgroups/host.js'
-import { runningInUserNs } from '../sys/koffi-addon.js'
 import { joinIntelRdt } from '../cgroups/intelrdt.js'
 import { logger, timed } from '../log.js'
 import { waitChild } from './wait.js'
@@ -31,6 +30,8 @@ import { openConsoleSocket, type ConsoleHandle } from './console-host.js'
 
 export type ExecOptions = {
   id: string
+  /** Runt runs in a user namespace other than the initial one (the cli's uid_map check). */
+  inUserNs?: () => boolean
   store: Store
   /** The command, when there is no --process file. */
   args: string[]
@@ -237,7 +238,7 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     const userFirst = user !== undefined && (process.geteuid?.() ?? 0) !== 0
     // Root of a user namespace (rootless podman runs the runtime so, with a config that has
     // none) has no privilege over the pid namespace it runs in either: the same way in.
-    const pidInStage1 = pidJoin !== undefined && (userFirst || runningInUserNs())
+    const pidInStage1 = pidJoin !== undefined && (userFirst || (o.inUserNs?.() ?? false))
     const late = userFirst || pidInStage1
     if (pidJoin && !pidInStage1) env._RUNT_PID_FD = String(pidJoin.fd)
     if (user && !userFirst) env._RUNT_USER_FD = String(user.fd)

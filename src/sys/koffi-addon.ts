@@ -26,22 +26,14 @@ export function setLoadedAddon(p: string): void {
   loaded = p
 }
 
-/** Not in the initial user namespace: /proc/self/uid_map is not the identity over all ids. */
-export function runningInUserNs(): boolean {
-  try {
-    return !/^\s*0\s+0\s+4294967295\s*$/.test(fs.readFileSync('/proc/self/uid_map', 'utf8'))
-  } catch {
-    return false
-  }
-}
-
 /**
  * Directories to keep the addon in, best first: tmpfs, then disk (when /run is noexec). Root
- * of a user namespace (rootless podman runs the runtime so) is an unprivileged user here: the
- * host root's directories show up owned by the overflow uid and are not its to write.
+ * of a user namespace whose "/" is not its own (rootless podman runs the runtime so) is an
+ * unprivileged user here: the host root's directories show up owned by the overflow uid and
+ * are not its to write (`rootOwnsRoot` false).
  */
-export function addonDirs(euid: number, env: NodeJS.ProcessEnv, home: string | undefined, inUserNs = false): string[] {
-  if (euid === 0 && !inUserNs) return ['/run/runt-lib', '/var/lib/runt/lib', '/dev/shm/runt-lib']
+export function addonDirs(euid: number, env: NodeJS.ProcessEnv, home: string | undefined, rootOwnsRoot = true): string[] {
+  if (euid === 0 && rootOwnsRoot) return ['/run/runt-lib', '/var/lib/runt/lib', '/dev/shm/runt-lib']
   const out: string[] = []
   if (env.XDG_RUNTIME_DIR) out.push(path.join(env.XDG_RUNTIME_DIR, 'runt-lib'))
   if (home) out.push(path.join(home, '.cache', 'runt-lib'))

@@ -12,7 +12,7 @@ import type koffiApi from 'koffi'
 // The build resolves this to koffi's addon for the target and embeds it (`type: 'file'`
 // gives its path inside the executable, readable with fs).
 import embeddedAddon from 'runt:koffi-addon' with { type: 'file' }
-import { ENV_ADDON, addonDirs, runningInUserNs, setLoadedAddon, trustedDir, usableAddon, writeAddon } from './koffi-addon.js'
+import { ENV_ADDON, addonDirs, setLoadedAddon, trustedDir, usableAddon, writeAddon } from './koffi-addon.js'
 import { RuntimeError } from '../errors.js'
 
 type Koffi = typeof koffiApi
@@ -25,8 +25,10 @@ function fileName(): string {
 }
 
 function dirsFor(euid: number): string[] {
-  const hostRoot = euid === 0 && !runningInUserNs()
-  return addonDirs(euid, process.env, hostRoot ? undefined : os.homedir(), !hostRoot && euid === 0)
+  // Root whose "/" shows up owned by someone else (the overflow uid): root of a user
+  // namespace on the host's tree, which may write none of root's directories.
+  const rootOwnsRoot = euid === 0 && fs.statSync('/').uid === 0
+  return addonDirs(euid, process.env, rootOwnsRoot ? undefined : os.homedir(), rootOwnsRoot)
 }
 
 /** The copy to load: the parent's (in the init stage), or one cached by an earlier run. */

@@ -1,7 +1,7 @@
 // `runt exec`: run a new process inside a container. Options stop at the container id: what
 // follows is the command and its own arguments. Failures exit 255 with "exec failed: ...".
 
-import { type CommandDef, store } from '../command.js'
+import { type CommandDef, runningInUserNs, store } from '../command.js'
 import { UsageError } from '../../errors.js'
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined || v === '' ? [] : [String(v)])
@@ -80,6 +80,7 @@ export const execCommand: CommandDef = {
     const { exec } = await import('../../ops/exec.js')
     const o: import('../../process/exec.js').ExecOptions = {
       id,
+      inUserNs: runningInUserNs,
       store: await store(args),
       args: command,
       detach: args.detach as boolean,

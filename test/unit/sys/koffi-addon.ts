@@ -10,7 +10,7 @@ t.test('addonDirs: host root, an unprivileged user, root of a user namespace', a
   ])
   // Rootless podman runs the runtime as root of its user namespace: the host root's
   // directories are not its own (they show up owned by the overflow uid).
-  t.same(addonDirs(0, { XDG_RUNTIME_DIR: '/run/user/1001' }, '/home/u', true), [
+  t.same(addonDirs(0, { XDG_RUNTIME_DIR: '/run/user/1001' }, '/home/u', false), [
     '/run/user/1001/runt-lib',
     '/home/u/.cache/runt-lib',
     '/dev/shm/runt-lib-0',
