@@ -68,8 +68,8 @@ const alive = (pid: number) => {
 }
 
 t.test('checkpoint where criu cannot dump: the log path, the container left running, as runc', failingCriu(), async (t) => {
-  const runt = new Runt(t)
   const b = counterBundle(t)
+  const runt = new Runt(t)
   const id = runt.id('ck')
   await started(t, runt, id, b)
   const images = path.join(tempDir(t, 'runt-img-'), 'images')
@@ -102,8 +102,8 @@ t.test('checkpoint where criu cannot dump: the log path, the container left runn
 })
 
 t.test('restore where criu cannot restore: the log path, and nothing left behind, as runc', failingCriu(), async (t) => {
-  const runt = new Runt(t)
   const b = counterBundle(t)
+  const runt = new Runt(t)
   const id = runt.id('src')
   await started(t, runt, id, b)
   const images = path.join(tempDir(t, 'runt-img-'), 'images')
@@ -135,8 +135,8 @@ t.test('restore where criu cannot restore: the log path, and nothing left behind
 })
 
 t.test("flags and states checkpoint refuses, in runc 1.4's words", priv(), async (t) => {
-  const runt = new Runt(t)
   const b = makeBundle(t, ['sleep', '1000'])
+  const runt = new Runt(t)
   const id = runt.id('flags')
   runt.ok(['create', '--bundle', b.dir, id])
   const images = path.join(tempDir(t, 'runt-img-'), 'images')
@@ -247,9 +247,9 @@ t.test('checkpoint --leave-running against a fake criu: the request, the notific
 })
 
 t.test('checkpoint against a fake criu: without --leave-running the container is gone', priv(), async (t) => {
-  const runt = new Runt(t)
   const fake = fakeCriu(t)
   const b = counterBundle(t)
+  const runt = new Runt(t)
   const id = runt.id('gone')
   await started(t, runt, id, b)
   const pid = runt.state(id).pid
@@ -262,9 +262,9 @@ t.test('checkpoint against a fake criu: without --leave-running the container is
 })
 
 t.test('pre-dump against a fake criu: the feature check, the parent image', priv(), async (t) => {
-  const runt = new Runt(t)
   const fake = fakeCriu(t)
   const b = counterBundle(t)
+  const runt = new Runt(t)
   const id = runt.id('pre')
   await started(t, runt, id, b)
   const images = path.join(tempDir(t, 'runt-img-'), 'images')
@@ -279,9 +279,9 @@ t.test('pre-dump against a fake criu: the feature check, the parent image', priv
 })
 
 t.test('a criu failure through the fake: the log path, the container running', priv(), async (t) => {
-  const runt = new Runt(t)
   const fake = fakeCriu(t, 'fail')
   const b = counterBundle(t)
+  const runt = new Runt(t)
   const id = runt.id('fail')
   await started(t, runt, id, b)
   const images = path.join(tempDir(t, 'runt-img-'), 'images')
@@ -293,12 +293,12 @@ t.test('a criu failure through the fake: the log path, the container running', p
 })
 
 t.test('restore -d under a new id against a fake criu: state, pid file, kill, delete', priv(), async (t) => {
-  const runt = new Runt(t)
   const fake = fakeCriu(t)
   const shared = tempDir(t, 'runt-bind-')
   const b = counterBundle(t, (b) => {
     b.config.mounts!.push({ destination: '/shared', type: 'bind', source: shared, options: ['rbind'] })
   })
+  const runt = new Runt(t)
   const images = tempDir(t, 'runt-img-')
   fs.writeFileSync(path.join(images, 'descriptors.json'), JSON.stringify(['/dev/null', 'pipe:[123]', '/dev/null']))
   const id = runt.id('new')
@@ -340,10 +340,10 @@ t.test('restore -d under a new id against a fake criu: state, pid file, kill, de
 })
 
 t.test("restore --console-socket against a fake criu: criu's orphan pty master reaches the socket", priv(), async (t) => {
-  const runt = new Runt(t)
   const fake = fakeCriu(t)
   // As for create, a console socket goes with process.terminal (the same refusal otherwise).
   const b = counterBundle(t, (b) => (b.config.process!.terminal = true))
+  const runt = new Runt(t)
   const images = tempDir(t, 'runt-img-')
   fs.writeFileSync(path.join(images, 'descriptors.json'), JSON.stringify(['/dev/null', '/dev/null', '/dev/null']))
   const peer = socketPeer<{ fds: number; isatty: boolean; output: string }>(t, 'console-peer.py', 'console.sock')
@@ -365,9 +365,9 @@ t.test("restore --console-socket against a fake criu: criu's orphan pty master r
 })
 
 t.test('restore in the foreground against a fake criu: waits for the init, deletes after', priv(), async (t) => {
-  const runt = new Runt(t)
   const fake = fakeCriu(t)
   const b = counterBundle(t)
+  const runt = new Runt(t)
   const images = tempDir(t, 'runt-img-')
   fs.writeFileSync(path.join(images, 'descriptors.json'), JSON.stringify(['/dev/null', '/dev/null', '/dev/null']))
   const id = runt.id('fg')
@@ -390,8 +390,8 @@ function readPpid(pid: number): number {
 }
 
 t.test('a counter survives checkpoint and restore (stopped, then --leave-running)', workingCriu(), async (t) => {
-  const runt = new Runt(t)
   const b = counterBundle(t)
+  const runt = new Runt(t)
   const id = runt.id('live')
   await started(t, runt, id, b)
   const images = path.join(tempDir(t, 'runt-img-'), 'images')
