@@ -474,6 +474,7 @@ export function createContainer(opts: CreateOptions): Created {
       noNewKeyring: opts.noNewKeyring,
       lastCap: lastCap(),
       reportExec: opts.reportExec,
+      shed: !(Number(spec.linux?.resources?.cpu?.quota ?? 0) > 0),
       debug: opts.debug,
     }
     if (console) cfg.consoleSocketFd = console.initFd

@@ -56,6 +56,11 @@ export type InitConfig = {
   lastCap: number
   /** Keep the sync channel open through execve, so the parent learns the exec result. */
   reportExec: boolean
+  /**
+   * Drop the executable's read-only pages while waiting for start (process/shed.ts). Off under
+   * a cpu quota: the start path faults them back in, charged to the container and throttled.
+   */
+  shed?: boolean
   /** Mounts (by field, e.g. "mounts[3]") whose idmapped tree the parent attaches on request. */
   idmapFields?: string[]
   /**

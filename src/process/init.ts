@@ -408,7 +408,7 @@ function initCreate(
     ch.close()
     rep.reported = true
   }
-  shed(textMappings)
+  if (cfg.shed) shed(textMappings)
   const started = waitForStart(cfg.startFd!)
   rep.startConn = started.conn
   if (started.debug) traceTo(started.conn)
