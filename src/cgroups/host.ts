@@ -3,6 +3,7 @@
 // probeHost reads /proc/self once. Never creates or writes anything.
 
 import * as fs from 'node:fs'
+import * as path from 'node:path'
 import { parseMountInfo, parseProcCgroup, type CgroupEntry } from '../plan/mountinfo.js'
 
 export type CgroupMode = 'v1' | 'hybrid' | 'v2' | 'none'
@@ -67,4 +68,14 @@ export function ownPath(host: HostCgroups, controller: string): string {
       ? host.own.find((c) => c.id === 0 && c.controllers.length === 0)
       : host.own.find((c) => c.controllers.includes(controller))
   return e?.path ?? '/'
+}
+
+/**
+ * runt's own cgroup directory in the hierarchy mounted as `h` (`controller` as for ownPath), or
+ * null where that cgroup is not below the mount's root (the host is itself a container).
+ */
+export function ownDir(host: HostCgroups, h: { mountPoint: string; root: string }, controller: string): string | null {
+  const rel = path.posix.relative(h.root, ownPath(host, controller))
+  if (rel.startsWith('..')) return null
+  return path.posix.join(h.mountPoint, rel)
 }

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { fsErrorText, RuntimeError } from '../errors.js'
-import { ownPath, type HostCgroups } from './host.js'
+import { ownDir, type HostCgroups } from './host.js'
 
 /** --cgroup values by controller; '' is the single path given with no prefix. */
 export function parseSubCgroups(values: string[]): Map<string, string> {
@@ -90,16 +90,15 @@ export function joinCgroups(targets: string[], pid: number): void {
  */
 export function homeCgroups(host: HostCgroups, targets: string[]): string[] | null {
   const hierarchies = [
-    ...host.v1.map((h) => ({ ...h, own: ownPath(host, h.controllers[0]!) })),
-    ...(host.unified ? [{ ...host.unified, own: ownPath(host, '') }] : []),
+    ...host.v1.map((h) => ({ ...h, controller: h.controllers[0]! })),
+    ...(host.unified ? [{ ...host.unified, controller: '' }] : []),
   ]
   const out: string[] = []
   for (const dir of targets) {
     const h = hierarchies.find((x) => dir === x.mountPoint || dir.startsWith(x.mountPoint + '/'))
-    if (!h) return null
-    const rel = path.posix.relative(h.root, h.own)
-    if (rel.startsWith('..')) return null
-    out.push(path.posix.join(h.mountPoint, rel))
+    const home = h && ownDir(host, h, h.controller)
+    if (!home) return null
+    out.push(home)
   }
   return [...new Set(out)]
 }

@@ -7,7 +7,7 @@
 import * as path from 'node:path'
 import type { Spec } from '../spec/schema.js'
 import { deviceRules } from './devices/rules.js'
-import { ownPath, probeHost, type HostCgroups } from './host.js'
+import { ownDir, probeHost, type HostCgroups } from './host.js'
 import { cgroupError, realFs, type CgroupFs } from './fs.js'
 import type { CgroupManager } from './manager.js'
 import { newManager } from './open.js'
@@ -139,14 +139,11 @@ export function setupCgroups(o: {
  * one (any will do: see warmAttach), or null where it is not below the mount's root.
  */
 export function ownProcsFile(host: HostCgroups): string | null {
-  const h =
+  const dir =
     host.mode === 'v2'
-      ? host.unified && { ...host.unified, own: ownPath(host, '') }
-      : host.v1[0] && { ...host.v1[0], own: ownPath(host, host.v1[0].controllers[0]!) }
-  if (!h) return null
-  const rel = path.relative(h.root, h.own)
-  if (rel.startsWith('..')) return null
-  return path.join(h.mountPoint, rel, 'cgroup.procs')
+      ? host.unified && ownDir(host, host.unified, '')
+      : host.v1[0] && ownDir(host, host.v1[0], host.v1[0].controllers[0]!)
+  return dir ? path.join(dir, 'cgroup.procs') : null
 }
 
 /**
