@@ -13,7 +13,7 @@ import { loadSpec } from '../spec/load.js'
 import { validateSpec } from '../spec/validate.js'
 import { OCI_VERSION } from '../spec/defaults.js'
 import { ID_RANGE_MESSAGE, idProblem, type Process, type Spec } from '../spec/schema.js'
-import { NS_INFO, planNamespaces, type NamespacePlan } from '../plan/namespaces.js'
+import { NS_INFO, planNamespaces, type NamespacePlan, type NsType } from '../plan/namespaces.js'
 import { planRootfs, type RootfsPlan } from '../plan/rootfs.js'
 import { selinuxEnabled } from '../confine/lsm.js'
 import { capSets } from '../confine/capabilities.js'
@@ -87,6 +87,11 @@ export type Prepared = {
   idMaps: MapPlan
   /** The rootless cgroup manager's rules apply (cgroups/rootless.ts). */
   rootlessCgroups: boolean
+}
+
+/** state.json's namespacePaths: the init's /proc/<pid>/ns file for each of the container's types. */
+export function namespacePaths(pid: number, types: readonly NsType[]): Record<string, string> {
+  return Object.fromEntries(types.map((t) => [t, `/proc/${pid}/ns/${NS_INFO[t].proc}`]))
 }
 
 /** Who runs runt, and (not root) where the mapping tools are. */
@@ -406,7 +411,7 @@ export function createContainer(opts: CreateOptions): Created {
       rootfs: prep.rootfs.rootfs,
       created: new Date().toISOString(),
       config: spec,
-      namespacePaths: Object.fromEntries(ns.types.map((t) => [t, `/proc/${pid}/ns/${NS_INFO[t].proc}`])),
+      namespacePaths: namespacePaths(pid, ns.types),
       cgroupPaths: {},
       // What this step makes is ours to remove (a directory it finds is removed too if left
       // empty, as runc's destroy does).

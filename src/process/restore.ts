@@ -17,13 +17,12 @@ import type { Spec } from '../spec/schema.js'
 import { writeFileAtomic, type ContainerRecord } from '../state/store.js'
 import { createLocked, type Lock } from '../state/lock.js'
 import { readProcStat } from '../state/status.js'
-import { NS_INFO } from '../plan/namespaces.js'
 import { parseMountInfo, parseProcCgroup } from '../plan/mountinfo.js'
 import { cgroupBindMounts, DESCRIPTORS_FILE, RESTORE_LOG, restoreRequest, type CriuFlags } from '../plan/criu.js'
 import { InRoot, fdPath } from '../rootfs/in-root.js'
 import { setupCgroups } from '../cgroups/setup.js'
 import { runHooks } from '../hooks.js'
-import { prepare, stateBase, type CreateOptions } from './create.js'
+import { namespacePaths, prepare, stateBase, type CreateOptions } from './create.js'
 import { criuLogErrors, criuSwrk, logPathOf } from './criu.js'
 import { CHECKPOINT_MARKER } from './checkpoint.js'
 import { killAndReap } from './host-ns.js'
@@ -224,8 +223,9 @@ export function restoreContainer(opts: RestoreOptions): { rec: ContainerRecord; 
             if (!stat) throw new CriuError(`criu failed: the restored process ${n.pid} is gone`, logPath)
             rec.pid = n.pid
             rec.pidStartTime = stat.startTime
-            rec.namespacePaths = Object.fromEntries(
-              (spec.linux?.namespaces ?? []).map((ns) => [ns.type, `/proc/${n.pid}/ns/${NS_INFO[ns.type].proc}`]),
+            rec.namespacePaths = namespacePaths(
+              n.pid,
+              (spec.linux?.namespaces ?? []).map((ns) => ns.type),
             )
             rec.created = new Date().toISOString()
             opts.store.write(rec)
