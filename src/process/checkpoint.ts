@@ -5,7 +5,6 @@
 
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import * as C from '../sys/constants.js'
 import { linux as sys } from '../sys/linux.js'
 import { CriuError, fsError } from '../errors.js'
 import type { Spec } from '../spec/schema.js'
@@ -21,8 +20,7 @@ import {
   parentPathProblem,
   type CriuFlags,
 } from '../plan/criu.js'
-import { criuLogErrors, criuSwrk, logPathOf } from './criu.js'
-import { logger } from '../log.js'
+import { criuSwrk, logPathOf, openCriuDir, openWorkDir, quoteCriuLog } from './criu.js'
 import type { CriuFeatures, CriuReq } from '../sys/criu-rpc.js'
 
 /** The file a dump leaves in the state directory once CRIU says post-dump (runc's marker). */
@@ -61,10 +59,6 @@ export function prepareImagePaths(f: CriuFlags): string {
   return imagePath
 }
 
-function openDir(p: string): number {
-  return sys.openat(C.AT_FDCWD, p, C.O_RDONLY | C.O_DIRECTORY | C.O_CLOEXEC)
-}
-
 /** The init's fds 0-2 as /proc shows them ("pipe:[123]", "/dev/null"), as runc records them. */
 function initDescriptors(pid: number): string[] {
   return [0, 1, 2].map((fd) => {
@@ -92,17 +86,11 @@ export function dumpContainer(rec: ContainerRecord, stateDir: string, f: CriuFla
   const imagePath = prepareImagePaths(f)
   const fds: number[] = []
   try {
-    const imagesDirFd = openDir(imagePath)
+    const imagesDirFd = openCriuDir(imagePath)
     fds.push(imagesDirFd)
     let workDirFd: number | undefined
     if (f.workPath) {
-      const work = path.resolve(f.workPath)
-      try {
-        fs.mkdirSync(work, { mode: 0o700 })
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError(e, 'mkdir', work)
-      }
-      workDirFd = openDir(work)
+      workDirFd = openWorkDir(path.resolve(f.workPath))
       fds.push(workDirFd)
     }
     const logPath = logPathOf(imagePath, f.workPath && path.resolve(f.workPath), DUMP_LOG)
@@ -152,8 +140,7 @@ export function dumpContainer(rec: ContainerRecord, stateDir: string, f: CriuFla
         },
       })
     } catch (e) {
-      const quoted = criuLogErrors(logPath)
-      if (quoted) logger().warn(`--- Quoting "${logPath}"\n${quoted}\n---`)
+      quoteCriuLog(logPath)
       throw e
     }
   } finally {

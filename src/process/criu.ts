@@ -11,7 +11,7 @@ import { linux as sys } from '../sys/linux.js'
 import { recvWithAncillary } from '../sys/scm.js'
 import { CloneChain } from '../sys/clone-chain.js'
 import { decodeResp, encodeReq, reqTypeName, type CriuReq, type CriuResp } from '../sys/criu-rpc.js'
-import { CriuError } from '../errors.js'
+import { CriuError, fsError } from '../errors.js'
 import { findOnPath } from './idmap.js'
 import { logger } from '../log.js'
 
@@ -143,4 +143,25 @@ export function criuLogErrors(file: string): string {
     for (let k = Math.max(0, i - 5); k <= i; k++) keep.add(k)
   })
   return [...keep].map((i) => `${i + 1}:${lines[i]}`).join('\n')
+}
+
+/** A directory criu is handed by fd (images, work): O_DIRECTORY, close-on-exec, ours. */
+export function openCriuDir(p: string): number {
+  return sys.openat(C.AT_FDCWD, p, C.O_RDONLY | C.O_DIRECTORY | C.O_CLOEXEC)
+}
+
+/** --work-path: made 0700 where missing, as runc makes it, then opened as openCriuDir. */
+export function openWorkDir(p: string): number {
+  try {
+    fs.mkdirSync(p, { mode: 0o700 })
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError(e, 'mkdir', p)
+  }
+  return openCriuDir(p)
+}
+
+/** criuLogErrors of a failed conversation, as the warning runc's logCriuErrors prints. */
+export function quoteCriuLog(logPath: string): void {
+  const quoted = criuLogErrors(logPath)
+  if (quoted) logger().warn(`--- Quoting "${logPath}"\n${quoted}\n---`)
 }

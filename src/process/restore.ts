@@ -23,17 +23,13 @@ import { InRoot, fdPath } from '../rootfs/in-root.js'
 import { setupCgroups } from '../cgroups/setup.js'
 import { runHooks } from '../hooks.js'
 import { namespacePaths, prepare, stateBase, type CreateOptions } from './create.js'
-import { criuLogErrors, criuSwrk, logPathOf } from './criu.js'
+import { criuSwrk, logPathOf, openCriuDir, openWorkDir, quoteCriuLog } from './criu.js'
 import { CHECKPOINT_MARKER } from './checkpoint.js'
 import { killAndReap } from './host-ns.js'
 import { Undo } from './launch.js'
 import { logger } from '../log.js'
 
 export type RestoreOptions = CreateOptions & CriuFlags
-
-function openDir(p: string): number {
-  return sys.openat(C.AT_FDCWD, p, C.O_RDONLY | C.O_DIRECTORY | C.O_CLOEXEC)
-}
 
 /**
  * Bind mounts' sources at their destinations under the rootfs, in our mount namespace, for
@@ -121,16 +117,11 @@ export function restoreContainer(opts: RestoreOptions): { rec: ContainerRecord; 
 
     const fds: number[] = []
     after.push(() => fds.forEach((fd) => sys.close(fd)))
-    const imagesDirFd = openDir(imagePath)
+    const imagesDirFd = openCriuDir(imagePath)
     fds.push(imagesDirFd)
     let workDirFd: number | undefined
     if (workPath) {
-      try {
-        fs.mkdirSync(workPath, { mode: 0o700 })
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw fsError(e, 'mkdir', workPath)
-      }
-      workDirFd = openDir(workPath)
+      workDirFd = openWorkDir(workPath)
       fds.push(workDirFd)
     }
 
@@ -252,8 +243,7 @@ export function restoreContainer(opts: RestoreOptions): { rec: ContainerRecord; 
     undo.clear()
     return { rec, pid: restored }
   } catch (e) {
-    const quoted = criuLogErrors(logPath)
-    if (e instanceof CriuError && quoted) logger().warn(`--- Quoting "${logPath}"\n${quoted}\n---`)
+    if (e instanceof CriuError) quoteCriuLog(logPath)
     if (restored) killAndReap(restored)
     // The binds under the state directory go before the directory does.
     after.run(e)
