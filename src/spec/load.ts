@@ -8,7 +8,7 @@ import { RuntimeError, SpecError, fsError } from '../errors.js'
 import {
   formatPath,
   formatZodIssues,
-  specSchemas,
+  documentSchema,
   type LinuxResources,
   type Process,
   type Spec,
@@ -62,7 +62,7 @@ export function parseDetailed<K extends 'spec' | 'process' | 'resources'>(
   json: unknown,
 ): { value: ReturnType<SpecSchemas[K]['parse']>; unknownKeys: string[] } {
   const input = dropNulls(json)
-  const schema = specSchemas()[kind]
+  const schema = documentSchema(kind)
   const result = schema.safeParse(input, { reportInput: true })
   if (!result.success) throw new SpecError(formatZodIssues(result.error.issues))
   const value = result.data as ReturnType<SpecSchemas[K]['parse']>

@@ -218,8 +218,16 @@ function loadZod(): ZodNs {
   return mod.z
 }
 
-function build(z: ZodNs) {
-  const int = (kind: IntKind) => {
+/** The leaves every part below shares, built once per process. */
+function leafSchemas(z: ZodNs) {
+  // zod schemas are immutable, and building one costs far more than a parse through it (each
+  // instance carries its own method closures): the leaves that recur are built once and
+  // shared, which halves the building that create and exec pay at every start.
+  const ints: Partial<Record<IntKind, ReturnType<typeof intSchema>>> = {}
+  const optInts: Partial<Record<IntKind, Z.ZodOptional<ReturnType<typeof intSchema>>>> = {}
+  const int = (kind: IntKind) => (ints[kind] ??= intSchema(kind))
+  const optInt = (kind: IntKind) => (optInts[kind] ??= int(kind).optional())
+  const intSchema = (kind: IntKind) => {
     const r = INT_RANGES[kind]
     return z.number({ error: 'expected integer' }).check((ctx) => {
       const n = ctx.value
@@ -239,12 +247,20 @@ function build(z: ZodNs) {
         ctx.issues.push({ code: 'custom', message: `expected integer from ${min} to ${max}, got ${n}`, input: n })
       }
     })
-  const str = () => z.string()
-  const bool = () => z.boolean()
-  const strArr = () =>
-    z.array(z.string(), {
-      error: (iss) => (iss.code === 'invalid_type' ? 'expected array of strings' : undefined),
-    })
+  const strSchema = z.string()
+  const optStrSchema = strSchema.optional()
+  const boolSchema = z.boolean()
+  const optBoolSchema = boolSchema.optional()
+  const strArrSchema = z.array(strSchema, {
+    error: (iss) => (iss.code === 'invalid_type' ? 'expected array of strings' : undefined),
+  })
+  const optStrArrSchema = strArrSchema.optional()
+  const str = () => strSchema
+  const optStr = () => optStrSchema
+  const bool = () => boolSchema
+  const optBool = () => optBoolSchema
+  const strArr = () => strArrSchema
+  const optStrArr = () => optStrArrSchema
   const arr = <T extends Z.ZodType>(item: T) =>
     z.array(item, { error: (iss) => (iss.code === 'invalid_type' ? 'expected array of objects' : undefined) })
   const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
@@ -255,9 +271,14 @@ function build(z: ZodNs) {
     })
   const strMap = () => z.record(z.string(), z.string(), { error: 'expected object of strings' })
 
-  // defs.json IDMapping: containerID, hostID, size, all uint32 and required.
-  const idMapping = z.object({ containerID: int('uint32'), hostID: int('uint32'), size: int('uint32') })
+  return { int, optInt, intIn, str, optStr, bool, optBool, strArr, optStrArr, arr, oneOf, enumArr, strMap }
+}
 
+type Leaves = ReturnType<typeof leafSchemas>
+
+/** process and its parts: all that `exec --process` needs. */
+function processSchemas(z: ZodNs, l: Leaves) {
+  const { int, optInt, intIn, str, optStr, optBool, optStrArr, arr, oneOf, enumArr } = l
   // config.md: process.user. The spec says uint32; runc refuses what setresuid would read as -1
   // or that no user namespace can map (ID_MAX).
   const id = () =>
@@ -269,64 +290,168 @@ function build(z: ZodNs) {
   const user = z.object({
     uid: id(),
     gid: id(),
-    umask: int('uint32').optional(),
+    umask: optInt('uint32'),
     additionalGids: z.array(id()).optional(),
-    username: str().optional(),
+    username: optStr(),
   })
 
   const box = z.object({ height: int('uint32'), width: int('uint32') })
 
   const capabilities = z.object({
-    bounding: strArr().optional(),
-    effective: strArr().optional(),
-    inheritable: strArr().optional(),
-    permitted: strArr().optional(),
-    ambient: strArr().optional(),
+    bounding: optStrArr(),
+    effective: optStrArr(),
+    inheritable: optStrArr(),
+    permitted: optStrArr(),
+    ambient: optStrArr(),
   })
 
   const rlimit = z.object({ type: oneOf(RLIMIT_TYPES), hard: int('uint64'), soft: int('uint64') })
 
   const scheduler = z.object({
     policy: oneOf(SCHED_POLICIES),
-    nice: int('int32').optional(),
-    priority: int('int32').optional(),
+    nice: optInt('int32'),
+    priority: optInt('int32'),
     flags: enumArr(SCHED_FLAGS).optional(),
-    runtime: int('uint64').optional(),
-    deadline: int('uint64').optional(),
-    period: int('uint64').optional(),
+    runtime: optInt('uint64'),
+    deadline: optInt('uint64'),
+    period: optInt('uint64'),
   })
 
   // config.md: ioPriority.priority "ranges from 0 (highest) to 7 (lowest)".
   const ioPriority = z.object({ class: oneOf(IOPRIO_CLASSES), priority: intIn(0, 7) })
 
-  const cpuAffinity = z.object({ initial: str().optional(), final: str().optional() })
+  const cpuAffinity = z.object({ initial: optStr(), final: optStr() })
 
   const process = z.object({
-    terminal: bool().optional(),
+    terminal: optBool(),
     consoleSize: box.optional(),
     user,
-    args: strArr().optional(),
-    commandLine: str().optional(),
-    env: strArr().optional(),
+    args: optStrArr(),
+    commandLine: optStr(),
+    env: optStrArr(),
     cwd: str(),
     capabilities: capabilities.optional(),
     rlimits: arr(rlimit).optional(),
-    noNewPrivileges: bool().optional(),
-    apparmorProfile: str().optional(),
+    noNewPrivileges: optBool(),
+    apparmorProfile: optStr(),
     oomScoreAdj: intIn(-1000, 1000).optional(),
     scheduler: scheduler.optional(),
-    selinuxLabel: str().optional(),
+    selinuxLabel: optStr(),
     ioPriority: ioPriority.optional(),
     execCPUAffinity: cpuAffinity.optional(),
   })
 
-  const root = z.object({ path: str(), readonly: bool().optional() })
+  return { process, user, box, capabilities, rlimit, scheduler, ioPriority, cpuAffinity }
+}
+
+/** linux.resources and its parts: all that `update --resources` needs. */
+function resourceSchemas(z: ZodNs, l: Leaves) {
+  const { int, optInt, str, optStr, bool, optBool, arr, oneOf, strMap } = l
+  const deviceCgroup = z.object({
+    allow: bool(),
+    type: oneOf(DEVICE_CGROUP_TYPES).optional(),
+    major: optInt('int64'),
+    minor: optInt('int64'),
+    access: z
+      .string()
+      .regex(/^[rwm]*$/, { error: (iss) => `expected a combination of r, w and m, got ${JSON.stringify(iss.input)}` })
+      .optional(),
+  })
+
+  const memory = z.object({
+    limit: optInt('int64'),
+    reservation: optInt('int64'),
+    swap: optInt('int64'),
+    kernel: optInt('int64'),
+    kernelTCP: optInt('int64'),
+    swappiness: optInt('uint64'),
+    disableOOMKiller: optBool(),
+    useHierarchy: optBool(),
+    checkBeforeUpdate: optBool(),
+  })
+
+  const cpu = z.object({
+    shares: optInt('uint64'),
+    quota: optInt('int64'),
+    burst: optInt('uint64'),
+    period: optInt('uint64'),
+    realtimeRuntime: optInt('int64'),
+    realtimePeriod: optInt('uint64'),
+    cpus: optStr(),
+    mems: optStr(),
+    idle: optInt('int64'),
+  })
+
+  // 1.2 made limit REQUIRED; runc 1.4 reads it as optional (a pointer), so accept its absence.
+  const pids = z.object({ limit: optInt('int64') })
+
+  const weightDevice = z.object({
+    major: int('int64'),
+    minor: int('int64'),
+    weight: optInt('uint16'),
+    leafWeight: optInt('uint16'),
+  })
+  const throttleDevice = z.object({ major: int('int64'), minor: int('int64'), rate: int('uint64') })
+  const blockIO = z.object({
+    weight: optInt('uint16'),
+    leafWeight: optInt('uint16'),
+    weightDevice: arr(weightDevice).optional(),
+    throttleReadBpsDevice: arr(throttleDevice).optional(),
+    throttleWriteBpsDevice: arr(throttleDevice).optional(),
+    throttleReadIOPSDevice: arr(throttleDevice).optional(),
+    throttleWriteIOPSDevice: arr(throttleDevice).optional(),
+  })
+
+  const hugepageLimit = z.object({ pageSize: str(), limit: int('uint64') })
+
+  const interfacePriority = z.object({ name: str(), priority: int('uint32') })
+  const network = z.object({ classID: optInt('uint32'), priorities: arr(interfacePriority).optional() })
+
+  const rdma = z.object({ hcaHandles: optInt('uint32'), hcaObjects: optInt('uint32') })
+
+  const resources = z.object({
+    devices: arr(deviceCgroup).optional(),
+    memory: memory.optional(),
+    cpu: cpu.optional(),
+    pids: pids.optional(),
+    blockIO: blockIO.optional(),
+    hugepageLimits: arr(hugepageLimit).optional(),
+    network: network.optional(),
+    rdma: z.record(z.string(), rdma).optional(),
+    unified: strMap().optional(),
+  })
+
+  return {
+    resources,
+    deviceCgroup,
+    memory,
+    cpu,
+    pids,
+    blockIO,
+    weightDevice,
+    throttleDevice,
+    hugepageLimit,
+    network,
+    interfacePriority,
+    rdma,
+  }
+}
+
+/** The whole config.json: the two parts above and the rest. */
+function allSchemas(z: ZodNs, l: Leaves, ps: ReturnType<typeof processSchemas>, rs: ReturnType<typeof resourceSchemas>) {
+  const { int, optInt, intIn, str, optStr, optBool, strArr, optStrArr, arr, oneOf, enumArr, strMap } = l
+  const { process } = ps
+  const { resources } = rs
+  // defs.json IDMapping: containerID, hostID, size, all uint32 and required.
+  const idMapping = z.object({ containerID: int('uint32'), hostID: int('uint32'), size: int('uint32') })
+
+  const root = z.object({ path: str(), readonly: optBool() })
 
   const mount = z.object({
     destination: str(),
-    type: str().optional(),
-    source: str().optional(),
-    options: strArr().optional(),
+    type: optStr(),
+    source: optStr(),
+    options: optStrArr(),
     uidMappings: arr(idMapping).optional(),
     gidMappings: arr(idMapping).optional(),
   })
@@ -334,8 +459,8 @@ function build(z: ZodNs) {
   // config.md: hook timeout "MUST be greater than zero".
   const hook = z.object({
     path: str(),
-    args: strArr().optional(),
-    env: strArr().optional(),
+    args: optStrArr(),
+    env: optStrArr(),
     timeout: intIn(1, 2147483647).optional(),
   })
   const hookList = () => arr(hook).optional()
@@ -348,9 +473,9 @@ function build(z: ZodNs) {
     poststop: hookList(),
   })
 
-  const namespace = z.object({ type: oneOf(NAMESPACE_TYPES), path: str().optional() })
+  const namespace = z.object({ type: oneOf(NAMESPACE_TYPES), path: optStr() })
 
-  const timeOffset = z.object({ secs: int('int64').optional(), nanosecs: int('uint32').optional() })
+  const timeOffset = z.object({ secs: optInt('int64'), nanosecs: optInt('uint32') })
   const timeOffsets = z.record(z.string(), timeOffset).check((ctx) => {
     for (const key of Object.keys(ctx.value)) {
       if (!(TIME_OFFSET_CLOCKS as readonly string[]).includes(key)) {
@@ -367,88 +492,14 @@ function build(z: ZodNs) {
   const device = z.object({
     type: oneOf(DEVICE_TYPES),
     path: str(),
-    major: int('int64').optional(),
-    minor: int('int64').optional(),
-    fileMode: int('uint32').optional(),
-    uid: int('uint32').optional(),
-    gid: int('uint32').optional(),
+    major: optInt('int64'),
+    minor: optInt('int64'),
+    fileMode: optInt('uint32'),
+    uid: optInt('uint32'),
+    gid: optInt('uint32'),
   })
 
-  const netDevice = z.object({ name: str().optional() })
-
-  const deviceCgroup = z.object({
-    allow: bool(),
-    type: oneOf(DEVICE_CGROUP_TYPES).optional(),
-    major: int('int64').optional(),
-    minor: int('int64').optional(),
-    access: z
-      .string()
-      .regex(/^[rwm]*$/, { error: (iss) => `expected a combination of r, w and m, got ${JSON.stringify(iss.input)}` })
-      .optional(),
-  })
-
-  const memory = z.object({
-    limit: int('int64').optional(),
-    reservation: int('int64').optional(),
-    swap: int('int64').optional(),
-    kernel: int('int64').optional(),
-    kernelTCP: int('int64').optional(),
-    swappiness: int('uint64').optional(),
-    disableOOMKiller: bool().optional(),
-    useHierarchy: bool().optional(),
-    checkBeforeUpdate: bool().optional(),
-  })
-
-  const cpu = z.object({
-    shares: int('uint64').optional(),
-    quota: int('int64').optional(),
-    burst: int('uint64').optional(),
-    period: int('uint64').optional(),
-    realtimeRuntime: int('int64').optional(),
-    realtimePeriod: int('uint64').optional(),
-    cpus: str().optional(),
-    mems: str().optional(),
-    idle: int('int64').optional(),
-  })
-
-  // 1.2 made limit REQUIRED; runc 1.4 reads it as optional (a pointer), so accept its absence.
-  const pids = z.object({ limit: int('int64').optional() })
-
-  const weightDevice = z.object({
-    major: int('int64'),
-    minor: int('int64'),
-    weight: int('uint16').optional(),
-    leafWeight: int('uint16').optional(),
-  })
-  const throttleDevice = z.object({ major: int('int64'), minor: int('int64'), rate: int('uint64') })
-  const blockIO = z.object({
-    weight: int('uint16').optional(),
-    leafWeight: int('uint16').optional(),
-    weightDevice: arr(weightDevice).optional(),
-    throttleReadBpsDevice: arr(throttleDevice).optional(),
-    throttleWriteBpsDevice: arr(throttleDevice).optional(),
-    throttleReadIOPSDevice: arr(throttleDevice).optional(),
-    throttleWriteIOPSDevice: arr(throttleDevice).optional(),
-  })
-
-  const hugepageLimit = z.object({ pageSize: str(), limit: int('uint64') })
-
-  const interfacePriority = z.object({ name: str(), priority: int('uint32') })
-  const network = z.object({ classID: int('uint32').optional(), priorities: arr(interfacePriority).optional() })
-
-  const rdma = z.object({ hcaHandles: int('uint32').optional(), hcaObjects: int('uint32').optional() })
-
-  const resources = z.object({
-    devices: arr(deviceCgroup).optional(),
-    memory: memory.optional(),
-    cpu: cpu.optional(),
-    pids: pids.optional(),
-    blockIO: blockIO.optional(),
-    hugepageLimits: arr(hugepageLimit).optional(),
-    network: network.optional(),
-    rdma: z.record(z.string(), rdma).optional(),
-    unified: strMap().optional(),
-  })
+  const netDevice = z.object({ name: optStr() })
 
   // runtime-spec 1.2.0 had schemata as one string; 1.3 (and runc) use one array item per
   // line. Both are accepted and a string is split into lines.
@@ -457,43 +508,43 @@ function build(z: ZodNs) {
     .transform((v) => (typeof v === 'string' ? v.split('\n').filter((l) => l !== '') : v))
 
   const intelRdt = z.object({
-    closID: str().optional(),
-    l3CacheSchema: str().optional(),
-    memBwSchema: str().optional(),
+    closID: optStr(),
+    l3CacheSchema: optStr(),
+    memBwSchema: optStr(),
     schemata: schemata.optional(),
-    enableMonitoring: bool().optional(),
+    enableMonitoring: optBool(),
     // Removed in 1.3 in favour of enableMonitoring; still written by 1.2 generators.
-    enableCMT: bool().optional(),
-    enableMBM: bool().optional(),
+    enableCMT: optBool(),
+    enableMBM: optBool(),
   })
 
   const seccompArg = z.object({
     index: int('uint32'),
     value: int('uint64'),
-    valueTwo: int('uint64').optional(),
+    valueTwo: optInt('uint64'),
     op: oneOf(SECCOMP_OPERATORS),
   })
   const syscall = z.object({
     names: strArr().min(1, { error: 'must contain at least one syscall name' }),
     action: oneOf(SECCOMP_ACTIONS),
-    errnoRet: int('uint32').optional(),
+    errnoRet: optInt('uint32'),
     args: arr(seccompArg).optional(),
   })
   const seccomp = z.object({
     defaultAction: oneOf(SECCOMP_ACTIONS),
-    defaultErrnoRet: int('uint32').optional(),
+    defaultErrnoRet: optInt('uint32'),
     architectures: enumArr(SECCOMP_ARCHES).optional(),
     flags: enumArr(SECCOMP_FLAGS).optional(),
-    listenerPath: str().optional(),
-    listenerMetadata: str().optional(),
+    listenerPath: optStr(),
+    listenerMetadata: optStr(),
     syscalls: arr(syscall).optional(),
   })
 
-  const personality = z.object({ domain: oneOf(PERSONALITY_DOMAINS), flags: strArr().optional() })
+  const personality = z.object({ domain: oneOf(PERSONALITY_DOMAINS), flags: optStrArr() })
 
   const memoryPolicy = z.object({
     mode: oneOf(MPOL_MODES),
-    nodes: str().optional(),
+    nodes: optStr(),
     flags: enumArr(MPOL_FLAGS).optional(),
   })
 
@@ -502,15 +553,15 @@ function build(z: ZodNs) {
     gidMappings: arr(idMapping).optional(),
     sysctl: strMap().optional(),
     resources: resources.optional(),
-    cgroupsPath: str().optional(),
+    cgroupsPath: optStr(),
     namespaces: arr(namespace).optional(),
     devices: arr(device).optional(),
     netDevices: z.record(z.string(), netDevice).optional(),
     seccomp: seccomp.optional(),
     rootfsPropagation: oneOf(ROOTFS_PROPAGATIONS).optional(),
-    maskedPaths: strArr().optional(),
-    readonlyPaths: strArr().optional(),
-    mountLabel: str().optional(),
+    maskedPaths: optStrArr(),
+    readonlyPaths: optStrArr(),
+    mountLabel: optStr(),
     intelRdt: intelRdt.optional(),
     personality: personality.optional(),
     timeOffsets: timeOffsets.optional(),
@@ -523,8 +574,8 @@ function build(z: ZodNs) {
     ociVersion: str(),
     process: process.optional(),
     root: root.optional(),
-    hostname: str().optional(),
-    domainname: str().optional(),
+    hostname: optStr(),
+    domainname: optStr(),
     mounts: arr(mount).optional(),
     hooks: hooks.optional(),
     annotations: strMap().optional(),
@@ -532,15 +583,9 @@ function build(z: ZodNs) {
   })
 
   return {
+    ...ps,
+    ...rs,
     spec,
-    process,
-    user,
-    box,
-    capabilities,
-    rlimit,
-    scheduler,
-    ioPriority,
-    cpuAffinity,
     root,
     mount,
     hook,
@@ -551,18 +596,6 @@ function build(z: ZodNs) {
     timeOffset,
     device,
     netDevice,
-    resources,
-    deviceCgroup,
-    memory,
-    cpu,
-    pids,
-    blockIO,
-    weightDevice,
-    throttleDevice,
-    hugepageLimit,
-    network,
-    interfacePriority,
-    rdma,
     intelRdt,
     seccomp,
     syscall,
@@ -572,13 +605,49 @@ function build(z: ZodNs) {
   }
 }
 
-export type SpecSchemas = ReturnType<typeof build>
+export type SpecSchemas = ReturnType<typeof allSchemas>
 
-let cached: SpecSchemas | undefined
+type Built = {
+  z: ZodNs
+  leaves: Leaves
+  process?: ReturnType<typeof processSchemas>
+  resources?: ReturnType<typeof resourceSchemas>
+  all?: SpecSchemas
+}
+let built: Built | undefined
+
+function base(): Built {
+  if (!built) {
+    const z = loadZod()
+    built = { z, leaves: leafSchemas(z) }
+  }
+  return built
+}
+
+function processPart(): ReturnType<typeof processSchemas> {
+  const b = base()
+  return (b.process ??= processSchemas(b.z, b.leaves))
+}
+
+function resourcesPart(): ReturnType<typeof resourceSchemas> {
+  const b = base()
+  return (b.resources ??= resourceSchemas(b.z, b.leaves))
+}
 
 /** All schemas, built (and zod loaded) on the first call, then cached. */
 export function specSchemas(): SpecSchemas {
-  return (cached ??= build(loadZod()))
+  const b = base()
+  return (b.all ??= allSchemas(b.z, b.leaves, processPart(), resourcesPart()))
+}
+
+/**
+ * The schema of one of the documents runt reads, building only its part: `exec --process`
+ * and `update -r` need a fraction of what config.json does, and pay for no more.
+ */
+export function documentSchema<K extends 'spec' | 'process' | 'resources'>(kind: K): SpecSchemas[K] {
+  if (kind === 'process') return processPart().process as SpecSchemas[K]
+  if (kind === 'resources') return resourcesPart().resources as SpecSchemas[K]
+  return specSchemas()[kind]
 }
 
 /** The config.json schema. */

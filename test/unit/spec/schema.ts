@@ -12,6 +12,7 @@ import {
   jsonKind,
   specSchema,
   specSchemas,
+  documentSchema,
   uint64ToBigInt,
   type ZodIssueLike,
 } from '../../../src/spec/schema.js'
@@ -53,6 +54,16 @@ t.test('importing schema.ts does not load zod; the first specSchemas() call does
   t.ok(zodLoaded(), 'zod loaded on demand')
   t.equal(specSchemas(), a, 'built once and cached')
   t.equal(specSchema(), a.spec)
+})
+
+t.test('exec and update build only their part, the same schemas create uses', async (t) => {
+  const a = specSchemas()
+  t.equal(documentSchema('process'), a.process, 'process.json: the process part of config.json')
+  t.equal(documentSchema('resources'), a.resources, 'update -r: the resources part of config.json')
+  t.equal(documentSchema('spec'), a.spec)
+  // Shared leaves: one schema object for every optional string, in every part.
+  t.equal(a.process.shape.cwd, a.root.shape.path, 'required strings share one schema')
+  t.equal(a.process.shape.apparmorProfile, a.namespace.shape.path, 'optional strings share one schema')
 })
 
 t.test('enumerations the spec fixes', async (t) => {
