@@ -5,7 +5,8 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { fsErrorText, RuntimeError } from '../errors.js'
-import { ownDir, type HostCgroups } from './host.js'
+import { ownDir, probeHost, type HostCgroups } from './host.js'
+import { realFs, type CgroupFs } from './fs.js'
 
 /** --cgroup values by controller; '' is the single path given with no prefix. */
 export function parseSubCgroups(values: string[]): Map<string, string> {
@@ -101,4 +102,43 @@ export function homeCgroups(host: HostCgroups, targets: string[]): string[] | nu
     out.push(home)
   }
   return [...new Set(out)]
+}
+
+/**
+ * The cgroup.procs of runt's own cgroup, in the v2 hierarchy on a v2 host, else the first v1
+ * one (any will do: see warmAttach), or null where it is not below the mount's root.
+ */
+export function ownProcsFile(host: HostCgroups): string | null {
+  const dir =
+    host.mode === 'v2'
+      ? host.unified && ownDir(host, host.unified, '')
+      : host.v1[0] && ownDir(host, host.v1[0], host.v1[0].controllers[0]!)
+  return dir ? path.join(dir, 'cgroup.procs') : null
+}
+
+/**
+ * A write to any cgroup.procs takes the one cgroup_threadgroup_rwsem for writing, and the first
+ * such write after a quiet spell waits for an RCU grace period (5-25 ms here); writes that follow
+ * within a grace period do not (0.1 ms). The init is moved in only once it has booted, so that
+ * wait would land on the critical path of create and exec: until `wait` (up to 4 ms for the init's request)
+ * says the init is ready, we write our own pid into our own cgroup, a migration to where we
+ * already are, which pays the wait while the init boots. Stops at the first failure (not
+ * writable: rootless, a read-only cgroupfs) and after a second at most.
+ */
+export function warmAttach(wait: (ms: number) => boolean, o: { host?: HostCgroups; io?: CgroupFs; pid?: number } = {}): number {
+  const file = ownProcsFile(o.host ?? probeHost())
+  if (!file) return 0
+  const io = o.io ?? realFs
+  const pid = String(o.pid ?? process.pid)
+  let writes = 0
+  for (let i = 0; i < 250; i++) {
+    try {
+      io.write(file, pid)
+      writes++
+    } catch {
+      return writes
+    }
+    if (wait(4)) return writes
+  }
+  return writes
 }

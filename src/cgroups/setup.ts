@@ -4,11 +4,11 @@
 // not (the cpu and pids limits wait until it has built the container, see below). A failure
 // removes whatever this step created.
 
-import * as path from 'node:path'
 import type { Spec } from '../spec/schema.js'
 import { deviceRules } from './devices/rules.js'
-import { ownDir, probeHost, type HostCgroups } from './host.js'
-import { cgroupError, realFs, type CgroupFs } from './fs.js'
+import { probeHost } from './host.js'
+import { cgroupError } from './fs.js'
+import { warmAttach } from './join.js'
 import type { CgroupManager } from './manager.js'
 import { newManager } from './open.js'
 import { realBpf } from './devices/bpf-ops.js'
@@ -132,45 +132,6 @@ export function setupCgroups(o: {
       }
     },
   }
-}
-
-/**
- * The cgroup.procs of runt's own cgroup, in the v2 hierarchy on a v2 host, else the first v1
- * one (any will do: see warmAttach), or null where it is not below the mount's root.
- */
-export function ownProcsFile(host: HostCgroups): string | null {
-  const dir =
-    host.mode === 'v2'
-      ? host.unified && ownDir(host, host.unified, '')
-      : host.v1[0] && ownDir(host, host.v1[0], host.v1[0].controllers[0]!)
-  return dir ? path.join(dir, 'cgroup.procs') : null
-}
-
-/**
- * A write to any cgroup.procs takes the one cgroup_threadgroup_rwsem for writing, and the first
- * such write after a quiet spell waits for an RCU grace period (5-25 ms here); writes that follow
- * within a grace period do not (0.1 ms). The init is moved in only once it has booted, so that
- * wait would land on create's critical path: until `wait` (up to 4 ms for the init's request)
- * says the init is ready, we write our own pid into our own cgroup, a migration to where we
- * already are, which pays the wait while the init boots. Stops at the first failure (not
- * writable: rootless, a read-only cgroupfs) and after a second at most.
- */
-export function warmAttach(wait: (ms: number) => boolean, o: { host?: HostCgroups; io?: CgroupFs; pid?: number } = {}): number {
-  const file = ownProcsFile(o.host ?? probeHost())
-  if (!file) return 0
-  const io = o.io ?? realFs
-  const pid = String(o.pid ?? process.pid)
-  let writes = 0
-  for (let i = 0; i < 250; i++) {
-    try {
-      io.write(file, pid)
-      writes++
-    } catch {
-      return writes
-    }
-    if (wait(4)) return writes
-  }
-  return writes
 }
 
 /** Rootless without a cgroup of its own: nothing recorded, nothing to do (runc's skipped paths). */

@@ -1,10 +1,5 @@
 import t from 'tap'
-import * as fs from 'node:fs'
-import * as path from 'node:path'
-import { ownProcsFile, setupCgroups, warmAttach } from '../../../src/cgroups/setup.js'
-import type { HostCgroups } from '../../../src/cgroups/host.js'
-import type { CgroupFs } from '../../../src/cgroups/fs.js'
-import { v2Host } from '../../fixtures/fake-kernel.js'
+import { setupCgroups } from '../../../src/cgroups/setup.js'
 import type { CgroupManager } from '../../../src/cgroups/manager.js'
 import type { Spec } from '../../../src/spec/schema.js'
 
@@ -132,77 +127,6 @@ t.test('a failure removes what was created', async (t) => {
     },
   )
   t.same(calls, [], 'bad rules: nothing created')
-})
-
-t.test("ownProcsFile: runt's own cgroup.procs, v2 on a v2 host, else the first v1 hierarchy", async (t) => {
-  const host = (over: Partial<HostCgroups>): HostCgroups => ({ mode: 'v1', v1: [], own: [], ...over })
-  t.equal(
-    ownProcsFile(
-      host({ mode: 'v2', unified: { mountPoint: '/sys/fs/cgroup', root: '/' }, own: [{ id: 0, controllers: [], path: '/a/b' }] }),
-    ),
-    '/sys/fs/cgroup/a/b/cgroup.procs',
-  )
-  const v1 = [
-    { controllers: ['cpu', 'cpuacct'], mountPoint: '/sys/fs/cgroup/cpu,cpuacct', root: '/' },
-    { controllers: ['pids'], mountPoint: '/sys/fs/cgroup/pids', root: '/' },
-  ]
-  const own = [
-    { id: 3, controllers: ['cpu', 'cpuacct'], path: '/user/1' },
-    { id: 4, controllers: ['pids'], path: '/user/2' },
-    { id: 0, controllers: [], path: '/u' },
-  ]
-  t.equal(ownProcsFile(host({ v1, own })), '/sys/fs/cgroup/cpu,cpuacct/user/1/cgroup.procs')
-  t.equal(
-    ownProcsFile(host({ mode: 'hybrid', v1, own, unified: { mountPoint: '/sys/fs/cgroup/unified', root: '/' } })),
-    '/sys/fs/cgroup/cpu,cpuacct/user/1/cgroup.procs',
-    'hybrid: the v1 hierarchies carry the processes',
-  )
-  t.equal(
-    ownProcsFile(host({ v1: [{ ...v1[0]!, root: '/docker/x' }], own })),
-    null,
-    'our cgroup is not below the mount (a host that is itself a container)',
-  )
-  t.equal(ownProcsFile(host({})), null, 'no cgroups at all')
-})
-
-t.test('warmAttach: our own pid into our own cgroup until the init asks, stopping at a failure', async (t) => {
-  const { k, host, mp } = v2Host(t.testdir())
-  fs.mkdirSync(path.join(mp, 'user.slice/session.scope'), { recursive: true })
-  fs.writeFileSync(path.join(mp, 'user.slice/session.scope/cgroup.procs'), '')
-  let polls = 0
-  const waits: number[] = []
-  t.equal(
-    warmAttach((ms) => (waits.push(ms), ++polls === 3), { host, io: k, pid: 4242 }),
-    3,
-  )
-  t.same(
-    k.writesTo(path.relative(k.root, path.join(mp, 'user.slice/session.scope/cgroup.procs'))),
-    ['4242', '4242', '4242'],
-    'a migration to where we are',
-  )
-  t.same(waits, [4, 4, 4], 'a few ms between writes: well within a grace period')
-  const failing = {
-    ...k,
-    write: () => {
-      throw Object.assign(new Error('EACCES'), { code: 'EACCES' })
-    },
-  } as unknown as CgroupFs
-  t.equal(
-    warmAttach(() => false, { host, io: failing }),
-    0,
-    'not writable (rootless): no warming, no error',
-  )
-  t.equal(
-    warmAttach(() => false, { host: { mode: 'none', v1: [], own: [] }, io: k }),
-    0,
-    'no cgroups',
-  )
-  let n = 0
-  t.equal(
-    warmAttach(() => (n++, false), { host, io: k, pid: 1 }),
-    250,
-    'bounded if the init never asks',
-  )
 })
 
 t.test('rootless: no cgroup where none may be made, unless limits are set', async (t) => {
