@@ -21,7 +21,7 @@ import { killAndReap, sameInode, type OpenedJoin } from './host-ns.js'
 import type { InitConfig } from './init-config.js'
 import { checkTerminal, Launch } from './launch.js'
 import { checkInheritedFds, lastCap, processConfig, stateBase } from './create.js'
-import { execCgroupTargets, homeCgroups, joinCgroups } from '../cgroups/join.js'
+import { execCgroupTargets, homeCgroups, joinCgroups, warmAttach } from '../cgroups/join.js'
 import { probeHost } from '../cgroups/host.js'
 import { joinIntelRdt } from '../cgroups/intelrdt.js'
 import { logger, timed } from '../log.js'
@@ -293,11 +293,15 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     for (const fd of fds.splice(0)) sys.close(fd)
     console?.closeInitEnd()
     release()
+    // The init boots (10-15 ms) before it asks to be put in the container's cgroup: meanwhile
+    // pay the cgroup lock's RCU grace period (5-25 ms, once after a quiet spell), which would
+    // otherwise stall that join on our critical path (cgroups/join.ts).
+    const l = launch
+    warmAttach((ms) => sys.poll([{ fd: l.channel.fd, events: C.POLLIN }], ms)[0] !== 0)
 
     // 'cgroup': the init is about to fork the process; put it in the container's cgroup (the
     // process will be born there). 'exec {pid}': that process has exec'd.
     let execPid = 0
-    const l = launch
     const initPid = pid
     launch.serve({
       cgroup: () =>
