@@ -142,3 +142,18 @@ export function warmAttach(wait: (ms: number) => boolean, o: { host?: HostCgroup
   }
   return writes
 }
+
+/**
+ * Start paying that grace period now, off our thread: the first write waits for it in the
+ * runtime's I/O pool while we go on (the clone, the cgroup setup, the bootstrap), and
+ * warmAttach's writes then keep it paid until the init asks. Resolves once written, with the
+ * file (null: nothing to write to; a failure is ignored, as in warmAttach).
+ */
+export function warmAttachSoon(o: { host?: HostCgroups; pid?: number } = {}): Promise<string | null> {
+  const file = ownProcsFile(o.host ?? probeHost())
+  if (!file) return Promise.resolve(null)
+  return fs.promises.writeFile(file, String(o.pid ?? process.pid)).then(
+    () => file,
+    () => null,
+  )
+}

@@ -34,6 +34,7 @@ import type { InitConfig, ProcessConfig } from './init-config.js'
 import { checkTerminal, Launch, Undo, type LaunchSpec } from './launch.js'
 import { runHooks } from '../hooks.js'
 import { setupCgroups } from '../cgroups/setup.js'
+import { warmAttachSoon } from '../cgroups/join.js'
 import { rootlessCgroups } from '../cgroups/rootless.js'
 import { moveNetDevices } from './net-devices.js'
 import { applyIntelRdt, planIntelRdt, probeResctrl, type RdtPlan } from '../cgroups/intelrdt.js'
@@ -305,6 +306,8 @@ export function createContainer(opts: CreateOptions): Created {
     sys.mkfifo(opts.store.fifoPath(opts.id), 0o622)
     const startFd = listenUnix(opts.store.startSocketPath(opts.id), 0o600)
     undo.push(() => sys.close(startFd))
+    // The cgroup lock's grace period, paid in the background from here (cgroups/join.ts).
+    void warmAttachSoon()
     launch = new Launch()
     const l = launch
     undo.push(() => l.close())

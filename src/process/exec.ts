@@ -21,7 +21,7 @@ import { killAndReap, sameInode, type OpenedJoin } from './host-ns.js'
 import type { InitConfig } from './init-config.js'
 import { checkTerminal, Launch } from './launch.js'
 import { checkInheritedFds, lastCap, processConfig, stateBase } from './create.js'
-import { execCgroupTargets, homeCgroups, joinCgroups, warmAttach } from '../cgroups/join.js'
+import { execCgroupTargets, homeCgroups, joinCgroups, warmAttach, warmAttachSoon } from '../cgroups/join.js'
 import { probeHost } from '../cgroups/host.js'
 import { joinIntelRdt } from '../cgroups/intelrdt.js'
 import { logger, timed } from '../log.js'
@@ -211,6 +211,8 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     const mnt = joins.find((j) => j.type === 'mount')
     if (!mnt) throw new RuntimeError('container has no mount namespace', 'ENONS')
 
+    // The cgroup lock's grace period, paid in the background from here (see below).
+    void warmAttachSoon()
     launch = new Launch()
     if (terminal) {
       console = openConsoleSocket(o.consoleSocket)
@@ -294,8 +296,8 @@ export async function execInContainer(o: ExecOptions): Promise<number> {
     console?.closeInitEnd()
     release()
     // The init boots (10-15 ms) before it asks to be put in the container's cgroup: meanwhile
-    // pay the cgroup lock's RCU grace period (5-25 ms, once after a quiet spell), which would
-    // otherwise stall that join on our critical path (cgroups/join.ts).
+    // keep the cgroup lock's RCU grace period (5-25 ms, once after a quiet spell) paid, or it
+    // would stall that join on our critical path (cgroups/join.ts).
     const l = launch
     warmAttach((ms) => sys.poll([{ fd: l.channel.fd, events: C.POLLIN }], ms)[0] !== 0)
 

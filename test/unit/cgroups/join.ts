@@ -9,6 +9,7 @@ import {
   ownProcsFile,
   parseSubCgroups,
   warmAttach,
+  warmAttachSoon,
 } from '../../../src/cgroups/join.js'
 import { parseHost, type HostCgroups } from '../../../src/cgroups/host.js'
 import type { CgroupFs } from '../../../src/cgroups/fs.js'
@@ -172,4 +173,18 @@ t.test('warmAttach: our own pid into our own cgroup until the init asks, stoppin
     250,
     'bounded if the init never asks',
   )
+})
+
+t.test('warmAttachSoon: the same write, in the background; nothing to write to or a failure is no error', async (t) => {
+  const { host, mp } = v2Host(t.testdir())
+  const dir = path.join(mp, 'user.slice/session.scope')
+  fs.mkdirSync(dir, { recursive: true })
+  fs.writeFileSync(path.join(dir, 'cgroup.procs'), '')
+  const p = warmAttachSoon({ host, pid: 4242 })
+  t.ok(p instanceof Promise, 'returns before the write is done')
+  t.equal(await p, path.join(dir, 'cgroup.procs'))
+  t.equal(fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8'), '4242')
+  t.equal(await warmAttachSoon({ host: { mode: 'none', v1: [], own: [] } }), null, 'no cgroups')
+  fs.rmSync(dir, { recursive: true })
+  t.equal(await warmAttachSoon({ host, pid: 1 }), null, 'a failed write (ENOENT here) is ignored')
 })
