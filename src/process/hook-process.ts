@@ -39,6 +39,7 @@ function hookFilterFlags(flags: number): number {
 
 /** Run `hooks` in order, each bound as above; the first failure throws a HookError. */
 export function runBoundHooks(name: HookName, hooks: Hook[], state: object, binds: HookBinds): void {
+  if (!hooks.length) return // startContainer runs between `start` and execve: charged, throttled
   const input = Buffer.from(JSON.stringify(state))
   hooks.forEach((h, i) =>
     timed(

@@ -398,6 +398,8 @@ function initCreate(
     confinement.switchUser(),
   )
   const exe = step('process.args', () => lookPath(p.args[0]!, p.env, isExecutableFile))
+  // Made now, so that what runs between `start` and execve (charged and throttled) is short.
+  const exec = sys.prepareExec(exe, p.args, p.env)
   // Stage 1 made us die with create; from here we outlive it, waiting for `start`. (Killed
   // between here and its state.json, create leaves creating.json for delete --force.)
   sys.prctl(C.PR_SET_PDEATHSIG, 0)
@@ -427,13 +429,13 @@ function initCreate(
   )
   timed('confine: umask, affinity, scheduler, personality, LSM label, no_new_privs', () => confinement.late())
   finalFds(cfg)
-  sys.resetSignals()
+  sys.resetSignals(exec.ignored)
   rep.startConn.send(tracing() ? { type: 'exec', detail: execDetail(exe, confinement.lockdownSteps) } : { type: 'exec' })
   traceTo(null)
   // From here the filter may be in force: only execve follows (and sendmsg of the notify
   // fd to its agent; capset without no_new_privs). An error reaches `start` if it can.
   confinement.lockdown(hostPid())
-  sys.execve(exe, p.args, p.env)
+  sys.execPrepared(exec)
 }
 
 /** exec: enter the container's root, set up its terminal, and fork the process. */

@@ -13,13 +13,17 @@ type LibcFunction = ReturnType<typeof libc.func>
  * A libc function bound on its first call: binding every one at import cost each command
  * 1-2 ms of start-up, and most commands call a handful. `.async` binds too.
  */
-function fn(...decl: [definition: string] | [name: string, result: string, args: string[]]): LibcFunction {
+function fn(...decl: [definition: string] | [name: string, result: string, args: string[]]): LazyFunction {
   let bound: LibcFunction | undefined
   const get = () => (bound ??= (libc.func as (...d: unknown[]) => LibcFunction)(...decl))
-  const call = ((...args: unknown[]) => get()(...args)) as LibcFunction
+  const call = ((...args: unknown[]) => get()(...args)) as LazyFunction
   Object.defineProperty(call, 'async', { get: () => get().async })
+  Object.defineProperty(call, 'prepare', { value: () => void get() })
   return call
 }
+
+/** A libc function of fn(): `prepare()` binds it now, ahead of a path that must not pay that. */
+export type LazyFunction = LibcFunction & { prepare(): void }
 
 export type Ptr = bigint
 export const NULL: Ptr = 0n
@@ -119,6 +123,8 @@ export const prlimit = fn('int prlimit(int pid, int resource, const uint64_t *ne
 export const umask = fn('unsigned int umask(unsigned int mask)')
 export const sigprocmask = fn('int sigprocmask(int how, const uint64_t *set, uint64_t *oldset)')
 export const signal = fn('void *signal(int sig, void *handler)')
+// Only to read a disposition: `old` is glibc's struct sigaction, sa_handler its first word.
+export const sigaction = fn('int sigaction(int sig, const void *act, _Out_ uint8_t *old)')
 export const madvise = fn('int madvise(uintptr_t addr, size_t length, int advice)')
 
 // --- files ---

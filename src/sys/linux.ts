@@ -107,6 +107,24 @@ export function capsetArgs(effective: bigint, permitted: bigint, inheritable: bi
   return [hdr, data]
 }
 
+/** execve's arguments in malloc'd memory, and the signals to reset before it (prepareExec). */
+export type PreparedExec = { path: string; argv: ffi.Ptr; envp: ffi.Ptr; ignored: readonly number[] }
+
+/** Every signal whose disposition can change: not SIGKILL, SIGSTOP, or glibc's own 32 and 33. */
+function changeableSignals(): number[] {
+  const out: number[] = []
+  for (let sig = 1; sig <= 64; sig++) if (sig !== 9 && sig !== 19 && sig !== 32 && sig !== 33) out.push(sig)
+  return out
+}
+
+const SIG_IGN = 1n
+
+/** The signals set to SIG_IGN now; any that cannot be read is counted as ignored. */
+function ignoredSignals(): number[] {
+  const old = Buffer.alloc(152) // glibc's struct sigaction
+  return changeableSignals().filter((sig) => ffi.sigaction(sig, null, old) !== 0 || old.readBigUInt64LE(0) === SIG_IGN)
+}
+
 export const linux = {
   /** `display` names the target in errors, `sourceDisplay` the source (else the paths given). */
   mount(
@@ -391,21 +409,35 @@ export const linux = {
     check(ffi.prlimit(0, resource, lim, null), 'prlimit', display)
   },
   execve(path: string, argv: string[], envp: string[]): never {
-    const a = ffi.cPointerArray(argv.map(ffi.cString))
-    const e = ffi.cPointerArray(envp.map(ffi.cString))
-    ffi.execve(path, a, e)
-    throw sysError('execve', ffi.errno(), path)
+    return linux.execPrepared(linux.prepareExec(path, argv, envp))
+  },
+  /**
+   * What execve and the steps right before it need, made ahead of them: the argument and
+   * environment arrays in malloc'd memory (the GC never moves or frees them), the libc calls
+   * of those steps bound, the signals that are ignored now. A container's init does this
+   * before it reports ready: what it runs between `start` and execve is charged to the
+   * container and, under a CPU quota, throttled (docs/design.md).
+   */
+  prepareExec(path: string, argv: string[], envp: string[]): PreparedExec {
+    for (const f of [ffi.execve, ffi.signal, ffi.sigprocmask, ffi.fcntl, ffi.prlimit, ffi.syscall, ffi.prctl]) f.prepare()
+    return {
+      path,
+      argv: ffi.cPointerArray(argv.map(ffi.cString)),
+      envp: ffi.cPointerArray(envp.map(ffi.cString)),
+      ignored: ignoredSignals(),
+    }
+  },
+  execPrepared(x: PreparedExec): never {
+    ffi.execve(x.path, x.argv, x.envp)
+    throw sysError('execve', ffi.errno(), x.path)
   },
   /**
    * Default disposition for every signal and an empty mask, so the next program does not
-   * inherit Node's ignored SIGPIPE/SIGXFSZ or a blocked signal.
+   * inherit the runtime's ignored SIGPIPE/SIGXFSZ or a blocked signal. execve resets every
+   * caught signal itself, so with `ignored` (prepareExec's list) only those change.
    */
-  resetSignals(): void {
-    for (let sig = 1; sig <= 64; sig++) {
-      // SIGKILL and SIGSTOP cannot change; 32 and 33 are glibc's own.
-      if (sig === 9 || sig === 19 || sig === 32 || sig === 33) continue
-      ffi.signal(sig, null)
-    }
+  resetSignals(ignored?: readonly number[]): void {
+    for (const sig of ignored ?? changeableSignals()) ffi.signal(sig, null)
     const empty = new BigUint64Array(16)
     check(ffi.sigprocmask(2 /* SIG_SETMASK */, empty, null), 'sigprocmask')
   },

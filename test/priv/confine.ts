@@ -130,6 +130,15 @@ t.test('noNewPrivileges', priv(), async (t) => {
   t.equal(status(off.r.stdout).NoNewPrivs, '0')
 })
 
+t.test('the process starts with no signal ignored or blocked (the runtime ignores SIGPIPE and SIGXFSZ)', priv(), async (t) => {
+  const runt = newRunt(t)
+  const b = makeBundle(t, ['grep', '-E', '^Sig(Ign|Blk|Cgt)', '/proc/self/status'])
+  const r = runt.run(['run', '--bundle', b.dir, runt.id()])
+  t.equal(r.status, 0, r.stderr)
+  const s = status(r.stdout)
+  t.same([s.SigIgn, s.SigBlk, s.SigCgt], ['0000000000000000', '0000000000000000', '0000000000000000'])
+})
+
 /** The soft and hard columns of one row of /proc/self/limits. */
 const limit = (out: string, name: string) =>
   out
