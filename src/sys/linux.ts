@@ -408,13 +408,10 @@ export const linux = {
     const lim = new BigUint64Array([soft, hard])
     check(ffi.prlimit(0, resource, lim, null), 'prlimit', display)
   },
-  execve(path: string, argv: string[], envp: string[]): never {
-    return linux.execPrepared(linux.prepareExec(path, argv, envp))
-  },
   /**
-   * What execve and the steps right before it need, made ahead of them: the argument and
-   * environment arrays in malloc'd memory (the GC never moves or frees them), the libc calls
-   * of those steps bound, the signals that are ignored now. A container's init does this
+   * What execve (execPrepared) and the steps right before it need, made ahead of them: the
+   * argument and environment arrays in malloc'd memory (the GC never moves or frees them), the
+   * libc calls of those steps bound, the signals that are ignored now. A container's init does this
    * before it reports ready: what it runs between `start` and execve is charged to the
    * container and, under a CPU quota, throttled (docs/design.md).
    */
