@@ -2,7 +2,7 @@
 // containerd's shim parses from --log); text: time="..." level=error msg="..." (logrus).
 // The destination is --log FILE, else stderr. Never decides exit codes (cli/report.ts does).
 
-import * as fs from 'node:fs'
+import { nodeFs, pathExists } from './sys/file.js'
 
 export type Level = 'debug' | 'info' | 'warning' | 'error'
 export type LogFormat = 'text' | 'json'
@@ -72,6 +72,7 @@ export class Logger {
   private out(): number {
     if (!this.toFile) return 2
     if (this.fd === null) {
+      const fs = nodeFs()
       this.fd = fs.openSync(
         this.file!,
         fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | 0o2000000 /* O_CLOEXEC */,
@@ -82,12 +83,14 @@ export class Logger {
   }
 
   /**
-   * Open --log FILE now, as runc does at start: the file exists after any command given it,
-   * a successful one that logs nothing included. A file that cannot be opened is retried at
-   * the first record, whose write then fails quietly as before.
+   * Make --log FILE exist now, as runc does at start: the file exists after any command given
+   * it, a successful one that logs nothing included. A file already there (a bundle's
+   * log.json after the first command) is opened at the first record only, so `state` loads
+   * no node:fs for it. A file that cannot be opened is retried at the first record, whose
+   * write then fails quietly as before.
    */
-  open(): void {
-    if (!this.toFile) return
+  async open(): Promise<void> {
+    if (!this.toFile || (await pathExists(this.file!))) return
     try {
       this.out()
     } catch {
@@ -98,7 +101,7 @@ export class Logger {
   log(level: Level, msg: string): void {
     if (ORDER[level] < ORDER[this.minLevel]) return
     try {
-      fs.writeSync(this.out(), formatRecord(this.format, level, msg))
+      nodeFs().writeSync(this.out(), formatRecord(this.format, level, msg))
     } catch {
       /* a log that cannot be written must not turn success into failure */
     }

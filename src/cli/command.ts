@@ -1,8 +1,7 @@
 // What a command is, and the argument helpers every command file shares. Command files only
 // parse and call; the modules doing the work are imported when the command runs.
 
-import * as fs from 'node:fs'
-import * as path from 'node:path'
+// node:fs and node:path are loaded where used: `state` never uses them (sys/file.ts says why).
 import type { Argv } from 'yargs'
 import { UsageError } from '../errors.js'
 
@@ -46,7 +45,7 @@ export function positionals(args: Args): string[] {
 /** Not in the initial user namespace: /proc/self/uid_map is not the identity over all ids. */
 export function runningInUserNs(): boolean {
   try {
-    return !/^\s*0\s+0\s+4294967295\s*$/.test(fs.readFileSync('/proc/self/uid_map', 'utf8'))
+    return !/^\s*0\s+0\s+4294967295\s*$/.test(process.getBuiltinModule('node:fs').readFileSync('/proc/self/uid_map', 'utf8'))
   } catch {
     return false
   }
@@ -63,6 +62,7 @@ export function xdgRoot(o: RootEnv = {}): string | undefined {
   const env = o.env ?? process.env
   const xdg = env.XDG_RUNTIME_DIR
   if (!xdg) return undefined
+  const path = process.getBuiltinModule('node:path')
   if ((o.euid ?? process.geteuid?.() ?? 0) !== 0) return path.join(xdg, 'runt')
   if (!(o.inUserNs ?? runningInUserNs)()) return undefined
   return env.USER === 'root' ? undefined : path.join(xdg, 'runt')
@@ -79,6 +79,7 @@ export function defaultRoot(xdg = xdgRoot()): string {
  */
 export function ensureXdgRoot(root: string, xdg = xdgRoot()): void {
   if (root !== xdg) return
+  const fs = process.getBuiltinModule('node:fs')
   fs.mkdirSync(root, { recursive: true, mode: 0o700 })
   fs.chmodSync(root, 0o1700)
 }

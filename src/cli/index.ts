@@ -77,9 +77,9 @@ function globalOptions(y: Argv): Argv<GlobalOptions> {
 /** The global flags as a table for the fast path (recorded from the yargs builder above). */
 export const GLOBAL_OPTIONS: OptSpec[] = recordOptions(globalOptions as (y: Argv) => Argv)!
 
-function setLoggerFrom(g: GlobalOptions): void {
+async function setLoggerFrom(g: GlobalOptions): Promise<void> {
   const l = new Logger(g.log || undefined, g['log-format'] as LogFormat, g.debug ? 'debug' : 'info')
-  l.open()
+  await l.open()
   setLogger(l)
   setTrace(g.debug ? (msg) => l.debug(msg) : null)
 }
@@ -101,13 +101,13 @@ export async function main(rawArgv: string[]): Promise<number> {
   const known = new Set(COMMANDS.flatMap((c) => [c.command.split(' ')[0]!, ...(c.aliases ?? [])]))
   const cmd = firstCommand(argv)
   if (cmd !== undefined && !known.has(cmd) && cmd !== 'help') {
-    setupLoggerFromArgv(argv)
+    await setupLoggerFromArgv(argv)
     return reportError(new UsageError(`No help topic for '${cmd}'`, 3))
   }
 
   const fast = parseFast(argv, GLOBAL_OPTIONS, COMMANDS)
   if (fast === null) return yargsMain(argv)
-  setLoggerFrom(fast.args)
+  await setLoggerFrom(fast.args)
   try {
     ensureXdgRoot(fast.args.root, XDG_ROOT)
     return await fast.def.run(fast.args)
@@ -179,7 +179,7 @@ async function yargsMain(argv: string[]): Promise<number> {
     failed = failed ?? e
   }
   if (failed) {
-    if (failed instanceof UsageError) setupLoggerFromArgv(argv)
+    if (failed instanceof UsageError) await setupLoggerFromArgv(argv)
     if (failed instanceof UsageError) return reportError(failed)
     const code = reportError(failed, context)
     return failExit ?? code
@@ -208,7 +208,7 @@ function firstCommand(argv: string[]): string | undefined {
   return i < 0 ? undefined : argv[i]
 }
 
-function setupLoggerFromArgv(argv: string[]): void {
+async function setupLoggerFromArgv(argv: string[]): Promise<void> {
   const get = (name: string) => {
     const i = argv.findIndex((a) => a === name || a.startsWith(name + '='))
     if (i < 0) return undefined
@@ -217,7 +217,7 @@ function setupLoggerFromArgv(argv: string[]): void {
   }
   const fmt = get('--log-format') === 'json' ? 'json' : 'text'
   const l = new Logger(get('--log') || undefined, fmt, 'info')
-  l.open()
+  await l.open()
   setLogger(l)
 }
 

@@ -2,8 +2,8 @@
 // runc's behaviour: without --log the logrus line goes to stderr; with --log the record goes
 // to the file and the bare message to stderr. Expected errors never show a stack trace.
 
-import * as fs from 'node:fs'
 import { RuntimeError, bounded, fsErrorText } from '../errors.js'
+import { nodeFs, writeAll } from '../sys/file.js'
 
 /** No error message is longer than this, whatever produced it. */
 const MAX_MESSAGE = 4096
@@ -37,14 +37,14 @@ export function reportError(err: unknown, context?: string): number {
   log.error(msg)
   if (log.toFile) {
     try {
-      fs.writeSync(2, msg + '\n')
+      nodeFs().writeSync(2, msg + '\n')
     } catch {
       /* stderr closed */
     }
   }
   if (process.env.RUNT_DEBUG_STACK && err instanceof Error && err.stack) {
     try {
-      fs.writeSync(2, err.stack + '\n')
+      nodeFs().writeSync(2, err.stack + '\n')
     } catch {
       /* ignore */
     }
@@ -52,16 +52,7 @@ export function reportError(err: unknown, context?: string): number {
   return exitCodeOf(err)
 }
 
-/** Write to stdout synchronously (commands print before exiting). */
-export function print(text: string): void {
-  let buf = Buffer.from(text)
-  while (buf.length) {
-    try {
-      const n = fs.writeSync(1, buf)
-      buf = buf.subarray(n)
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue
-      throw e
-    }
-  }
+/** Write all of `text` to stdout before the command returns its exit code. */
+export function print(text: string): Promise<void> {
+  return writeAll(1, text)
 }

@@ -36,7 +36,7 @@ export function statsEvent(store: Store, id: string): string {
   return eventLine('stats', id, openRunning(store, id).stats())
 }
 
-export type EventSink = (line: string) => void
+export type EventSink = (line: string) => void | Promise<void>
 
 /**
  * The stream: stats every `intervalMs`, OOM kills checked every `oomPollMs`. Resolves when the
@@ -57,13 +57,13 @@ export async function streamEvents(
     await new Promise((r) => setTimeout(r, Math.max(0, Math.min(oomPoll, nextStats - Date.now()))))
     if (opts.signal?.aborted || !store.exists(id)) return
     const oom = m.oomKills()
-    if (oom !== null && lastOom !== null && oom > lastOom) for (let i = lastOom; i < oom; i++) write(eventLine('oom', id))
+    if (oom !== null && lastOom !== null && oom > lastOom) for (let i = lastOom; i < oom; i++) await write(eventLine('oom', id))
     if (oom !== null) lastOom = oom
     if (Date.now() >= nextStats) {
       nextStats += intervalMs
       if (nextStats < Date.now()) nextStats = Date.now() + intervalMs
       try {
-        write(eventLine('stats', id, m.stats()))
+        await write(eventLine('stats', id, m.stats()))
       } catch (e) {
         logger().error((e as Error).message)
       }

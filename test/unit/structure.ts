@@ -13,7 +13,7 @@ const SRC = path.resolve(import.meta.dirname, '../../src')
 /** What each layer may import at run time, besides itself. */
 const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   main: ['cli', 'process'],
-  cli: ['ops', 'errors', 'log'],
+  cli: ['ops', 'errors', 'log', 'sys/file'],
   ops: ['process', 'rootfs', 'confine', 'cgroups', 'plan', 'state', 'spec', 'hooks', 'errors', 'log'],
   process: ['rootfs', 'confine', 'cgroups', 'plan', 'state', 'spec', 'sys', 'hooks', 'errors', 'log'],
   rootfs: ['plan', 'spec', 'sys', 'errors', 'log'],
@@ -24,7 +24,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   plan: ['spec', 'errors', 'sys/constants'],
   spec: ['errors'],
   hooks: ['sys', 'errors', 'log'],
-  log: ['errors'],
+  log: ['errors', 'sys/file'],
   errors: [],
   sys: ['errors'],
 }

@@ -14,7 +14,7 @@ export const eventsCommand: CommandDef = {
     const { parseInterval, statsEvent, streamEvents } = await import('../../ops/events.js')
     const ms = parseInterval(String(args.interval))
     const st = await store(args)
-    if (args.stats) print(statsEvent(st, id))
+    if (args.stats) await print(statsEvent(st, id))
     else await streamEvents(st, id, ms, print)
     return 0
   },

@@ -9,7 +9,7 @@ export const featuresCommand: CommandDef = {
   builder: (y) => y,
   async run() {
     const { hostFeatures } = await import('../../ops/features.js')
-    print(JSON.stringify(await hostFeatures(), null, '    ') + '\n')
+    await print(JSON.stringify(await hostFeatures(), null, '    ') + '\n')
     return 0
   },
 }

@@ -20,8 +20,8 @@ export const psCommand: CommandDef = {
     if (raw && raw.id === id) ({ format, psArgs } = raw)
     if (id === undefined || id === '') throw new UsageError('runt: "ps" requires a minimum of 1 argument(s)')
     const pids = containerPids(await store(args), id)
-    if (format === 'json') print(psJson(pids))
-    else if (format === 'table') print(psTable(pids, psArgs))
+    if (format === 'json') await print(psJson(pids))
+    else if (format === 'table') await print(psTable(pids, psArgs))
     else throw new UsageError('invalid format option')
     return 0
   },
