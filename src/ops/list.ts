@@ -2,10 +2,9 @@
 // minwidth 12 and padding 3), as a JSON array of states (`null` when there are none), or ids
 // only (-q); one container's OCI state.
 
-import * as fs from 'node:fs'
 import { ociState, type OciState } from '../state/status.js'
 import type { Store } from '../state/store.js'
-import { stateOf, statusOfRecord } from '../state/container.js'
+import { stateOfShared, statusOfRecordShared } from '../state/container.js'
 import { RuntimeError, UsageError } from '../errors.js'
 import { logger } from '../log.js'
 
@@ -18,24 +17,12 @@ export function tabulate(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : pad(c, i))).join('') + '\n').join('')
 }
 
-function userName(uid: number): string {
-  try {
-    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
-      const f = line.split(':')
-      if (f[2] === String(uid) && f[0]) return f[0]
-    }
-  } catch {
-    /* no passwd */
-  }
-  return `#${uid}`
-}
-
-export function listStates(store: Store): OciState[] {
+export async function listStates(store: Store): Promise<OciState[]> {
   const out: OciState[] = []
   for (const id of store.list()) {
     let rec
     try {
-      rec = store.read(id)
+      rec = await store.readShared(id)
     } catch (e) {
       // Deleted meanwhile; or broken, which runc reports and lists the rest.
       if (e instanceof RuntimeError && e.code === 'ECORRUPT') logger().warn(e.message)
@@ -43,18 +30,18 @@ export function listStates(store: Store): OciState[] {
     }
     let owner = ''
     try {
-      owner = userName(fs.statSync(store.dir(id)).uid)
+      owner = await store.owner(id)
     } catch {
       continue
     }
-    out.push(ociState(rec, statusOfRecord(store, rec), owner))
+    out.push(ociState(rec, await statusOfRecordShared(store, rec), owner))
   }
   return out
 }
 
-export function listContainers(store: Store, format: string, quiet: boolean): string {
+export async function listContainers(store: Store, format: string, quiet: boolean): Promise<string> {
   if (format !== 'table' && format !== 'json') throw new UsageError('invalid format option')
-  const states = listStates(store)
+  const states = await listStates(store)
   if (quiet) return states.map((s) => s.id + '\n').join('')
   if (format === 'json') return (states.length ? JSON.stringify(states) : 'null') + '\n'
   const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER']]
@@ -63,6 +50,6 @@ export function listContainers(store: Store, format: string, quiet: boolean): st
 }
 
 /** `state`: one container's OCI state, as runc prints it. */
-export function containerState(store: Store, id: string): OciState {
-  return stateOf(store, id)
+export function containerState(store: Store, id: string): Promise<OciState> {
+  return stateOfShared(store, id)
 }

@@ -2,8 +2,8 @@
 // when the init pid is gone, a zombie, or a different process (start time differs); created
 // while exec.fifo exists; running otherwise. Reads /proc only; no FFI.
 
-import * as fs from 'node:fs'
 import type { ContainerRecord } from './store.js'
+import { nodeFs } from '../sys/file.js'
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped'
 
@@ -25,9 +25,11 @@ export function parseProcStat(text: string): ProcStat | null {
   return { state, ppid: Number(ppid), startTime: start }
 }
 
+export const procStatPath = (pid: number) => `/proc/${pid}/stat`
+
 export function readProcStat(pid: number): ProcStat | null {
   try {
-    return parseProcStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))
+    return parseProcStat(nodeFs().readFileSync(procStatPath(pid), 'utf8'))
   } catch {
     return null
   }
@@ -35,8 +37,11 @@ export function readProcStat(pid: number): ProcStat | null {
 
 /** True if `pid` is a live (non-zombie) process started at `startTime`. */
 export function isAlive(pid: number, startTime: string): boolean {
-  if (pid <= 0) return false
-  const st = readProcStat(pid)
+  return pid > 0 && aliveFrom(readProcStat(pid), startTime)
+}
+
+/** The same, from its /proc/<pid>/stat as read (null: gone). */
+export function aliveFrom(st: ProcStat | null, startTime: string): boolean {
   if (!st) return false
   if (st.state === 'Z' || st.state === 'X' || st.state === 'x') return false
   return st.startTime === startTime

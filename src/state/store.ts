@@ -3,9 +3,8 @@
 // locked by flock(2) on its directory, so concurrent commands on one id serialize and a lock
 // never outlives its directory. Never decides status (state/status.ts does).
 
-import * as fs from 'node:fs'
-import * as path from 'node:path'
 import { RuntimeError, StateError, notExist } from '../errors.js'
+import { dirsHolding, nodeFs, ownerOf, readText, readTextOrNull } from '../sys/file.js'
 
 export const STATE_FILE = 'state.json'
 export const EXEC_FIFO = 'exec.fifo'
@@ -70,40 +69,54 @@ export function validateId(id: string): void {
   if (!ID_RE.test(id) || id === '.' || id === '..') throw new StateError('invalid container ID format', 'EINVALIDID')
 }
 
+/** The user name of `uid` in a passwd file's text, `#uid` when it has none (or no text). */
+export function userName(uid: number, passwd: string | null): string {
+  for (const line of passwd?.split('\n') ?? []) {
+    const f = line.split(':')
+    if (f[2] === String(uid) && f[0]) return f[0]
+  }
+  return `#${uid}`
+}
+
 export class Store {
+  private passwd: Promise<string | null> | undefined
   constructor(readonly root: string) {}
 
   dir(id: string): string {
-    return path.join(this.root, id)
+    return join(this.root, id)
   }
 
   ensureRoot(): void {
-    fs.mkdirSync(this.root, { recursive: true, mode: 0o700 })
+    nodeFs().mkdirSync(this.root, { recursive: true, mode: 0o700 })
   }
 
   exists(id: string): boolean {
-    return fs.existsSync(path.join(this.dir(id), STATE_FILE))
+    return nodeFs().existsSync(join(this.dir(id), STATE_FILE))
   }
 
   read(id: string): ContainerRecord {
     validateId(id)
+    const file = join(this.dir(id), STATE_FILE)
     let text: string
     try {
-      text = fs.readFileSync(path.join(this.dir(id), STATE_FILE), 'utf8')
+      text = nodeFs().readFileSync(file, 'utf8')
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw notExist()
-      throw e
+      throw notExistOr(e)
     }
-    const file = path.join(this.dir(id), STATE_FILE)
-    let rec: unknown
+    return parseRecord(file, text)
+  }
+
+  /** read(), without node:fs: for `state` and `list`, which change nothing (sys/file.ts). */
+  async readShared(id: string): Promise<ContainerRecord> {
+    validateId(id)
+    const file = join(this.dir(id), STATE_FILE)
+    let text: string
     try {
-      rec = JSON.parse(text)
-    } catch {
-      throw corrupt(file, 'not JSON')
+      text = await readText(file)
+    } catch (e) {
+      throw notExistOr(e)
     }
-    const problem = recordProblem(rec)
-    if (problem) throw corrupt(file, problem)
-    return rec as ContainerRecord
+    return parseRecord(file, text)
   }
 
   /**
@@ -112,7 +125,7 @@ export class Store {
    * survive a crash of the machine either (an fsync cost 2-55 ms on this disk).
    */
   write(rec: ContainerRecord): void {
-    writeFileAtomic(path.join(this.dir(rec.id), STATE_FILE), JSON.stringify(rec), 0o600)
+    writeFileAtomic(join(this.dir(rec.id), STATE_FILE), JSON.stringify(rec), 0o600)
   }
 
   /**
@@ -120,13 +133,13 @@ export class Store {
    * create dies before state.json. Atomic, as state.json.
    */
   writeCreating(rec: ContainerRecord): void {
-    writeFileAtomic(path.join(this.dir(rec.id), CREATING_FILE), JSON.stringify(rec), 0o600)
+    writeFileAtomic(join(this.dir(rec.id), CREATING_FILE), JSON.stringify(rec), 0o600)
   }
 
   /** The record of a create that died before writing state.json, if it got that far. */
   readCreating(id: string): ContainerRecord | null {
     try {
-      const rec = JSON.parse(fs.readFileSync(path.join(this.dir(id), CREATING_FILE), 'utf8')) as unknown
+      const rec = JSON.parse(nodeFs().readFileSync(join(this.dir(id), CREATING_FILE), 'utf8')) as unknown
       return recordProblem(rec) === null ? (rec as ContainerRecord) : null
     } catch {
       return null
@@ -134,36 +147,55 @@ export class Store {
   }
 
   removeCreating(id: string): void {
-    fs.rmSync(path.join(this.dir(id), CREATING_FILE), { force: true })
+    nodeFs().rmSync(join(this.dir(id), CREATING_FILE), { force: true })
   }
 
   fifoPath(id: string): string {
-    return path.join(this.dir(id), EXEC_FIFO)
+    return join(this.dir(id), EXEC_FIFO)
   }
 
   startSocketPath(id: string): string {
-    return path.join(this.dir(id), START_SOCKET)
+    return join(this.dir(id), START_SOCKET)
   }
 
   /** Ids with a state file, sorted as readdir gives them (runc lists in directory order). */
   list(): string[] {
-    let names: string[]
-    try {
-      names = fs.readdirSync(this.root)
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []
-      throw e
-    }
-    return names.filter((n) => ID_RE.test(n) && n !== '.' && n !== '..' && fs.existsSync(path.join(this.root, n, STATE_FILE)))
+    return dirsHolding(this.root, STATE_FILE).filter((n) => ID_RE.test(n) && n !== '.' && n !== '..')
+  }
+
+  /** The user who owns the container's directory, by name (`#uid` when /etc/passwd has none), as runc's list. */
+  async owner(id: string): Promise<string> {
+    const uid = await ownerOf(this.dir(id))
+    return userName(uid, await (this.passwd ??= readTextOrNull('/etc/passwd')))
   }
 
   /** Remove the container's directory and everything in it. */
   remove(id: string): void {
-    fs.rmSync(this.dir(id), { recursive: true, force: true })
+    nodeFs().rmSync(this.dir(id), { recursive: true, force: true })
   }
 }
 
-/** Write `file` as a temp file next to it, renamed over it: readers see the old or the new. */
+/** `dir`/`name` for a name without slashes (node:path costs a module load on the `state` path). */
+function join(dir: string, name: string): string {
+  return dir.endsWith('/') ? dir + name : `${dir}/${name}`
+}
+
+function notExistOr(e: unknown): unknown {
+  return (e as NodeJS.ErrnoException).code === 'ENOENT' ? notExist() : e
+}
+
+function parseRecord(file: string, text: string): ContainerRecord {
+  let rec: unknown
+  try {
+    rec = JSON.parse(text)
+  } catch {
+    throw corrupt(file, 'not JSON')
+  }
+  const problem = recordProblem(rec)
+  if (problem) throw corrupt(file, problem)
+  return rec as ContainerRecord
+}
+
 function corrupt(file: string, why: string): RuntimeError {
   return new RuntimeError(`corrupt state file ${file}: ${why}`, 'ECORRUPT')
 }
@@ -197,6 +229,7 @@ export function recordProblem(v: unknown): string | null {
   if (typeof r.config !== 'object' || r.config === null) return 'config: expected an object'
   if (r.intelRdt !== undefined) {
     // delete removes these directories: they must lie in the resctrl mount.
+    const path = process.getBuiltinModule('node:path')
     const rdt = r.intelRdt as Record<string, unknown> | null
     if (typeof rdt !== 'object' || rdt === null || typeof rdt.root !== 'string' || !path.isAbsolute(rdt.root))
       return 'intelRdt: expected an object with an absolute root'
@@ -210,7 +243,10 @@ export function recordProblem(v: unknown): string | null {
   return null
 }
 
+/** Write `file` as a temp file next to it, renamed over it: readers see the old or the new. */
 export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): void {
+  const fs = nodeFs()
+  const path = process.getBuiltinModule('node:path')
   const dir = path.dirname(file)
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`)
   const fd = fs.openSync(tmp, 'w', mode)

@@ -11,7 +11,7 @@ export const listCommand: CommandDef = {
       .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'display only container IDs' }),
   async run(args) {
     const { listContainers } = await import('../../ops/list.js')
-    print(listContainers(await store(args), args.format as string, args.quiet as boolean))
+    await print(await listContainers(await store(args), args.format as string, args.quiet as boolean))
     return 0
   },
 }

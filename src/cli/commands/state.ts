@@ -9,7 +9,7 @@ export const stateCommand: CommandDef = {
   async run(args) {
     const id = requireId(args, 'state')
     const { containerState } = await import('../../ops/list.js')
-    print(JSON.stringify(containerState(await store(args), id), null, '  '))
+    await print(JSON.stringify(await containerState(await store(args), id), null, '  '))
     return 0
   },
 }

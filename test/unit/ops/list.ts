@@ -102,17 +102,17 @@ const owner = (uid: number) =>
 
 t.test('an empty root: null as json, the header as a table, nothing with -q', async (t) => {
   const s = store(t)
-  t.equal(listContainers(s, 'json', false), 'null\n')
-  t.equal(listContainers(s, 'table', false), 'ID          PID         STATUS      BUNDLE      CREATED     OWNER\n')
-  t.equal(listContainers(s, 'table', true), '')
-  t.equal(listContainers(s, 'json', true), '')
-  t.equal(listContainers(new Store('/nonexistent/runt-root'), 'json', false), 'null\n', 'no root at all')
+  t.equal(await listContainers(s, 'json', false), 'null\n')
+  t.equal(await listContainers(s, 'table', false), 'ID          PID         STATUS      BUNDLE      CREATED     OWNER\n')
+  t.equal(await listContainers(s, 'table', true), '')
+  t.equal(await listContainers(s, 'json', true), '')
+  t.equal(await listContainers(new Store('/nonexistent/runt-root'), 'json', false), 'null\n', 'no root at all')
 })
 
 t.test('an unknown format', async (t) => {
   const s = store(t)
-  t.throws(() => listContainers(s, 'yaml', false), new UsageError('invalid format option'))
-  t.throws(() => listContainers(s, 'yaml', true), { message: 'invalid format option' }, 'even with -q')
+  await t.rejects(listContainers(s, 'yaml', false), new UsageError('invalid format option'))
+  await t.rejects(listContainers(s, 'yaml', true), { message: 'invalid format option' }, 'even with -q')
 })
 
 t.test('containers: status, pid, owner and order', async (t) => {
@@ -126,7 +126,7 @@ t.test('containers: status, pid, owner and order', async (t) => {
   fs.mkdirSync(s.dir('e-creating'))
   const who = owner(process.getuid!())
 
-  const states = listStates(s)
+  const states = await listStates(s)
   t.same(
     states.map((x) => [x.id, x.pid, x.status, x.owner]),
     [
@@ -137,7 +137,7 @@ t.test('containers: status, pid, owner and order', async (t) => {
     ],
   )
 
-  const json = JSON.parse(listContainers(s, 'json', false)) as Record<string, unknown>[]
+  const json = JSON.parse(await listContainers(s, 'json', false)) as Record<string, unknown>[]
   t.same(json[0], {
     ociVersion: '1.3.0',
     id: 'a-stopped',
@@ -150,9 +150,9 @@ t.test('containers: status, pid, owner and order', async (t) => {
     annotations: { k: 'v' },
   })
   t.same(Object.keys(json[1]!), ['ociVersion', 'id', 'pid', 'status', 'bundle', 'rootfs', 'created', 'owner'])
-  t.ok(listContainers(s, 'json', false).endsWith('}]\n'), 'one line')
+  t.ok((await listContainers(s, 'json', false)).endsWith('}]\n'), 'one line')
 
-  t.equal(listContainers(s, 'table', true), 'a-stopped\nb-running\nc-created\nd-paused\n')
+  t.equal(await listContainers(s, 'table', true), 'a-stopped\nb-running\nc-created\nd-paused\n')
   const pidCol = Math.max(String(process.pid).length + 3, 12)
   const row = (id: string, pid: string, status: string) =>
     id.padEnd(12) +
@@ -163,7 +163,7 @@ t.test('containers: status, pid, owner and order', async (t) => {
     who +
     '\n'
   t.equal(
-    listContainers(s, 'table', false),
+    await listContainers(s, 'table', false),
     'ID'.padEnd(12) +
       'PID'.padEnd(pidCol) +
       'STATUS'.padEnd(12) +
@@ -183,7 +183,7 @@ t.test('a corrupt state file is skipped', async (t) => {
   fs.mkdirSync(s.dir('bad'))
   fs.writeFileSync(path.join(s.dir('bad'), 'state.json'), '{')
   t.same(
-    listStates(s).map((x) => x.id),
+    (await listStates(s)).map((x) => x.id),
     ['good'],
   )
 })

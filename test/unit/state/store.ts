@@ -9,6 +9,7 @@ import {
   STATE_FILE,
   recordProblem,
   Store,
+  userName,
   validateId,
   writeFileAtomic,
   type ContainerRecord,
@@ -130,6 +131,25 @@ t.test('read: missing, invalid id, corrupt', async (t) => {
   t.equal(s.exists('empty'), false)
 })
 
+t.test('readShared: what read() gives, asynchronously', async (t) => {
+  const root = t.testdir({
+    empty: {},
+    bad: { 'state.json': '{"id": "bad", ' },
+    ok: { 'state.json': JSON.stringify(record('ok')) },
+    d: { 'state.json': {} },
+  })
+  const s = new Store(root)
+  for (const id of ['nope', 'empty'])
+    await t.rejects(s.readShared(id), { message: 'container does not exist', code: 'ENOTEXIST' })
+  await t.rejects(s.readShared('../x'), { message: 'invalid container ID format' })
+  await t.rejects(s.readShared('bad'), {
+    message: `corrupt state file ${path.join(root, 'bad', 'state.json')}`,
+    code: 'ECORRUPT',
+  })
+  await t.rejects(s.readShared('d'), { code: 'EISDIR' })
+  t.same(await s.readShared('ok'), s.read('ok'))
+})
+
 t.test('read: other errors pass through', async (t) => {
   const root = t.testdir({ d: { 'state.json': {} } })
   t.match(
@@ -150,13 +170,31 @@ t.test('list: only directories holding state.json, with valid names, in name ord
     'bad name': { 'state.json': st },
     '.hidden': { 'state.json': st },
   })
+  fs.symlinkSync(path.join(root, 'alpha'), path.join(root, 'link-to-alpha'))
   const s = new Store(root)
-  t.same(s.list(), ['.hidden', 'alpha', 'mid', 'zeta'])
+  t.same(s.list(), ['.hidden', 'alpha', 'mid', 'zeta'], 'a symlink to a container directory is not one')
   t.same(new Store(path.join(root, 'missing')).list(), [], 'no root yet: nothing')
   t.match(
     thrown(() => new Store(path.join(root, 'file-not-dir')).list()),
     { code: 'ENOTDIR' },
   )
+})
+
+t.test('userName: the passwd entry of the uid, else #uid', async (t) => {
+  const passwd = 'root:x:0:0:root:/root:/bin/sh\nbroken\n:x:7:7::/:/bin/false\nalice:x:1000:1000::/home/alice:/bin/sh\n'
+  t.equal(userName(0, passwd), 'root')
+  t.equal(userName(1000, passwd), 'alice')
+  t.equal(userName(7, passwd), '#7', 'an entry without a name is none')
+  t.equal(userName(100, passwd), '#100')
+  t.equal(userName(0, null), '#0', 'no /etc/passwd')
+})
+
+t.test('owner: the name of the directory owner', async (t) => {
+  const s = new Store(t.testdir({ abc: { 'state.json': '{}' } }))
+  const uid = fs.statSync(s.dir('abc')).uid
+  const passwd = fs.readFileSync('/etc/passwd', 'utf8')
+  t.equal(await s.owner('abc'), userName(uid, passwd))
+  await t.rejects(s.owner('gone'), { code: 'ENOENT' })
 })
 
 t.test('remove: the directory and everything in it; missing is fine', async (t) => {
