@@ -4,6 +4,7 @@
 // node:fs and node:path are loaded where used: `state` never uses them (sys/file.ts says why).
 import type { Argv } from 'yargs'
 import { UsageError } from '../errors.js'
+import { nodeFs } from '../sys/file.js'
 
 export type GlobalOptions = {
   root: string
@@ -45,7 +46,7 @@ export function positionals(args: Args): string[] {
 /** Not in the initial user namespace: /proc/self/uid_map is not the identity over all ids. */
 export function runningInUserNs(): boolean {
   try {
-    return !/^\s*0\s+0\s+4294967295\s*$/.test(process.getBuiltinModule('node:fs').readFileSync('/proc/self/uid_map', 'utf8'))
+    return !/^\s*0\s+0\s+4294967295\s*$/.test(nodeFs().readFileSync('/proc/self/uid_map', 'utf8'))
   } catch {
     return false
   }
@@ -79,7 +80,7 @@ export function defaultRoot(xdg = xdgRoot()): string {
  */
 export function ensureXdgRoot(root: string, xdg = xdgRoot()): void {
   if (root !== xdg) return
-  const fs = process.getBuiltinModule('node:fs')
+  const fs = nodeFs()
   fs.mkdirSync(root, { recursive: true, mode: 0o700 })
   fs.chmodSync(root, 0o1700)
 }

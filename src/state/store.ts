@@ -158,7 +158,7 @@ export class Store {
     return join(this.dir(id), START_SOCKET)
   }
 
-  /** Ids with a state file, sorted as readdir gives them (runc lists in directory order). */
+  /** Ids with a state file, in name order (runc's list reads the root with os.ReadDir, which sorts). */
   list(): string[] {
     return dirsHolding(this.root, STATE_FILE).filter((n) => ID_RE.test(n) && n !== '.' && n !== '..')
   }
